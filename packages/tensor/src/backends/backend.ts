@@ -1,0 +1,96 @@
+/**
+ * The contract between the tensor library and a compute backend.
+ *
+ * A backend knows nothing about tensors, autograd or shapes beyond what a kernel needs: it receives raw
+ * buffers (created and destroyed only through the allocator, via `createRaw`/`destroyRaw`) and element
+ * counts, strides and scalars. All buffers hold contiguous elements of the backend's dtype; offsets and
+ * strides are in elements. Kernels write into an `out` buffer the caller allocated; `out` never aliases
+ * an input unless a method says so.
+ */
+export type DType = 'float32' | 'float64';
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'softplus' | 'relu' | 'sin' | 'cos'
+  | 'square' | 'sqrt' | 'abs' | 'sign' | 'step'   // step(x) = x > 0 ? 1 : 0 (relu's derivative)
+  | 'recip'                                         // 1 / x
+  // scalar-parameter forms: alpha is the scalar
+  | 'adds' | 'muls' | 'rsubs' | 'rdivs' | 'pows' | 'maxs' | 'mins';
+  // adds: x + a, muls: x * a, rsubs: a - x, rdivs: a / x, pows: x ^ a, maxs: max(x, a), mins: min(x, a)
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow'
+  | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';        // comparisons give 1 or 0
+
+export type ReduceOp = 'sum' | 'max';
+
+/** Element offset plus per-dimension strides (0 for a broadcast dimension). */
+export interface View {
+  offset: number;
+  strides: readonly number[];
+}
+
+export interface Backend<R = unknown> {
+  readonly kind: 'cpu' | 'webgpu';
+  readonly dtype: DType;
+  /** Bytes per element. */
+  readonly elementBytes: number;
+  /** Human-readable description of the device (adapter name, or "cpu float64"). */
+  readonly description: string;
+  /** Work counters since creation: kernel dispatches, queue submits, host readbacks. */
+  readonly counters: BackendCounters;
+
+  /** Bytes a buffer of `bytes` requested bytes really occupies (e.g. WebGPU's 4-byte minimum and alignment). */
+  allocationSize(bytes: number): number;
+  createRaw(allocBytes: number): R;
+  destroyRaw(raw: R): void;
+
+  /** Copies host data into `dst` starting at element `offset`. */
+  write(dst: R, data: ArrayLike<number>, offset: number): void;
+  /** Reads `size` elements starting at element `offset`; resolves after all recorded work finished. */
+  read(src: R, offset: number, size: number): Promise<Float32Array | Float64Array>;
+
+  fill(out: R, value: number, size: number): void;
+  unary(op: UnaryOp, x: R, out: R, size: number, alpha?: number): void;
+  /** out[idx] = a[view a] op b[view b] for every idx of `shape` (row-major), a and b broadcast by strides. */
+  binary(op: BinaryOp, a: R, av: View, b: R, bv: View, out: R, shape: readonly number[]): void;
+  /** out = cond != 0 ? a : b, all three broadcast by strides over `shape`. */
+  where(cond: R, cv: View, a: R, av: View, b: R, bv: View, out: R, shape: readonly number[]): void;
+  /** x viewed as [outer, n, inner]; reduces the middle axis into out [outer, inner]. */
+  reduce(op: ReduceOp, x: R, out: R, outer: number, n: number, inner: number): void;
+  /**
+   * Batched matmul. a is [batch, m, k] (or [batch, k, m] when transA), b is [batch, k, n] (or [batch, n, k]
+   * when transB); out is [batch, m, n]. aBatchStride/bBatchStride are 0 to broadcast one matrix over the batch.
+   */
+  matmul(
+    a: R, b: R, out: R,
+    batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean,
+    aBatchStride: number, bBatchStride: number,
+  ): void;
+  /** dst[dst view at idx] = src[src view at idx] for every idx of `shape`. dst may be a live buffer (in-place write). */
+  copy(src: R, sv: View, dst: R, dv: View, shape: readonly number[]): void;
+  /**
+   * RK stage combination in one pass: out[i] = y[i] + h * Σ_j coeffs[j] * stages[j*n + i], i < n.
+   * `stages` is laid out [s, n]; coeffs has length s (zeros allowed, up to 16 stages).
+   */
+  rkCombine(y: R, stages: R, coeffs: readonly number[], h: number, out: R, n: number): void;
+  /**
+   * RMS error ratio (torchdiffeq's): err_i = h Σ_j e[j] stages[j*n+i];
+   * out[0] = sqrt(mean_i (err_i / (atol + rtol * max(|y0_i|, |y1_i|)))^2).
+   */
+  rkErrorRatio(
+    y0: R, y1: R, stages: R, e: readonly number[], h: number,
+    rtol: number, atol: number, out: R, n: number,
+  ): void;
+
+  /** Submits recorded work (no-op on cpu). */
+  flush(): void;
+  /** Releases the device (Dawn keeps Node alive until its device is destroyed). */
+  destroy(): void;
+}
+
+export interface BackendCounters {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+}

@@ -1,0 +1,183 @@
+/**
+ * CPU backend: typed arrays, float64 by default. The reference every other backend is tested against,
+ * so every kernel here is the plainest loop that states the definition.
+ */
+import type { Backend, BackendCounters, BinaryOp, DType, ReduceOp, UnaryOp, View } from './backend.js';
+
+type Arr = Float64Array | Float32Array;
+
+const unaryFns: Record<UnaryOp, (x: number, a: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  tanh: Math.tanh,
+  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  softplus: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
+  relu: (x) => (x > 0 ? x : 0),
+  sin: Math.sin,
+  cos: Math.cos,
+  square: (x) => x * x,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  step: (x) => (x > 0 ? 1 : 0),
+  recip: (x) => 1 / x,
+  adds: (x, a) => x + a,
+  muls: (x, a) => x * a,
+  rsubs: (x, a) => a - x,
+  rdivs: (x, a) => a / x,
+  pows: (x, a) => Math.pow(x, a),
+  maxs: (x, a) => (x > a || Number.isNaN(x) ? x : a),
+  mins: (x, a) => (x < a || Number.isNaN(x) ? x : a),
+};
+
+const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  max: (a, b) => (a > b || Number.isNaN(a) ? a : b),
+  min: (a, b) => (a < b || Number.isNaN(a) ? a : b),
+  pow: Math.pow,
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+};
+
+/** Calls fn(flatIndex, offsets...) for every index of `shape` in row-major order. */
+function forEachIndex(shape: readonly number[], views: readonly View[], fn: (i: number, offs: number[]) => void): void {
+  const rank = shape.length;
+  const size = shape.reduce((p, d) => p * d, 1);
+  if (size === 0) return;
+  const idx = new Array<number>(rank).fill(0);
+  const offs = views.map((v) => v.offset);
+  for (let i = 0; i < size; i++) {
+    fn(i, offs);
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      for (let v = 0; v < views.length; v++) offs[v] += views[v].strides[d];
+      if (idx[d] < shape[d]) break;
+      for (let v = 0; v < views.length; v++) offs[v] -= views[v].strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+export class CpuBackend implements Backend<Arr> {
+  readonly kind = 'cpu' as const;
+  readonly elementBytes: number;
+  readonly description: string;
+  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0 };
+  private readonly Ctor: Float64ArrayConstructor | Float32ArrayConstructor;
+
+  constructor(readonly dtype: DType = 'float64') {
+    this.Ctor = dtype === 'float64' ? Float64Array : Float32Array;
+    this.elementBytes = dtype === 'float64' ? 8 : 4;
+    this.description = `cpu ${dtype}`;
+  }
+
+  allocationSize(bytes: number): number {
+    return bytes;
+  }
+  createRaw(allocBytes: number): Arr {
+    return new this.Ctor(allocBytes / this.elementBytes);
+  }
+  destroyRaw(): void {
+    /* garbage collected */
+  }
+  write(dst: Arr, data: ArrayLike<number>, offset: number): void {
+    dst.set(data, offset);
+  }
+  async read(src: Arr, offset: number, size: number): Promise<Arr> {
+    this.counters.readbacks++;
+    return src.slice(offset, offset + size);
+  }
+  fill(out: Arr, value: number, size: number): void {
+    this.counters.dispatches++;
+    out.fill(value, 0, size);
+  }
+  unary(op: UnaryOp, x: Arr, out: Arr, size: number, alpha = 0): void {
+    this.counters.dispatches++;
+    const f = unaryFns[op];
+    for (let i = 0; i < size; i++) out[i] = f(x[i], alpha);
+  }
+  binary(op: BinaryOp, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
+    this.counters.dispatches++;
+    const f = binaryFns[op];
+    forEachIndex(shape, [av, bv], (i, o) => {
+      out[i] = f(a[o[0]], b[o[1]]);
+    });
+  }
+  where(cond: Arr, cv: View, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
+    this.counters.dispatches++;
+    forEachIndex(shape, [cv, av, bv], (i, o) => {
+      out[i] = cond[o[0]] !== 0 ? a[o[1]] : b[o[2]];
+    });
+  }
+  reduce(op: ReduceOp, x: Arr, out: Arr, outer: number, n: number, inner: number): void {
+    this.counters.dispatches++;
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        let acc = op === 'sum' ? 0 : -Infinity;
+        for (let r = 0; r < n; r++) {
+          const v = x[(o * n + r) * inner + j];
+          acc = op === 'sum' ? acc + v : v > acc || Number.isNaN(v) ? v : acc;
+        }
+        out[o * inner + j] = acc;
+      }
+    }
+  }
+  matmul(
+    a: Arr, b: Arr, out: Arr, batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
+  ): void {
+    this.counters.dispatches++;
+    // Row/column strides of the logical [m, k] and [k, n] operands.
+    const [ar, ac] = transA ? [1, m] : [k, 1];
+    const [br, bc] = transB ? [1, k] : [n, 1];
+    for (let p = 0; p < batch; p++) {
+      const ao = p * aBatchStride, bo = p * bBatchStride, oo = p * m * n;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let q = 0; q < k; q++) acc += a[ao + i * ar + q * ac] * b[bo + q * br + j * bc];
+          out[oo + i * n + j] = acc;
+        }
+      }
+    }
+  }
+  copy(src: Arr, sv: View, dst: Arr, dv: View, shape: readonly number[]): void {
+    this.counters.dispatches++;
+    forEachIndex(shape, [sv, dv], (_i, o) => {
+      dst[o[1]] = src[o[0]];
+    });
+  }
+  rkCombine(y: Arr, stages: Arr, coeffs: readonly number[], h: number, out: Arr, n: number): void {
+    this.counters.dispatches++;
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let j = 0; j < coeffs.length; j++) if (coeffs[j] !== 0) acc += coeffs[j] * stages[j * n + i];
+      out[i] = y[i] + h * acc;
+    }
+  }
+  rkErrorRatio(
+    y0: Arr, y1: Arr, stages: Arr, e: readonly number[], h: number,
+    rtol: number, atol: number, out: Arr, n: number,
+  ): void {
+    this.counters.dispatches++;
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      let err = 0;
+      for (let j = 0; j < e.length; j++) if (e[j] !== 0) err += e[j] * stages[j * n + i];
+      const tol = atol + rtol * Math.max(Math.abs(y0[i]), Math.abs(y1[i]));
+      const r = (h * err) / tol;
+      sq += r * r;
+    }
+    out[0] = Math.sqrt(sq / n);
+  }
+  flush(): void {}
+  destroy(): void {}
+}

@@ -1,0 +1,283 @@
+/**
+ * Device: one backend, one allocator, the tensor factories and the lifetime tools (`tidy`, `keep`).
+ */
+import type { Backend, DType } from './backends/backend.js';
+import { CpuBackend } from './backends/cpu.js';
+import { DeviceUnavailableError, InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
+import { Allocator } from './memory/allocator.js';
+import { Memory } from './memory/memory.js';
+import { Rng } from './random.js';
+import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
+import { Storage } from './storage.js';
+import { Tensor } from './tensor.js';
+import { noGrad } from './autograd.js';
+
+export type BackendName = 'webgpu' | 'cpu';
+
+export interface DeviceOptions {
+  /** 'webgpu' (float32, Dawn) or 'cpu' (float64 by default). Omitted: webgpu when an adapter exists, else cpu. */
+  backend?: BackendName;
+  /** cpu: 'float64' (default) or 'float32'; webgpu supports 'float32' only. */
+  dtype?: DType;
+  /** Seed of the device's default random stream (used when `randn`/`rand` get no seed). Default 0. */
+  seed?: number;
+  /** Called with a one-line note when `backend` was omitted and the choice was made automatically. */
+  log?: (message: string) => void;
+}
+
+/** Nested arrays of numbers (any depth). */
+export type NestedArray = number | readonly NestedArray[];
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+  /** Accept NaN/±Infinity in the data (rejected by default with a NonFiniteError). */
+  allowNonFinite?: boolean;
+}
+
+export interface RandomOptions {
+  seed?: number;
+  requiresGrad?: boolean;
+}
+
+type TidyResult = Tensor | readonly unknown[] | Record<string, unknown> | number | string | boolean | void | null | undefined;
+
+export class Device {
+  readonly memory: Memory;
+  /** @internal */
+  readonly _allocator: Allocator;
+  private readonly scopes: Set<Tensor>[] = [];
+  private rng: Rng;
+
+  constructor(readonly backend: Backend, seed = 0) {
+    this._allocator = new Allocator(backend);
+    this.memory = new Memory(this._allocator);
+    this.rng = new Rng(seed);
+  }
+
+  get kind(): BackendName {
+    return this.backend.kind;
+  }
+  get dtype(): DType {
+    return this.backend.dtype;
+  }
+
+  /** @internal */
+  _track(t: Tensor): void {
+    this._allocator.liveTensors++;
+    if (this.scopes.length) this.scopes[this.scopes.length - 1].add(t);
+  }
+  /** @internal */
+  _untrack(t: Tensor): void {
+    this._allocator.liveTensors--;
+    for (let i = this.scopes.length - 1; i >= 0; i--) if (this.scopes[i].delete(t)) break;
+  }
+
+  /** @internal A tensor with fresh, uninitialised storage. */
+  _empty(shape: Shape): Tensor {
+    checkShape(shape);
+    const size = sizeOf(shape);
+    const storage = new Storage(this._allocator, this._allocator.alloc(size), size);
+    return new Tensor(this, storage, [...shape]);
+  }
+
+  /** A tensor from nested arrays or a flat array/typed array (then `shape` is required unless 1-D). */
+  tensor(data: NestedArray | ArrayLike<number>, shape?: Shape, opts: TensorOptions = {}): Tensor {
+    let flat: ArrayLike<number>;
+    let inferred: number[];
+    if (typeof data === 'number') {
+      flat = [data];
+      inferred = [];
+    } else if (ArrayBuffer.isView(data) || (Array.isArray(data) && !data.some((v) => Array.isArray(v)))) {
+      flat = data as ArrayLike<number>;
+      inferred = [flat.length];
+    } else {
+      ({ flat, shape: inferred } = flatten(data as readonly NestedArray[]));
+    }
+    const finalShape = shape ? [...shape] : inferred;
+    checkShape(finalShape);
+    if (sizeOf(finalShape) !== flat.length) {
+      throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmt(finalShape)}`);
+    }
+    if (!opts.allowNonFinite) {
+      for (let i = 0; i < flat.length; i++) {
+        if (!Number.isFinite(flat[i])) {
+          throw new NonFiniteError(`tensor: element ${i} is ${flat[i]} (pass { allowNonFinite: true } to accept it)`);
+        }
+      }
+    }
+    const t = this._empty(finalShape);
+    if (t.size) this.backend.write(t._raw, flat, 0);
+    if (opts.requiresGrad) t.requiresGrad = true;
+    return t;
+  }
+
+  full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
+    if (Number.isNaN(value) && !opts.allowNonFinite) throw new NonFiniteError('full: value is NaN');
+    const t = this._empty(shape);
+    this.backend.fill(t._raw, value, t.size);
+    if (opts.requiresGrad) t.requiresGrad = true;
+    return t;
+  }
+  zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
+    return this.full(shape, 0, opts);
+  }
+  ones(shape: Shape, opts: TensorOptions = {}): Tensor {
+    return this.full(shape, 1, opts);
+  }
+  zerosLike(t: Tensor): Tensor {
+    return this.zeros(t.shape);
+  }
+  onesLike(t: Tensor): Tensor {
+    return this.ones(t.shape);
+  }
+
+  /** Standard normals. With `seed`, the same numbers on every backend; without, from the device's stream. */
+  randn(shape: Shape, opts: RandomOptions = {}): Tensor {
+    const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
+    const vals = Float64Array.from({ length: sizeOf(shape) }, () => rng.normal());
+    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+  }
+  /** Uniform in [low, high). */
+  rand(shape: Shape, low = 0, high = 1, opts: RandomOptions = {}): Tensor {
+    const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
+    const vals = Float64Array.from({ length: sizeOf(shape) }, () => low + (high - low) * rng.uniform());
+    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+  }
+  /** Reseeds the device's default random stream. */
+  seed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
+  /**
+   * Runs `fn` and disposes every tensor created inside that is neither returned (as a tensor, or inside an
+   * array/object) nor `keep()`-ed. Returned tensors move to the enclosing tidy. `fn` may be async: the
+   * scope then lasts until the promise settles (don't run two async tidies concurrently on one device).
+   */
+  tidy<T extends TidyResult | Promise<TidyResult>>(fn: () => T): T {
+    const scope = new Set<Tensor>();
+    this.scopes.push(scope);
+    const finish = (result: unknown, ok: boolean): void => {
+      const idx = this.scopes.lastIndexOf(scope);
+      if (idx >= 0) this.scopes.splice(idx, 1);
+      const keepers = new Set<Tensor>();
+      if (ok) collectTensors(result, keepers);
+      for (const t of scope) if (!keepers.has(t) && !t._kept) t.dispose();
+      const parent = this.scopes[this.scopes.length - 1];
+      if (parent) for (const t of keepers) if (scope.has(t)) parent.add(t);
+    };
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      finish(undefined, false);
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (r) => {
+          finish(r, true);
+          return r;
+        },
+        (e) => {
+          finish(undefined, false);
+          throw e;
+        },
+      ) as T;
+    }
+    finish(result, true);
+    return result;
+  }
+
+  /** Exempts a tensor from every enclosing and future `tidy` disposal (you dispose it). */
+  keep<T extends Tensor>(t: T): T {
+    t._kept = true;
+    for (const s of this.scopes) s.delete(t);
+    return t;
+  }
+
+  /** Disposes tensors (nested in arrays/objects too). */
+  dispose(...items: unknown[]): void {
+    const set = new Set<Tensor>();
+    collectTensors(items, set);
+    for (const t of set) t.dispose();
+  }
+
+  /** Runs `fn` without recording gradients. */
+  noGrad<T>(fn: () => T): T {
+    return noGrad(fn);
+  }
+
+  /** Waits for all submitted work (a no-op on cpu). */
+  async sync(): Promise<void> {
+    const t = this._empty([1]);
+    this.backend.fill(t._raw, 0, 1);
+    await t.data();
+    t.dispose();
+  }
+
+  /** Releases the backend's device (needed for Node to exit with Dawn). Tensors become unusable. */
+  destroy(): void {
+    this._allocator.emptyCache();
+    this.backend.destroy();
+  }
+}
+
+function collectTensors(v: unknown, out: Set<Tensor>, depth = 0): void {
+  if (v instanceof Tensor) out.add(v);
+  else if (depth > 8 || v === null || typeof v !== 'object') return;
+  else if (Array.isArray(v)) for (const x of v) collectTensors(x, out, depth + 1);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
+}
+
+function flatten(data: readonly NestedArray[]): { flat: number[]; shape: number[] } {
+  const shape: number[] = [];
+  let level: unknown = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  const flat: number[] = [];
+  const walk = (v: unknown, dim: number): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'number') throw new ShapeError(`tensor: ragged nested array (expected a number at depth ${dim})`);
+      flat.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new ShapeError(`tensor: ragged nested array (expected length ${shape[dim]} at depth ${dim})`);
+    }
+    for (const x of v) walk(x, dim + 1);
+  };
+  walk(data, 0);
+  return { flat, shape };
+}
+
+/**
+ * Creates a device. `createDevice()` picks webgpu when an adapter exists, else cpu (and says which through
+ * `options.log`, default console.info).
+ */
+export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
+  const { backend, dtype, seed = 0 } = options;
+  if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') {
+    throw new InvalidArgumentError(`unknown backend '${String(backend)}' (expected 'webgpu' or 'cpu')`);
+  }
+  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
+    throw new InvalidArgumentError(`unknown dtype '${String(dtype)}' (expected 'float32' or 'float64')`);
+  }
+  if (backend === 'cpu') return new Device(new CpuBackend(dtype ?? 'float64'), seed);
+  if (dtype === 'float64') {
+    throw new InvalidArgumentError("the webgpu backend supports dtype 'float32' only (use backend 'cpu' for float64)");
+  }
+  const { createWebGpuBackend } = await import('./backends/webgpu/webgpu.js');
+  if (backend === 'webgpu') return new Device(await createWebGpuBackend(), seed);
+  const log = options.log ?? ((m: string) => console.info(m));
+  try {
+    const dev = new Device(await createWebGpuBackend(), seed);
+    log(`sympode: using webgpu (${dev.backend.description})`);
+    return dev;
+  } catch (e) {
+    if (!(e instanceof DeviceUnavailableError) && !(e instanceof Error && /adapter/i.test(e.message))) throw e;
+    log(`sympode: no WebGPU adapter found, using cpu (float64)`);
+    return new Device(new CpuBackend(dtype ?? 'float64'), seed);
+  }
+}

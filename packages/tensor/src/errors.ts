@@ -1,0 +1,28 @@
+/**
+ * Typed errors. Every failure the library detects is one of these, with a message naming what was wrong,
+ * so callers can `instanceof`-dispatch and users read the cause without a stack dive.
+ */
+export class SympodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes that do not fit together (broadcasting, matmul, reshape, concat, ...). */
+export class ShapeError extends SympodeError {}
+
+/** A tensor used after `dispose()` (or after the `tidy` that owned it ended). */
+export class DisposedTensorError extends SympodeError {}
+
+/** An argument outside its documented domain (bad option, unknown name, wrong device, ...). */
+export class InvalidArgumentError extends SympodeError {}
+
+/** NaN or ±Infinity where the API forbids it. */
+export class NonFiniteError extends SympodeError {}
+
+/** No usable compute device (e.g. no WebGPU adapter). */
+export class DeviceUnavailableError extends SympodeError {}
+
+/** Backward through a graph whose saved tensors were already released. */
+export class GraphFreedError extends SympodeError {}

@@ -1,0 +1,22 @@
+/**
+ * @sympode/tensor: a small reverse-mode tensor library with WebGPU and CPU backends and an allocator that
+ * counts every byte.
+ */
+export { createDevice, Device } from './device.js';
+export type { BackendName, DeviceOptions, NestedArray, TensorOptions, RandomOptions } from './device.js';
+export { Tensor } from './tensor.js';
+export type { Operand } from './tensor.js';
+export { grad, noGrad, enableGrad, isGradEnabled, customVjp } from './autograd.js';
+export type { GradOptions, BackwardFn } from './autograd.js';
+export { concat, stack } from './ops/movement.js';
+export { where } from './ops/elementwise.js';
+export * from './errors.js';
+export type { MemoryStats, LabelStats } from './memory/allocator.js';
+export { DEFAULT_LABEL } from './memory/allocator.js';
+export type { Memory } from './memory/memory.js';
+export type { AllocationTrace, TraceEvent } from './memory/trace.js';
+export type { Backend, BackendCounters, DType } from './backends/backend.js';
+export { CpuBackend } from './backends/cpu.js';
+export { sizeOf, broadcastShapes } from './shape.js';
+export * as nn from './nn.js';
+export * as optim from './optim.js';

@@ -1,0 +1,174 @@
+/**
+ * The one allocator of a device. Every tensor storage is a Block from here, so the byte counts are exact:
+ * `liveBytes` is Σ element count × element size over live storages; what the backend really allocates on
+ * top (WebGPU's 4-byte minimum and alignment) is `paddingBytes`; freed buffers kept for reuse (pooled by
+ * exact allocation size) are `reservedBytes`.
+ */
+import type { Backend } from '../backends/backend.js';
+import { AllocationTrace } from './trace.js';
+
+export const DEFAULT_LABEL = 'unlabeled';
+
+export interface Block {
+  readonly id: number;
+  /** Backend buffer. */
+  readonly raw: unknown;
+  /** Element count × element size. */
+  readonly bytes: number;
+  /** What the backend allocated (≥ bytes). */
+  readonly allocBytes: number;
+  label: string;
+  freed: boolean;
+}
+
+export interface LabelStats {
+  liveBytes: number;
+  peakBytes: number;
+  allocations: number;
+}
+
+export interface MemoryStats {
+  /** Bytes held by live tensor storages (element count × element size). */
+  liveBytes: number;
+  /** Highest `liveBytes` since creation or the last `resetPeak()`. */
+  peakBytes: number;
+  /** Extra bytes the backend allocated for live storages beyond `liveBytes` (alignment, minimum size). */
+  paddingBytes: number;
+  /** Bytes of freed buffers the pool keeps for reuse (not live). */
+  reservedBytes: number;
+  /** Live tensor handles (several handles may share one storage, e.g. after `reshape`). */
+  liveTensors: number;
+  /** Live storages (buffers). */
+  liveBuffers: number;
+  /** Storage allocations since creation (pool hits included). */
+  allocations: number;
+  /** Live and peak bytes per label. */
+  byLabel: Record<string, LabelStats>;
+}
+
+export class Allocator {
+  private live = 0;
+  private peak = 0;
+  private padding = 0;
+  private reserved = 0;
+  private liveBuffers = 0;
+  private allocations = 0;
+  private nextId = 1;
+  private readonly labels = new Map<string, LabelStats>();
+  private readonly pool = new Map<number, unknown[]>();
+  private readonly labelStack: string[] = [];
+  private activeTrace: AllocationTrace | null = null;
+  /** Maintained by the device: live tensor handles. */
+  liveTensors = 0;
+
+  constructor(private readonly backend: Backend) {}
+
+  /** The label new allocations get: the innermost `withLabel`. */
+  get currentLabel(): string {
+    return this.labelStack.length ? this.labelStack[this.labelStack.length - 1] : DEFAULT_LABEL;
+  }
+
+  alloc(elements: number): Block {
+    const bytes = elements * this.backend.elementBytes;
+    const allocBytes = this.backend.allocationSize(bytes);
+    const pooled = this.pool.get(allocBytes);
+    let raw: unknown;
+    if (pooled && pooled.length) {
+      raw = pooled.pop();
+      this.reserved -= allocBytes;
+    } else {
+      raw = this.backend.createRaw(allocBytes);
+    }
+    const block: Block = { id: this.nextId++, raw, bytes, allocBytes, label: this.currentLabel, freed: false };
+    this.allocations++;
+    this.liveBuffers++;
+    this.padding += allocBytes - bytes;
+    this.adjust(block.label, bytes, true);
+    this.activeTrace?.record({ kind: 'alloc', id: block.id, bytes, label: block.label, liveBytes: this.live, labelLiveBytes: this.labels.get(block.label)!.liveBytes });
+    return block;
+  }
+
+  free(block: Block): void {
+    if (block.freed) throw new Error(`internal: block ${block.id} freed twice`);
+    block.freed = true;
+    this.liveBuffers--;
+    this.padding -= block.allocBytes - block.bytes;
+    this.adjust(block.label, -block.bytes, false);
+    this.activeTrace?.record({ kind: 'free', id: block.id, bytes: block.bytes, label: block.label, liveBytes: this.live, labelLiveBytes: this.labels.get(block.label)!.liveBytes });
+    let list = this.pool.get(block.allocBytes);
+    if (!list) this.pool.set(block.allocBytes, (list = []));
+    list.push(block.raw);
+    this.reserved += block.allocBytes;
+  }
+
+  /** Moves a live block's bytes to another label (e.g. a gradient that becomes `.grad`). */
+  relabel(block: Block, label: string): void {
+    if (block.freed || block.label === label) return;
+    this.labels.get(block.label)!.liveBytes -= block.bytes;
+    block.label = label;
+    const s = this.labelStats(label);
+    s.liveBytes += block.bytes;
+    s.peakBytes = Math.max(s.peakBytes, s.liveBytes);
+  }
+
+  private labelStats(label: string): LabelStats {
+    let s = this.labels.get(label);
+    if (!s) this.labels.set(label, (s = { liveBytes: 0, peakBytes: 0, allocations: 0 }));
+    return s;
+  }
+
+  private adjust(label: string, delta: number, isAlloc: boolean): void {
+    this.live += delta;
+    if (this.live > this.peak) this.peak = this.live;
+    const s = this.labelStats(label);
+    s.liveBytes += delta;
+    if (isAlloc) s.allocations++;
+    if (s.liveBytes > s.peakBytes) s.peakBytes = s.liveBytes;
+  }
+
+  stats(): MemoryStats {
+    const byLabel: Record<string, LabelStats> = {};
+    for (const [k, v] of this.labels) byLabel[k] = { ...v };
+    return {
+      liveBytes: this.live,
+      peakBytes: this.peak,
+      paddingBytes: this.padding,
+      reservedBytes: this.reserved,
+      liveTensors: this.liveTensors,
+      liveBuffers: this.liveBuffers,
+      allocations: this.allocations,
+      byLabel,
+    };
+  }
+
+  /** Sets the peak (total and per label) to the current live bytes. */
+  resetPeak(): void {
+    this.peak = this.live;
+    for (const s of this.labels.values()) s.peakBytes = s.liveBytes;
+  }
+
+  pushLabel(label: string): void {
+    this.labelStack.push(label);
+  }
+  popLabel(): void {
+    this.labelStack.pop();
+  }
+
+  startTrace(): AllocationTrace {
+    this.activeTrace = new AllocationTrace();
+    return this.activeTrace;
+  }
+  stopTrace(): AllocationTrace | null {
+    const t = this.activeTrace;
+    this.activeTrace = null;
+    return t;
+  }
+
+  /** Destroys every pooled buffer (reservedBytes → 0). */
+  emptyCache(): void {
+    this.backend.flush();
+    for (const list of this.pool.values()) for (const raw of list) this.backend.destroyRaw(raw);
+    this.pool.clear();
+    this.reserved = 0;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * `device.memory`: the user-facing view of the allocator — exact stats, peak reset, labels, traces.
+ */
+import type { Tensor } from '../tensor.js';
+import type { Allocator, MemoryStats } from './allocator.js';
+import type { AllocationTrace } from './trace.js';
+
+export class Memory {
+  constructor(private readonly allocator: Allocator) {}
+
+  /** Exact byte counts (see MemoryStats). */
+  stats(): MemoryStats {
+    return this.allocator.stats();
+  }
+
+  /** Peak (total and per label) restarts from the current live bytes. */
+  resetPeak(): void {
+    this.allocator.resetPeak();
+  }
+
+  /**
+   * Labels every allocation made while `fn` runs (the innermost label wins). `fn` may be async; the label
+   * holds until it settles.
+   */
+  scope<T>(label: string, fn: () => T): T {
+    this.allocator.pushLabel(label);
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.allocator.popLabel();
+      throw e;
+    }
+    if (result instanceof Promise) return result.finally(() => this.allocator.popLabel()) as T;
+    this.allocator.popLabel();
+    return result;
+  }
+
+  /** Moves a tensor's bytes to another label (e.g. parameters created before labelling). */
+  relabel(t: Tensor, label: string): void {
+    this.allocator.relabel(t._storage.block, label);
+  }
+
+  /** Starts recording alloc/free events (replacing any running trace). */
+  startTrace(): AllocationTrace {
+    return this.allocator.startTrace();
+  }
+
+  /** Stops recording; returns the trace (export with `toChromeTrace()` / `toCSV()`). */
+  stopTrace(): AllocationTrace | null {
+    return this.allocator.stopTrace();
+  }
+
+  /** Frees the pool's reserved buffers. */
+  emptyCache(): void {
+    this.allocator.emptyCache();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Neural-network building blocks: Module, Linear (PyTorch layout and default init), MLP. Parameters are
+ * allocated under the memory label 'parameters' and kept out of `tidy`.
+ */
+import type { Device } from './device.js';
+import { InvalidArgumentError, ShapeError } from './errors.js';
+import { matmulT } from './ops/matmul.js';
+import { fmt, sameShape } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+/** Serialised parameters: name → shape and values. */
+export type StateDict = Record<string, { shape: number[]; data: number[] }>;
+
+export abstract class Module {
+  /** Parameters with dotted names, in a stable order. */
+  abstract namedParameters(): [string, Tensor][];
+  abstract forward(x: Tensor): Tensor;
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Number of scalar parameters. */
+  get parameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Parameter values as JSON-ready data. */
+  async stateDict(): Promise<StateDict> {
+    const out: StateDict = {};
+    for (const [name, p] of this.namedParameters()) out[name] = { shape: [...p.shape], data: Array.from(await p.data()) };
+    return out;
+  }
+
+  /** Overwrites parameters in place from `stateDict()` output (shapes must match). */
+  loadStateDict(state: StateDict): void {
+    for (const [name, p] of this.namedParameters()) {
+      const entry = state[name];
+      if (!entry) throw new InvalidArgumentError(`loadStateDict: missing parameter '${name}'`);
+      if (!sameShape(entry.shape, p.shape)) {
+        throw new ShapeError(`loadStateDict: '${name}' has shape ${fmt(entry.shape)}, the module expects ${fmt(p.shape)}`);
+      }
+      p.device.backend.write(p._raw, entry.data, 0);
+    }
+  }
+
+  /** Frees the parameters (and their gradients). */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+  }
+}
+
+function param(device: Device, shape: number[], bound: number, seed: number | undefined): Tensor {
+  const t = device.memory.scope('parameters', () => device.rand(shape, -bound, bound, { seed, requiresGrad: true }));
+  return device.keep(t);
+}
+
+export interface LinearOptions {
+  bias?: boolean;
+  /** Seed for the init; omitted: the device's random stream. */
+  seed?: number;
+}
+
+/** y = x·Wᵀ + b with W of shape [out, in]; init U(−1/√in, 1/√in) for W and b (PyTorch's default). */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly device: Device, readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    if (!(inFeatures > 0 && outFeatures > 0)) throw new InvalidArgumentError(`Linear(${inFeatures}, ${outFeatures}): sizes must be positive`);
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = param(device, [outFeatures, inFeatures], bound, opts.seed);
+    this.bias = opts.bias === false ? null : param(device, [outFeatures], bound, opts.seed === undefined ? undefined : opts.seed + 1);
+  }
+
+  namedParameters(): [string, Tensor][] {
+    return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]];
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${fmt(x.shape)} has ${x.shape[x.rank - 1]} features`);
+    }
+    const y = matmulT(x, this.weight, false, true);
+    if (!this.bias) return y;
+    const out = y.add(this.bias);
+    y.dispose();
+    return out;
+  }
+}
+
+export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'softplus' | ((x: Tensor) => Tensor);
+
+function activate(a: Activation, x: Tensor): Tensor {
+  switch (a) {
+    case 'tanh': return x.tanh();
+    case 'relu': return x.relu();
+    case 'sigmoid': return x.sigmoid();
+    case 'softplus': return x.softplus();
+    default:
+      if (typeof a === 'function') return a(x);
+      throw new InvalidArgumentError(`unknown activation '${String(a)}'`);
+  }
+}
+
+export interface MLPOptions {
+  /** Seed: layer i uses seed + 2i (weight) and seed + 2i + 1 (bias). */
+  seed?: number;
+}
+
+/** Linear layers of `sizes` with `activation` between them (none after the last). */
+export class MLP extends Module {
+  readonly layers: Linear[];
+
+  constructor(device: Device, readonly sizes: readonly number[], readonly activation: Activation = 'tanh', opts: MLPOptions = {}) {
+    super();
+    if (sizes.length < 2) throw new InvalidArgumentError(`MLP needs at least two sizes, got ${fmt(sizes)}`);
+    if (typeof activation === 'string' && !['tanh', 'relu', 'sigmoid', 'softplus'].includes(activation)) {
+      throw new InvalidArgumentError(`unknown activation '${activation}' (expected tanh, relu, sigmoid or softplus)`);
+    }
+    this.layers = sizes.slice(1).map((out, i) => new Linear(device, sizes[i], out, { seed: opts.seed === undefined ? undefined : opts.seed + 2 * i }));
+  }
+
+  namedParameters(): [string, Tensor][] {
+    return this.layers.flatMap((l, i) => l.namedParameters().map(([n, p]): [string, Tensor] => [`layers.${i}.${n}`, p]));
+  }
+
+  /** Intermediate activations are disposed as soon as the next layer consumed them (the graph keeps what backward needs). */
+  forward(x: Tensor): Tensor {
+    let h = x;
+    this.layers.forEach((layer, i) => {
+      const z = layer.forward(h);
+      if (h !== x) h.dispose();
+      if (i < this.layers.length - 1) {
+        h = activate(this.activation, z);
+        z.dispose();
+      } else {
+        h = z;
+      }
+    });
+    return h;
+  }
+}

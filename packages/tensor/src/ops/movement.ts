@@ -1,0 +1,179 @@
+/**
+ * Movement ops: reshape (a view: shares storage), transpose, broadcast, slice/narrow, concat, stack, clone.
+ * All but reshape are one strided-copy kernel; slice and its adjoint `embed` are each other's backward.
+ */
+import { record } from '../autograd.js';
+import { ShapeError } from '../errors.js';
+import { broadcastShapes, broadcastView, contiguousView, fmt, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { sameDevice } from './common.js';
+
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  x._check();
+  const target = [...shape];
+  const infer = target.indexOf(-1);
+  if (infer >= 0) {
+    const rest = sizeOf(target.filter((_, i) => i !== infer));
+    if (target.lastIndexOf(-1) !== infer || rest === 0 || x.size % rest !== 0) {
+      throw new ShapeError(`reshape: cannot infer -1 in ${fmt(shape)} for ${x.size} elements`);
+    }
+    target[infer] = x.size / rest;
+  }
+  if (target.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(target) !== x.size) {
+    throw new ShapeError(`reshape: shape ${fmt(x.shape)} (${x.size} elements) cannot become ${fmt(shape)}`);
+  }
+  const xShape = x.shape;
+  const out = Tensor._fromStorage(x.device, x._storage.retain(), target);
+  return record('reshape', out, [x], (g) => [g.reshape(xShape)]);
+}
+
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  x._check();
+  const p = perm ? [...perm] : x.shape.map((_, i) => x.rank - 1 - i);
+  if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) {
+    throw new ShapeError(`transpose: ${fmt(p)} is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`);
+  }
+  const strides = stridesOf(x.shape);
+  const shape = p.map((i) => x.shape[i]);
+  const out = x.device._empty(shape);
+  x.device.backend.copy(x._raw, { offset: 0, strides: p.map((i) => strides[i]) }, out._raw, contiguousView(shape), shape);
+  const inverse = new Array<number>(p.length);
+  p.forEach((v, i) => (inverse[v] = i));
+  return record('transpose', out, [x], (g) => [g.transpose(inverse)]);
+}
+
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  x._check();
+  const target = [...shape];
+  if (!sameShape(broadcastShapes(x.shape, target, 'broadcastTo'), target)) {
+    throw new ShapeError(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(target)}`);
+  }
+  const xShape = x.shape;
+  const out = x.device._empty(target);
+  x.device.backend.copy(x._raw, broadcastView(xShape, target), out._raw, contiguousView(target), target);
+  return record('broadcastTo', out, [x], (g) => [g.sumTo(xShape)]);
+}
+
+/** Sums the broadcast dimensions of `x` away so it has `shape` (the adjoint of broadcastTo). */
+export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+  x._check();
+  if (sameShape(x.shape, shape)) return x;
+  const lead = x.rank - shape.length;
+  if (lead < 0) throw new ShapeError(`sumTo: ${fmt(x.shape)} cannot be reduced to ${fmt(shape)}`);
+  const axes: number[] = [];
+  for (let i = 0; i < x.rank; i++) {
+    const d = i < lead ? 1 : shape[i - lead];
+    if (i < lead || (d === 1 && x.shape[i] !== 1)) axes.push(i);
+    else if (d !== x.shape[i]) throw new ShapeError(`sumTo: ${fmt(x.shape)} cannot be reduced to ${fmt(shape)}`);
+  }
+  if (!axes.length) return reshape(x, shape);
+  const s = x.sum(axes, true);
+  const out = reshape(s, shape);
+  s.dispose();
+  return out;
+}
+
+function checkRegion(op: string, full: readonly number[], starts: readonly number[], sizes: readonly number[]): void {
+  for (let i = 0; i < full.length; i++) {
+    if (!Number.isInteger(starts[i]) || !Number.isInteger(sizes[i]) || starts[i] < 0 || sizes[i] < 0 || starts[i] + sizes[i] > full[i]) {
+      throw new ShapeError(`${op}: region start ${fmt(starts)} size ${fmt(sizes)} does not fit in ${fmt(full)}`);
+    }
+  }
+}
+
+function regionOffset(full: readonly number[], starts: readonly number[]): number {
+  const strides = stridesOf(full);
+  return starts.reduce((acc, s, i) => acc + s * strides[i], 0);
+}
+
+/** The block of `x` starting at `starts` with extent `sizes`. */
+function sliceRegion(x: Tensor, starts: readonly number[], sizes: readonly number[]): Tensor {
+  checkRegion('slice', x.shape, starts, sizes);
+  const xShape = x.shape;
+  const out = x.device._empty(sizes);
+  x.device.backend.copy(x._raw, { offset: regionOffset(xShape, starts), strides: stridesOf(xShape) }, out._raw, contiguousView(sizes), sizes);
+  return record('slice', out, [x], (g) => [embed(g, xShape, starts)]);
+}
+
+/** Zeros of `full` with `x` written at `starts` (the adjoint of slicing). */
+function embed(x: Tensor, full: readonly number[], starts: readonly number[]): Tensor {
+  checkRegion('embed', full, starts, x.shape);
+  const out = x.device.zeros(full);
+  x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, { offset: regionOffset(full, starts), strides: stridesOf(full) }, x.shape);
+  const sizes = x.shape;
+  return record('embed', out, [x], (g) => [sliceRegion(g, starts, sizes)]);
+}
+
+export function slice(x: Tensor, ranges: readonly (readonly [number, number] | null)[]): Tensor {
+  x._check();
+  if (ranges.length > x.rank) throw new ShapeError(`slice: ${ranges.length} ranges for a tensor of rank ${x.rank}`);
+  const starts = x.shape.map((d, i) => {
+    const r = ranges[i];
+    return r ? (r[0] < 0 ? r[0] + d : r[0]) : 0;
+  });
+  const sizes = x.shape.map((d, i) => {
+    const r = ranges[i];
+    if (!r) return d;
+    const end = r[1] < 0 ? r[1] + d : Math.min(r[1], d);
+    return Math.max(0, end - starts[i]);
+  });
+  return sliceRegion(x, starts, sizes);
+}
+
+export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  x._check();
+  const a = normalizeAxis(axis, x.rank);
+  const starts = x.shape.map((_, i) => (i === a ? start : 0));
+  const sizes = x.shape.map((d, i) => (i === a ? length : d));
+  return sliceRegion(x, starts, sizes);
+}
+
+/** Joins tensors along an existing axis. */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!tensors.length) throw new ShapeError('concat: no tensors');
+  sameDevice('concat', ...tensors);
+  const first = tensors[0];
+  const a = normalizeAxis(axis, first.rank);
+  for (const t of tensors) {
+    if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
+      throw new ShapeError(`concat along axis ${a}: ${fmt(t.shape)} does not match ${fmt(first.shape)}`);
+    }
+  }
+  const shape = [...first.shape];
+  shape[a] = tensors.reduce((p, t) => p + t.shape[a], 0);
+  const out = first.device._empty(shape);
+  const strides = stridesOf(shape);
+  const offsets: number[] = [];
+  let at = 0;
+  for (const t of tensors) {
+    offsets.push(at);
+    first.device.backend.copy(t._raw, contiguousView(t.shape), out._raw, { offset: at * strides[a], strides }, t.shape);
+    at += t.shape[a];
+  }
+  const lengths = tensors.map((t) => t.shape[a]);
+  return record('concat', out, tensors, (g, _s, needs) => lengths.map((len, i) => (needs[i] ? narrow(g, a, offsets[i], len) : null)));
+}
+
+/** Joins tensors of equal shape along a new axis. */
+export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!tensors.length) throw new ShapeError('stack: no tensors');
+  const rank = tensors[0].rank;
+  const a = normalizeAxis(axis, rank + 1);
+  const expanded = tensors.map((t) => {
+    if (!sameShape(t.shape, tensors[0].shape)) throw new ShapeError(`stack: ${fmt(t.shape)} differs from ${fmt(tensors[0].shape)}`);
+    const s = [...t.shape];
+    s.splice(a, 0, 1);
+    return reshape(t, s);
+  });
+  const out = concat(expanded, a);
+  for (const e of expanded) e.dispose();
+  return out;
+}
+
+/** A contiguous copy (differentiable). */
+export function clone(x: Tensor): Tensor {
+  x._check();
+  const out = x.device._empty(x.shape);
+  x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, contiguousView(x.shape), x.shape);
+  return record('clone', out, [x], (g) => [g]);
+}

@@ -1,0 +1,82 @@
+/** Reductions over axes: sum, mean, max. The backend reduces one axis of [outer, n, inner] at a time. */
+import type { ReduceOp } from '../backends/backend.js';
+import { noGrad, record } from '../autograd.js';
+import { normalizeAxis, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { compare } from './elementwise.js';
+
+function axesOf(x: Tensor, axis: number | readonly number[] | undefined): number[] {
+  if (axis === undefined) return x.shape.map((_, i) => i);
+  const list = typeof axis === 'number' ? [axis] : [...axis];
+  const norm = list.map((a) => normalizeAxis(a, x.rank));
+  return [...new Set(norm)].sort((a, b) => a - b);
+}
+
+/** Shape with the reduced axes set to 1. */
+function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** Reduces `axes` (sorted) without a graph; result has keepdims shape. */
+function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]): Tensor {
+  x._check();
+  const dev = x.device;
+  // Reducing every axis at once is one [1, size, 1] pass.
+  if (axes.length === x.rank) {
+    const out = dev._empty(keptShape(x.shape, axes));
+    dev.backend.reduce(op, x._raw, out._raw, 1, x.size, 1);
+    return out;
+  }
+  let cur = x;
+  let shape = [...x.shape];
+  for (let k = axes.length - 1; k >= 0; k--) {
+    const a = axes[k];
+    const outer = sizeOf(shape.slice(0, a));
+    const inner = sizeOf(shape.slice(a + 1));
+    const n = shape[a];
+    shape = [...shape];
+    shape[a] = 1;
+    const out = dev._empty(shape);
+    dev.backend.reduce(op, cur._raw, out._raw, outer, n, inner);
+    if (cur !== x) cur.dispose();
+    cur = out;
+  }
+  if (cur === x) return noGrad(() => x.clone());
+  return cur;
+}
+
+function finish(x: Tensor, kept: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  if (keepdims) return kept;
+  const out = kept.reshape(x.shape.filter((_, i) => !axes.includes(i)));
+  kept.dispose();
+  return out;
+}
+
+export function sum(x: Tensor, axis: number | readonly number[] | undefined, keepdims: boolean): Tensor {
+  const axes = axesOf(x, axis);
+  const xShape = x.shape;
+  const kept = record('sum', reduceRaw('sum', x, axes), [x], (g) => [g.reshape(keptShape(xShape, axes)).broadcastTo(xShape)]);
+  return finish(x, kept, axes, keepdims);
+}
+
+export function mean(x: Tensor, axis: number | readonly number[] | undefined, keepdims: boolean): Tensor {
+  const axes = axesOf(x, axis);
+  const n = axes.reduce((p, a) => p * x.shape[a], 1);
+  const s = sum(x, axes, keepdims);
+  const out = s.mul(1 / n);
+  s.dispose();
+  return out;
+}
+
+/** Max over axes; the gradient is shared equally among tied maxima. */
+export function max(x: Tensor, axis: number | readonly number[] | undefined, keepdims: boolean): Tensor {
+  const axes = axesOf(x, axis);
+  const keptS = keptShape(x.shape, axes);
+  const out = reduceRaw('max', x, axes);
+  const kept = record('max', out, [x], (g, [sx, sy]) => {
+    const mask = compare('eq', sx, sy);
+    const count = mask.sum(axes, true);
+    return [g.reshape(keptS).div(count).mul(mask)];
+  }, [x, out]);
+  return finish(x, kept, axes, keepdims);
+}

@@ -1,0 +1,51 @@
+/**
+ * Seeded host-side random numbers, so `randn(shape, { seed })` gives the same numbers on every backend.
+ * Generator: SplitMix64-seeded xoshiro128** (32-bit state words, exact in JS integers); normals by Box–Muller.
+ */
+export class Rng {
+  private s = new Uint32Array(4);
+
+  constructor(seed: number) {
+    // SplitMix32-style expansion of the seed into 4 nonzero state words.
+    let x = (Math.floor(seed) >>> 0) ^ 0x9e3779b9;
+    for (let i = 0; i < 4; i++) {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      this.s[i] = (z ^ (z >>> 16)) >>> 0 || 1;
+    }
+  }
+
+  private nextU32(): number {
+    const s = this.s;
+    const r = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1] << 9) >>> 0;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return r;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const hi = this.nextU32() >>> 5;
+    const lo = this.nextU32() >>> 6;
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Standard normal. */
+  normal(): number {
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
