@@ -22,6 +22,10 @@ export type BackwardFn = (
 interface Saved {
   storage: Storage;
   shape: readonly number[];
+  /** The saved tensor's node, so a createGraph backward can differentiate through it (held by reference). */
+  node: Node | null;
+  /** The op's own output: its node is the owning node itself (not held, which would be a cycle). */
+  isOutput: boolean;
 }
 
 export class Node {
@@ -59,7 +63,10 @@ export class Node {
   freeSaved(): void {
     if (this.freed) return;
     this.freed = true;
-    for (const s of this.saved) s.storage.release();
+    for (const s of this.saved) {
+      s.storage.release();
+      s.node?.decref();
+    }
     this.saved = [];
     this.onRelease?.();
   }
@@ -70,7 +77,12 @@ export class Node {
         `backward through '${this.name}' a second time: its saved tensors were freed by the first backward; pass { retainGraph: true } to keep them`,
       );
     }
-    return this.saved.map((s) => Tensor._fromStorage(device, s.storage.retain(), s.shape));
+    return this.saved.map((s) => {
+      const t = Tensor._fromStorage(device, s.storage.retain(), s.shape);
+      const node = s.isOutput ? this : s.node;
+      if (node) t._attachNode(node);
+      return t;
+    });
   }
 }
 
@@ -129,7 +141,12 @@ export function record(
     onRelease?.();
     return out;
   }
-  const saved = save.map((t) => ({ storage: t._storage.retain(), shape: t.shape }));
+  const saved = save.map((t): Saved => {
+    const isOutput = t === out;
+    const node = isOutput ? null : t._gradNode();
+    node?.incref();
+    return { storage: t._storage.retain(), shape: t.shape, node, isOutput };
+  });
   out._setNode(new Node(name, inputs.map((t) => t._gradNode()), backward, saved, null, onRelease));
   return out;
 }
@@ -208,9 +225,9 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
       if (!g || !node.backward || !needed.has(node)) continue;
       const needs = node.inputs.map((i) => i !== null && needed.has(i));
       if (!needs.some(Boolean)) continue;
-      const saved = node.savedTensors(output.device);
-      const result = await node.backward(g, saved, needs);
-      const handles = new Set<Tensor>([...saved, ...(targets.has(node) ? [] : [g])]);
+      // The tidy frees the backward's intermediates and the rewrapped saved tensors it does not return.
+      const result = await output.device.tidy(async () => [...(await node.backward!(g, node.savedTensors(output.device), needs))]);
+      const handles = new Set<Tensor>(targets.has(node) ? [] : [g]);
       for (let i = 0; i < node.inputs.length; i++) {
         const gi = result[i];
         const input = node.inputs[i];

@@ -87,6 +87,14 @@ export class Tensor {
     this.reqGrad = true;
   }
 
+  /** @internal Shares `node` (e.g. a saved tensor rewrapped for a createGraph backward). */
+  _attachNode(node: Node): void {
+    node.incref();
+    this.node?.decref();
+    this.node = node;
+    this.reqGrad = true;
+  }
+
   /** @internal Throws if disposed. */
   _check(): void {
     if (this.storageRef === null) {

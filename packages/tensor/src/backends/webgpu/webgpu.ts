@@ -1,0 +1,584 @@
+/**
+ * WebGPU backend (float32, Dawn through the `webgpu` package) running the handwritten kernels in `kernels/`.
+ *
+ * Host-side rules (see DESIGN.md, "WebGPU host side"):
+ * - One open command encoder; every kernel is a dispatch recorded into one open compute pass. The encoder is
+ *   submitted every FLUSH_EVERY dispatches, before any read, and before any `write()` (queue.writeBuffer runs on
+ *   the queue timeline ahead of unsubmitted commands, so earlier recorded commands must go first).
+ * - Per-dispatch parameters go into 256-byte slots of one uniform ring: a host-side mirror is filled while
+ *   recording and uploaded with one writeBuffer just before the submit. The ring buffer is reused after every
+ *   submit: queue order guarantees the previous submission read its old contents.
+ * - `destroyRaw` of a buffer while commands are recorded defers the destroy until after the next submit
+ *   (Dawn itself keeps submitted-but-running work safe).
+ * - Pipelines are cached per kernel variant (programs.ts); bind groups are made per dispatch.
+ */
+import type { Backend, BackendCounters, BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
+import { ProgramCache, type Program } from './programs.js';
+
+// GPUBufferUsage / GPUMapMode bits (numeric so nothing depends on globals being installed first).
+const U_MAP_READ = 0x1;
+const U_COPY_SRC = 0x4;
+const U_COPY_DST = 0x8;
+const U_UNIFORM = 0x40;
+const U_STORAGE = 0x80;
+const MAP_READ = 0x1;
+
+const FLUSH_EVERY = 16;
+const SLOT_BYTES = 256;
+const RING_SLOTS = 64;
+const WG = 256;
+const MAX_RANK = 8;
+const MAX_STAGES = 16;
+const THIN = 16;
+
+const UNARY: Record<UnaryOp, string> = {
+  neg: '-x',
+  exp: 'exp(x)',
+  log: 'flog(x)',
+  tanh: 'ftanh(x)',
+  sigmoid: 'fsigmoid(x)',
+  softplus: 'fsoftplus(x)',
+  relu: 'select(0.0, x, x > 0.0 && !isnan_(x))',
+  sin: 'sin(x)',
+  cos: 'cos(x)',
+  square: 'x * x',
+  sqrt: 'sqrt(x)',
+  abs: 'abs(x)',
+  sign: 'fsign(x)',
+  step: 'select(0.0, 1.0, x > 0.0 && !isnan_(x))',
+  recip: '1.0 / x',
+  adds: 'x + a',
+  muls: 'x * a',
+  rsubs: 'a - x',
+  rdivs: 'a / x',
+  pows: 'fpow(x, a)',
+  maxs: 'fmax_(x, a)',
+  mins: 'fmin_(x, a)',
+};
+
+const BINARY: Record<BinaryOp, string> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  max: 'fmax_(a, b)',
+  min: 'fmin_(a, b)',
+  pow: 'fpow(a, b)',
+  lt: 'cmp(a < b, a, b, 0.0)',
+  le: 'cmp(a <= b, a, b, 0.0)',
+  gt: 'cmp(a > b, a, b, 0.0)',
+  ge: 'cmp(a >= b, a, b, 0.0)',
+  eq: 'cmp(a == b, a, b, 0.0)',
+  ne: 'cmp(a != b, a, b, 1.0)',
+};
+
+const REDUCE: Record<ReduceOp, { INIT: string; COMBINE: string }> = {
+  sum: { INIT: '0.0', COMBINE: 'acc + v' },
+  max: { INIT: 'neg_inf()', COMBINE: 'fmax_(acc, v)' },
+};
+
+export const NO_ADAPTER_MESSAGE =
+  'sympode: no WebGPU adapter was found (Dawn found no usable Vulkan driver). ' +
+  'Install a Vulkan driver, e.g. Mesa >= 24 lavapipe (software Vulkan) with `bash scripts/setup-webgpu.sh`, ' +
+  "or use the cpu backend.";
+
+export interface WebGpuBackendOptions {
+  powerPreference?: GPUPowerPreference;
+}
+
+let globalsInstalled = false;
+
+/** Creates a device on the first adapter Dawn finds; throws NO_ADAPTER_MESSAGE when there is none. */
+export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  let gpu: GPU;
+  try {
+    const mod = await import('webgpu');
+    if (!globalsInstalled) {
+      Object.assign(globalThis, mod.globals);
+      globalsInstalled = true;
+    }
+    gpu = mod.create([]);
+  } catch (e) {
+    throw new Error(`sympode: cannot load Dawn (the \`webgpu\` package): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const adapter = await gpu.requestAdapter(
+    options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
+  );
+  if (!adapter) throw new Error(NO_ADAPTER_MESSAGE);
+  const wanted = [
+    'maxComputeWorkgroupStorageSize',
+    'maxStorageBuffersPerShaderStage',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+  ] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of wanted) requiredLimits[name] = adapter.limits[name];
+  const device = await adapter.requestDevice({ requiredLimits });
+  const info = adapter.info;
+  const description =
+    [info.vendor, info.architecture, info.description].filter((s) => s && s.length > 0).join(' ') || 'WebGPU adapter';
+  return new WebGpuBackend(gpu, device, `webgpu: ${description}`);
+}
+
+interface Collapsed {
+  shape: number[];
+  strides: number[][];
+}
+
+/** Drops size-1 dimensions and merges dimensions that are contiguous in every view. */
+function collapse(shape: readonly number[], views: readonly View[]): Collapsed {
+  const outShape: number[] = [];
+  const strides: number[][] = views.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d];
+    if (n === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && views.every((v, k) => strides[k][last] === n * v.strides[d])) {
+      outShape[last] *= n;
+      views.forEach((v, k) => (strides[k][last] = v.strides[d]));
+    } else {
+      outShape.push(n);
+      views.forEach((v, k) => strides[k].push(v.strides[d]));
+    }
+  }
+  if (outShape.length > MAX_RANK) {
+    throw new Error(`sympode webgpu: strided kernels support rank <= ${MAX_RANK} after merging dims (got ${outShape.length})`);
+  }
+  return { shape: outShape, strides };
+}
+
+function product(shape: readonly number[]): number {
+  let p = 1;
+  for (const d of shape) p *= d;
+  return p;
+}
+
+export class WebGpuBackend implements Backend<GPUBuffer> {
+  readonly kind = 'webgpu' as const;
+  readonly dtype = 'float32' as const;
+  readonly elementBytes = 4;
+  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0 };
+  readonly programs: ProgramCache;
+
+  private readonly maxGroups: number;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private recorded = 0;
+  private pendingDestroy: GPUBuffer[] = [];
+  private readonly ring: GPUBuffer;
+  private readonly ringHost = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
+  private readonly ringU32 = new Uint32Array(this.ringHost);
+  private readonly ringI32 = new Int32Array(this.ringHost);
+  private readonly ringF32 = new Float32Array(this.ringHost);
+  private ringUsed = 0;
+  private readonly staging = new Map<number, GPUBuffer[]>();
+  private scratch: GPUBuffer | null = null;
+  private deviceError: Error | undefined;
+  private destroyed = false;
+
+  constructor(
+    private readonly gpu: GPU,
+    readonly device: GPUDevice,
+    readonly description: string,
+  ) {
+    this.programs = new ProgramCache(device);
+    this.maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+    this.ring = device.createBuffer({ label: 'sympode uniform ring', size: SLOT_BYTES * RING_SLOTS, usage: U_UNIFORM | U_COPY_DST });
+    device.addEventListener('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.deviceError ??= new Error(`sympode webgpu: device error: ${err.message}`);
+    });
+    void device.lost.then((info) => {
+      if (!this.destroyed) this.deviceError ??= new Error(`sympode webgpu: device lost (${info.reason}): ${info.message}`);
+    });
+  }
+
+  /** The GPU object must stay reachable while the device lives. */
+  get gpuInstance(): GPU {
+    return this.gpu;
+  }
+
+  allocationSize(bytes: number): number {
+    return Math.max(4, Math.ceil(bytes / 4) * 4);
+  }
+
+  createRaw(allocBytes: number): GPUBuffer {
+    return this.device.createBuffer({ size: this.allocationSize(allocBytes), usage: U_STORAGE | U_COPY_SRC | U_COPY_DST });
+  }
+
+  destroyRaw(raw: GPUBuffer): void {
+    // Recorded-but-unsubmitted commands may still use it: destroy after the next submit.
+    if (this.encoder) this.pendingDestroy.push(raw);
+    else raw.destroy();
+  }
+
+  write(dst: GPUBuffer, data: ArrayLike<number>, offset: number): void {
+    const n = data.length;
+    if (n === 0) return;
+    if ((offset + n) * 4 > dst.size) throw new RangeError(`sympode webgpu: write of ${n} elements at ${offset} overruns a ${dst.size}-byte buffer`);
+    this.flush();
+    const arr = data instanceof Float32Array ? data : Float32Array.from(data);
+    this.device.queue.writeBuffer(dst, offset * 4, arr.buffer, arr.byteOffset, n * 4);
+  }
+
+  async read(src: GPUBuffer, offset: number, size: number): Promise<Float32Array> {
+    this.counters.readbacks++;
+    this.throwIfFailed();
+    if (size === 0) {
+      this.flush();
+      await this.programs.check();
+      return new Float32Array(0);
+    }
+    const bytes = size * 4;
+    if (offset * 4 + bytes > src.size) throw new RangeError(`sympode webgpu: read of ${size} elements at ${offset} overruns a ${src.size}-byte buffer`);
+    const stage = this.takeStaging(bytes);
+    this.endPass();
+    this.openEncoder().copyBufferToBuffer(src, offset * 4, stage, 0, bytes);
+    this.flush();
+    try {
+      await stage.mapAsync(MAP_READ, 0, bytes);
+    } catch (e) {
+      await this.programs.check();
+      this.throwIfFailed();
+      throw e;
+    }
+    const out = new Float32Array(size);
+    out.set(new Float32Array(stage.getMappedRange(0, bytes)));
+    stage.unmap();
+    this.returnStaging(stage);
+    await this.programs.check();
+    this.throwIfFailed();
+    return out;
+  }
+
+  fill(out: GPUBuffer, value: number, size: number): void {
+    if (size === 0) return;
+    const prog = this.programs.get('fill', 'fill_main');
+    this.dispatch(prog, [[1, out]], this.grid1d(Math.ceil(size / WG)), (u, _i, f, b) => {
+      u[b] = size;
+      f[b + 1] = value;
+    });
+  }
+
+  unary(op: UnaryOp, x: GPUBuffer, out: GPUBuffer, size: number, alpha = 0): void {
+    if (size === 0) return;
+    const prog = this.programs.get('elementwise', 'unary_main', { UNARY: UNARY[op], BINARY: 'a' });
+    this.withOut(out, [x], size, (target) =>
+      this.dispatch(prog, [[1, target], [2, x]], this.grid1d(Math.ceil(size / WG)), (u, _i, f, b) => {
+        u[b] = size;
+        u[b + 1] = 0;
+        f[b + 2] = alpha;
+      }),
+    );
+  }
+
+  binary(op: BinaryOp, a: GPUBuffer, av: View, b: GPUBuffer, bv: View, out: GPUBuffer, shape: readonly number[]): void {
+    const size = product(shape);
+    if (size === 0) return;
+    const prog = this.programs.get('elementwise', 'binary_main', { UNARY: 'x', BINARY: BINARY[op] });
+    this.withOut(out, [a, b], size, (target) =>
+      this.strided(prog, [[1, target], [2, a], [3, b]], size, shape, [av, bv]),
+    );
+  }
+
+  where(cond: GPUBuffer, cv: View, a: GPUBuffer, av: View, b: GPUBuffer, bv: View, out: GPUBuffer, shape: readonly number[]): void {
+    const size = product(shape);
+    if (size === 0) return;
+    const prog = this.programs.get('elementwise', 'where_main', { UNARY: 'x', BINARY: 'a' });
+    this.withOut(out, [cond, a, b], size, (target) =>
+      this.strided(prog, [[1, target], [2, cond], [3, a], [4, b]], size, shape, [cv, av, bv]),
+    );
+  }
+
+  reduce(op: ReduceOp, x: GPUBuffer, out: GPUBuffer, outer: number, n: number, inner: number): void {
+    const total = outer * inner;
+    if (total === 0) return;
+    const tree = n >= 512 && total <= 2048;
+    const prog = this.programs.get('reduce', tree ? 'reduce_tree' : 'reduce_loop', REDUCE[op]);
+    const groups = tree ? total : Math.ceil(total / WG);
+    this.withOut(out, [x], total, (target) =>
+      this.dispatch(prog, [[1, target], [2, x]], this.grid1d(groups), (u, _i, _f, b) => {
+        u[b] = outer;
+        u[b + 1] = n;
+        u[b + 2] = inner;
+        u[b + 3] = total;
+      }),
+    );
+  }
+
+  matmul(
+    a: GPUBuffer, b: GPUBuffer, out: GPUBuffer,
+    batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean,
+    aBatchStride: number, bBatchStride: number,
+  ): void {
+    const total = batch * m * n;
+    if (total === 0) return;
+    const [ar, ac] = transA ? [1, m] : [k, 1];
+    const [br, bc] = transB ? [1, k] : [n, 1];
+    const thin = m <= THIN || n <= THIN;
+    const prog = this.programs.get('matmul', thin ? 'matmul_thin' : 'matmul_tiled');
+    const tilesN = Math.ceil(n / 64);
+    const tilesM = Math.ceil(m / 64);
+    if (!thin && (tilesN > this.maxGroups || tilesM > this.maxGroups)) {
+      throw new Error(`sympode webgpu: matmul output ${m}x${n} exceeds the dispatch grid`);
+    }
+    // Batches per dispatch: the grid's z extent (tiled) or a u32-safe flattened index (thin).
+    const chunk = thin ? Math.max(1, Math.min(batch, Math.floor(2 ** 31 / (m * n)))) : Math.min(batch, this.maxGroups);
+    this.withOut(out, [a, b], total, (target) => {
+      for (let base = 0; base < batch; base += chunk) {
+        const count = Math.min(chunk, batch - base);
+        const grid: [number, number, number] = thin
+          ? this.grid1d(Math.ceil((count * m * n) / WG))
+          : [tilesN, tilesM, count];
+        this.dispatch(prog, [[1, target], [2, a], [3, b]], grid, (u, _i, _f, o) => {
+          u[o] = m;
+          u[o + 1] = n;
+          u[o + 2] = k;
+          u[o + 3] = base;
+          u[o + 4] = aBatchStride;
+          u[o + 5] = bBatchStride;
+          u[o + 6] = ar;
+          u[o + 7] = ac;
+          u[o + 8] = br;
+          u[o + 9] = bc;
+          u[o + 10] = count;
+        });
+      }
+    });
+  }
+
+  copy(src: GPUBuffer, sv: View, dst: GPUBuffer, dv: View, shape: readonly number[]): void {
+    const size = product(shape);
+    if (size === 0) return;
+    let from = src;
+    if (src === dst) {
+      // A buffer cannot be bound read-only and writable in one dispatch: read from a snapshot.
+      from = this.tempBuffer(src.size);
+      this.endPass();
+      this.openEncoder().copyBufferToBuffer(src, 0, from, 0, src.size);
+    }
+    const prog = this.programs.get('copy', 'copy_main');
+    const c = collapse(shape, [sv, dv]);
+    this.dispatch(prog, [[1, dst], [2, from]], this.grid1d(Math.ceil(size / WG)), (u, i, _f, b) => {
+      u[b] = size;
+      u[b + 1] = c.shape.length;
+      i[b + 2] = sv.offset;
+      i[b + 3] = dv.offset;
+      for (let d = 0; d < c.shape.length; d++) {
+        u[b + 4 + d] = c.shape[d];
+        i[b + 12 + d] = c.strides[0][d];
+        i[b + 20 + d] = c.strides[1][d];
+      }
+    });
+  }
+
+  rkCombine(y: GPUBuffer, stages: GPUBuffer, coeffs: readonly number[], h: number, out: GPUBuffer, n: number): void {
+    if (n === 0) return;
+    const prog = this.programs.get('rk', 'rk_combine');
+    const nz = nonzero(coeffs);
+    this.withOut(out, [y, stages], n, (target) =>
+      this.dispatch(prog, [[1, target], [2, y], [4, stages]], this.grid1d(Math.ceil(n / WG)), (u, _i, f, b) =>
+        rkParams(u, f, b, n, nz, h, 0, 0, 0, 0),
+      ),
+    );
+  }
+
+  rkErrorRatio(
+    y0: GPUBuffer, y1: GPUBuffer, stages: GPUBuffer, e: readonly number[], h: number,
+    rtol: number, atol: number, out: GPUBuffer, n: number,
+  ): void {
+    if (n === 0) {
+      // The reference's sqrt(0 / 0).
+      this.fill(out, NaN, 1);
+      return;
+    }
+    const nz = nonzero(e);
+    const parts = Math.min(WG, Math.ceil(n / 8192));
+    const sum = this.programs.get('rk', 'rk_error_sum');
+    this.withOut(out, [y0, y1, stages], 1, (target) => {
+      if (parts <= 1) {
+        this.dispatch(sum, [[1, target], [2, y0], [3, y1], [4, stages]], [1, 1, 1], (u, _i, f, b) =>
+          rkParams(u, f, b, n, nz, h, rtol, atol, 1, 1),
+        );
+        return;
+      }
+      const scratch = (this.scratch ??= this.device.createBuffer({ label: 'sympode rk partials', size: WG * 4, usage: U_STORAGE }));
+      this.dispatch(sum, [[1, scratch], [2, y0], [3, y1], [4, stages]], [parts, 1, 1], (u, _i, f, b) =>
+        rkParams(u, f, b, n, nz, h, rtol, atol, 0, parts),
+      );
+      const fin = this.programs.get('rk', 'rk_error_final');
+      this.dispatch(fin, [[1, target], [5, scratch]], [1, 1, 1], (u, _i, f, b) =>
+        rkParams(u, f, b, n, [], h, rtol, atol, 1, parts),
+      );
+    });
+  }
+
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    const queue = this.device.queue;
+    if (this.ringUsed > 0) queue.writeBuffer(this.ring, 0, this.ringHost, 0, this.ringUsed);
+    queue.submit([this.encoder.finish()]);
+    this.counters.submits++;
+    this.encoder = null;
+    this.recorded = 0;
+    this.ringUsed = 0;
+    for (const buf of this.pendingDestroy) buf.destroy();
+    this.pendingDestroy = [];
+  }
+
+  /** Resolves when every pipeline made so far compiled and all submitted work finished; throws any error. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.programs.check();
+    this.throwIfFailed();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.flush();
+    this.destroyed = true;
+    for (const list of this.staging.values()) for (const b of list) b.destroy();
+    this.staging.clear();
+    this.scratch?.destroy();
+    this.ring.destroy();
+    this.device.destroy();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  private throwIfFailed(): void {
+    if (this.deviceError) throw this.deviceError;
+    if (this.destroyed) throw new Error('sympode webgpu: backend used after destroy()');
+  }
+
+  private openEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** A 2-D grid of at least `groups` workgroups whose x extent fits the per-dimension limit. */
+  private grid1d(groups: number): [number, number, number] {
+    if (groups <= this.maxGroups) return [groups, 1, 1];
+    const y = Math.ceil(groups / this.maxGroups);
+    if (y > this.maxGroups) throw new Error(`sympode webgpu: ${groups} workgroups exceed the dispatch grid`);
+    return [Math.ceil(groups / y), y, 1];
+  }
+
+  private tempBuffer(bytes: number): GPUBuffer {
+    const buf = this.device.createBuffer({ size: this.allocationSize(bytes), usage: U_STORAGE | U_COPY_SRC | U_COPY_DST });
+    this.openEncoder();
+    this.pendingDestroy.push(buf);
+    return buf;
+  }
+
+  /**
+   * Runs `body` with the buffer the kernel should write: `out` itself, or, when `out` is also one of the inputs
+   * (the contract forbids it, but a wrong result would be silent), a temporary copied into `out` afterwards.
+   */
+  private withOut(out: GPUBuffer, inputs: readonly GPUBuffer[], elements: number, body: (target: GPUBuffer) => void): void {
+    if (!inputs.includes(out)) {
+      body(out);
+      return;
+    }
+    const tmp = this.tempBuffer(elements * 4);
+    body(tmp);
+    this.endPass();
+    this.openEncoder().copyBufferToBuffer(tmp, 0, out, 0, elements * 4);
+  }
+
+  /** Binary/where: out[i] = f(in_k[view_k(i)]) over `shape`, views collapsed to the smallest rank. */
+  private strided(prog: Program, bindings: Array<[number, GPUBuffer]>, size: number, shape: readonly number[], views: readonly View[]): void {
+    const c = collapse(shape, views);
+    this.dispatch(prog, bindings, this.grid1d(Math.ceil(size / WG)), (u, i, _f, b) => {
+      u[b] = size;
+      u[b + 1] = c.shape.length;
+      views.forEach((v, k) => (i[b + 4 + k] = v.offset));
+      for (let d = 0; d < c.shape.length; d++) {
+        u[b + 8 + d] = c.shape[d];
+        views.forEach((_v, k) => (i[b + 16 + 8 * k + d] = c.strides[k][d]));
+      }
+    });
+  }
+
+  /** Records one dispatch: parameters into a fresh ring slot (zeroed), a bind group, the grid. */
+  private dispatch(
+    prog: Program,
+    bindings: ReadonlyArray<readonly [number, GPUBuffer]>,
+    grid: readonly [number, number, number],
+    params: (u: Uint32Array, i: Int32Array, f: Float32Array, base: number) => void,
+  ): void {
+    if (this.deviceError) throw this.deviceError;
+    if (this.ringUsed + SLOT_BYTES > this.ringHost.byteLength) this.flush();
+    const offset = this.ringUsed;
+    this.ringUsed += SLOT_BYTES;
+    const base = offset / 4;
+    this.ringU32.fill(0, base, base + SLOT_BYTES / 4);
+    params(this.ringU32, this.ringI32, this.ringF32, base);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset, size: SLOT_BYTES } }];
+    for (const [binding, buffer] of bindings) entries.push({ binding, resource: { buffer } });
+    const group = this.device.createBindGroup({ layout: prog.layout, entries });
+    const pass = (this.pass ??= this.openEncoder().beginComputePass());
+    pass.setPipeline(prog.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.counters.dispatches++;
+    if (++this.recorded >= FLUSH_EVERY) this.flush();
+  }
+
+  private takeStaging(bytes: number): GPUBuffer {
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
+    const hit = this.staging.get(size)?.pop();
+    return hit ?? this.device.createBuffer({ label: 'sympode readback', size, usage: U_MAP_READ | U_COPY_DST });
+  }
+
+  private returnStaging(buf: GPUBuffer): void {
+    if (this.destroyed || buf.size > 16 << 20) {
+      buf.destroy();
+      return;
+    }
+    const list = this.staging.get(buf.size) ?? [];
+    if (list.length >= 4) buf.destroy();
+    else {
+      list.push(buf);
+      this.staging.set(buf.size, list);
+    }
+  }
+}
+
+function nonzero(coeffs: readonly number[]): Array<[number, number]> {
+  if (coeffs.length > MAX_STAGES) throw new Error(`sympode webgpu: RK kernels take at most ${MAX_STAGES} stages (got ${coeffs.length})`);
+  const nz: Array<[number, number]> = [];
+  coeffs.forEach((c, j) => {
+    if (c !== 0) nz.push([j, c]);
+  });
+  return nz;
+}
+
+function rkParams(
+  u: Uint32Array, f: Float32Array, b: number, n: number, nz: ReadonlyArray<[number, number]>,
+  h: number, rtol: number, atol: number, mode: number, parts: number,
+): void {
+  u[b] = n;
+  u[b + 1] = nz.length;
+  f[b + 2] = h;
+  f[b + 3] = rtol;
+  f[b + 4] = atol;
+  u[b + 5] = mode;
+  u[b + 6] = parts;
+  nz.forEach(([j, c], t) => {
+    u[b + 8 + t] = j;
+    f[b + 24 + t] = c;
+  });
+}
