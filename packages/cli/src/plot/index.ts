@@ -1,0 +1,7 @@
+/** Dependency-light plotting: line charts as SVG, rasterised to PNG with resvg. */
+export { lineChart, type LineChartOptions, type Series } from './chart.js';
+export { formatTick } from './format.js';
+export { OKABE_ITO, seriesColor } from './palette.js';
+export { svgToPng } from './png.js';
+export { escapeXml } from './svg.js';
+export { writeChart } from './write.js';
