@@ -26,6 +26,11 @@ fn copy_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
              @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= P.size) { return; }
+  if (P.rank <= 1u) {
+    // Rank 0 or 1 (the common case after merging): no index decomposition. Unused strides are 0.
+    dstBuf[P.dstOff + i32(i) * P.dst[0].x] = srcBuf[P.srcOff + i32(i) * P.sst[0].x];
+    return;
+  }
   var rem = i;
   var so = P.srcOff;
   var dO = P.dstOff;

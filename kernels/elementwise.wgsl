@@ -53,23 +53,27 @@ fn fmin_(a: f32, b: f32) -> f32 {
   if (isnan_(b)) { return b; }
   return select(b, a, a < b);
 }
-// Natural log with ~1 ulp relative error (the builtin has only ~2^-21 absolute error near 1).
+// 2 atanh(s) = log((1 + s) / (1 - s)) for |s| <= 0.1716 (series to s^9: below 1e-9 relative).
+fn atanh2(s: f32) -> f32 {
+  let z = s * s;
+  return 2.0 * s * (1.0 + z * (0.33333333 + z * (0.2 + z * (0.14285714 + z * 0.11111111))));
+}
+// Natural log with ~1 ulp relative error (the builtin has only ~2^-21 absolute error near 1):
+// x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh((m - 1) / (m + 1)), m - 1 exact.
 fn flog(x: f32) -> f32 {
   if (!(x > 0.0) || isnan_(x) || isinf_(x)) { return log(x); }
   let fe = frexp(x);
   var m = fe.fract;
   var e = f32(fe.exp);
   if (m < 0.70710678) { m = m * 2.0; e = e - 1.0; }
-  let s = (m - 1.0) / (m + 1.0);
-  let z = s * s;
-  let p = 2.0 * s * (1.0 + z * (0.33333333 + z * (0.2 + z * (0.14285714 + z * 0.11111111))));
+  let p = atanh2((m - 1.0) / (m + 1.0));
   return e * 0.693145751953125 + (p + e * 1.4286068e-6);
 }
-// log(1 + u), accurate for small u.
+// log(1 + u), accurate for small u: 2 atanh(u / (2 + u)) near 0 (no 1 + u rounding, and no `(1 + u) - 1`
+// that a fast-math compiler could fold away), flog(1 + u) elsewhere.
 fn flog1p(u: f32) -> f32 {
-  let w = 1.0 + u;
-  if (w == 1.0) { return u; }
-  return flog(w) * (u / (w - 1.0));
+  if (u > -0.29289322 && u < 0.41421356) { return atanh2(u / (2.0 + u)); }
+  return flog(1.0 + u);
 }
 // tanh: odd series below 0.3 (the builtin loses relative accuracy near 0), exp form above.
 fn ftanh(x: f32) -> f32 {
@@ -103,7 +107,7 @@ fn fpow(x: f32, y: f32) -> f32 {
   } else if (ax == 1.0 && isinf_(y)) {
     return nan_();
   } else {
-    r = exp2(y * log2(ax));
+    r = exp(y * flog(ax));
     if (ax != 1.0 && abs(y) < 16.0 && y == round(y)) {
       // Small integral exponents: repeated multiplication is exact to rounding.
       var q = ax;
@@ -118,9 +122,11 @@ fn fpow(x: f32, y: f32) -> f32 {
       r = select(acc, 1.0 / acc, y < 0.0);
     }
   }
-  if (x < 0.0 || (x == 0.0 && (bitcast<u32>(x) & 0x80000000u) != 0u)) {
-    if (round(y) != y) { return nan_(); }
-    if (abs(y) < 16777216.0 && (i32(y) & 1) == 1) { r = -r; }
+  if ((bitcast<u32>(x) & 0x80000000u) != 0u) {
+    // Negative base (-0 and -inf included): NaN for a finite base and a non-integral exponent, else
+    // |x|^y with the sign of x for odd integral y.
+    if (x != 0.0 && !isinf_(x) && round(y) != y) { return nan_(); }
+    if (round(y) == y && abs(y) < 16777216.0 && (i32(y) & 1) == 1) { r = -r; }
   }
   return r;
 }
@@ -129,6 +135,10 @@ fn unary_op(x: f32, a: f32) -> f32 { return /*UNARY*/; }
 fn binary_op(a: f32, b: f32) -> f32 { return /*BINARY*/; }
 
 fn offsets(i: u32) -> vec3<i32> {
+  if (P.rank <= 1u) {
+    // Rank 0 or 1 (the common case after merging): no index decomposition. Unused strides are 0.
+    return P.off.xyz + i32(i) * vec3<i32>(P.st0[0].x, P.st1[0].x, P.st2[0].x);
+  }
   var rem = i;
   var o = P.off.xyz;
   for (var d = i32(P.rank) - 1; d >= 0; d = d - 1) {

@@ -2,6 +2,11 @@
  * Compute pipelines, cached per kernel variant. The cache key holds only what changes the WGSL text (file,
  * entry point and placeholder values); sizes, strides and scalars travel in uniforms.
  *
+ * Layouts are explicit: binding 0 is a uniform (a slot of the backend's uniform ring), the others are storage
+ * buffers. Programs with the same bindings share one bind group layout, so the backend can cache bind groups by
+ * (layout, slot, buffers) across kernels. (Dynamic uniform offsets would make the cache independent of the slot,
+ * but they made every dispatch about twice as slow on lavapipe.)
+ *
  * Pipelines are created synchronously (backend methods are synchronous) inside a validation error scope;
  * `getCompilationInfo()` and the scope are checked asynchronously, and the first failure, with the compiler's
  * messages and line numbers, is thrown by `check()` (the backend calls it on every read) and by every later
@@ -9,11 +14,20 @@
  */
 import { instantiate, kernelSource } from './kernelsource.js';
 
+/** A storage binding of a kernel: its number and access. Binding 0 is always the uniform (a ring slot). */
+export type Binding = readonly [binding: number, access: 'rw' | 'r'];
+
 export interface Program {
   readonly key: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /** Equal for programs that share a bind group layout (their bind groups are interchangeable). */
+  readonly layoutId: number;
+  /** Storage bindings in the order the backend passes buffers. */
+  readonly bindings: readonly Binding[];
 }
+
+const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 
 /** Formats compilation messages as `label:line:col: error: message` plus the offending source line. */
 export function formatCompilationMessages(label: string, code: string, messages: readonly GPUCompilationMessage[]): string {
@@ -27,15 +41,18 @@ export function formatCompilationMessages(label: string, code: string, messages:
 }
 
 /** Compiles one module and pipeline, waiting for the compiler's verdict (used by tests and warm-up). */
-export async function compileChecked(device: GPUDevice, label: string, code: string, entryPoint: string): Promise<GPUComputePipeline> {
+export async function compileChecked(
+  device: GPUDevice, label: string, code: string, entryPoint: string, bindings: readonly Binding[] = [],
+): Promise<GPUComputePipeline> {
   const cache = new ProgramCache(device);
-  const prog = cache.fromCode(label, code, entryPoint);
+  const prog = cache.fromCode(label, code, entryPoint, bindings);
   await cache.check();
   return prog.pipeline;
 }
 
 export class ProgramCache {
   private readonly programs = new Map<string, Program>();
+  private readonly layouts = new Map<string, { id: number; bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private pending: Promise<void>[] = [];
   private failure: Error | undefined;
 
@@ -45,8 +62,11 @@ export class ProgramCache {
     return this.programs.size;
   }
 
-  /** The pipeline for `entry` of `kernels/<file>.wgsl` with its placeholders filled from `defines`. */
-  get(file: string, entry: string, defines: Readonly<Record<string, string>> = {}): Program {
+  /**
+   * The pipeline for `entry` of `kernels/<file>.wgsl` with its placeholders filled from `defines`, laid out as
+   * binding 0 = uniform with a dynamic offset plus `bindings`.
+   */
+  get(file: string, entry: string, bindings: readonly Binding[], defines: Readonly<Record<string, string>> = {}): Program {
     if (this.failure) throw this.failure;
     const names = Object.keys(defines).sort();
     const key = `${file}:${entry}:${names.map((n) => `${n}=${defines[n]}`).join(';')}`;
@@ -54,14 +74,35 @@ export class ProgramCache {
     if (hit) return hit;
     const label = `${file}.wgsl:${entry}${names.length ? `[${names.map((n) => defines[n]).join(', ')}]` : ''}`;
     const code = instantiate(kernelSource(file), defines, label);
-    const prog = this.create(key, label, code, entry);
+    const prog = this.create(key, label, code, entry, bindings);
     this.programs.set(key, prog);
     return prog;
   }
 
   /** An uncached pipeline from literal WGSL (tests of the error path). */
-  fromCode(label: string, code: string, entry: string): Program {
-    return this.create(`code:${label}`, label, code, entry);
+  fromCode(label: string, code: string, entry: string, bindings: readonly Binding[] = []): Program {
+    return this.create(`code:${label}`, label, code, entry, bindings);
+  }
+
+  private layoutFor(bindings: readonly Binding[]) {
+    const sig = bindings.map(([b, a]) => `${b}${a}`).join(',');
+    let l = this.layouts.get(sig);
+    if (!l) {
+      const bgl = this.device.createBindGroupLayout({
+        entries: [
+          { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform' } },
+          ...bindings.map(([binding, access]): GPUBindGroupLayoutEntry => ({
+            binding,
+            visibility: COMPUTE,
+            buffer: { type: access === 'rw' ? 'storage' : 'read-only-storage' },
+          })),
+        ],
+      });
+      const pl = this.device.createPipelineLayout({ bindGroupLayouts: [bgl] });
+      l = { id: this.layouts.size + 1, bgl, pl };
+      this.layouts.set(sig, l);
+    }
+    return l;
   }
 
   /** Resolves when every pipeline created so far has compiled; throws the first compile/validation error. */
@@ -74,12 +115,12 @@ export class ProgramCache {
     if (this.failure) throw this.failure;
   }
 
-  private create(key: string, label: string, code: string, entryPoint: string): Program {
+  private create(key: string, label: string, code: string, entryPoint: string, bindings: readonly Binding[]): Program {
     const device = this.device;
     device.pushErrorScope('validation');
+    const layout = this.layoutFor(bindings);
     const module = device.createShaderModule({ label, code });
-    const pipeline = device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint } });
-    const layout = pipeline.getBindGroupLayout(0);
+    const pipeline = device.createComputePipeline({ label, layout: layout.pl, compute: { module, entryPoint } });
     const scope = device.popErrorScope();
     const verdict = Promise.all([module.getCompilationInfo(), scope]).then(
       ([info, err]) => {
@@ -95,6 +136,6 @@ export class ProgramCache {
       },
     );
     this.pending.push(verdict);
-    return { key, pipeline, layout };
+    return { key, pipeline, layout: layout.bgl, layoutId: layout.id, bindings };
   }
 }

@@ -10,10 +10,12 @@
  *   submit: queue order guarantees the previous submission read its old contents.
  * - `destroyRaw` of a buffer while commands are recorded defers the destroy until after the next submit
  *   (Dawn itself keeps submitted-but-running work safe).
- * - Pipelines are cached per kernel variant (programs.ts); bind groups are made per dispatch.
+ * - Pipelines are cached per kernel variant (programs.ts); bind groups are cached by (layout, ring slot, buffers)
+ *   because creating one costs more than a small dispatch on lavapipe.
  */
 import type { Backend, BackendCounters, BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
-import { ProgramCache, type Program } from './programs.js';
+import { DeviceUnavailableError } from '../../errors.js';
+import { ProgramCache, type Binding, type Program } from './programs.js';
 
 // GPUBufferUsage / GPUMapMode bits (numeric so nothing depends on globals being installed first).
 const U_MAP_READ = 0x1;
@@ -30,6 +32,8 @@ const WG = 256;
 const MAX_RANK = 8;
 const MAX_STAGES = 16;
 const THIN = 16;
+/** Software (CPU) Vulkan/WebGPU implementations. */
+const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe/i;
 
 const UNARY: Record<UnaryOp, string> = {
   neg: '-x',
@@ -72,6 +76,17 @@ const BINARY: Record<BinaryOp, string> = {
   ne: 'cmp(a != b, a, b, 1.0)',
 };
 
+// Storage bindings of each kernel entry (binding 0 is the uniform), in the order `dispatch` takes buffers.
+const OUT: Binding = [1, 'rw'];
+const B_FILL: Binding[] = [OUT];
+const B_UNARY: Binding[] = [OUT, [2, 'r']];
+const B_BINARY: Binding[] = [OUT, [2, 'r'], [3, 'r']];
+const B_WHERE: Binding[] = [OUT, [2, 'r'], [3, 'r'], [4, 'r']];
+const B_COMBINE: Binding[] = [OUT, [2, 'r'], [4, 'r']];
+const B_ERRSUM: Binding[] = [OUT, [2, 'r'], [3, 'r'], [4, 'r']];
+const B_ERRFIN: Binding[] = [OUT, [5, 'r']];
+const BIND_GROUP_CACHE_MAX = 8192;
+
 const REDUCE: Record<ReduceOp, { INIT: string; COMBINE: string }> = {
   sum: { INIT: '0.0', COMBINE: 'acc + v' },
   max: { INIT: 'neg_inf()', COMBINE: 'fmax_(acc, v)' },
@@ -88,7 +103,10 @@ export interface WebGpuBackendOptions {
 
 let globalsInstalled = false;
 
-/** Creates a device on the first adapter Dawn finds; throws NO_ADAPTER_MESSAGE when there is none. */
+/**
+ * Creates a device on the first adapter Dawn finds. Throws DeviceUnavailableError (NO_ADAPTER_MESSAGE) when
+ * there is none, or when Dawn itself cannot be loaded.
+ */
 export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
   let gpu: GPU;
   try {
@@ -99,12 +117,14 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
     }
     gpu = mod.create([]);
   } catch (e) {
-    throw new Error(`sympode: cannot load Dawn (the \`webgpu\` package): ${e instanceof Error ? e.message : String(e)}`);
+    throw new DeviceUnavailableError(
+      `sympode: cannot load Dawn (the \`webgpu\` package), so no WebGPU adapter: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   const adapter = await gpu.requestAdapter(
     options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
   );
-  if (!adapter) throw new Error(NO_ADAPTER_MESSAGE);
+  if (!adapter) throw new DeviceUnavailableError(NO_ADAPTER_MESSAGE);
   const wanted = [
     'maxComputeWorkgroupStorageSize',
     'maxStorageBuffersPerShaderStage',
@@ -162,8 +182,17 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   readonly elementBytes = 4;
   readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0 };
   readonly programs: ProgramCache;
+  /**
+   * Kernel choice where GPUs and CPU adapters (lavapipe, SwiftShader) disagree. 'gpu': matmul by 64x64
+   * workgroup-memory tiles (or the thin-output path), reductions of long rows by one workgroup tree per output.
+   * 'cpu': matmul by 8-thread workgroups of 8x8 register blocks and reductions by one looping thread per output
+   * (2-10x faster on lavapipe, where a workgroup is one SIMD batch on one core). Same results either way.
+   * Chosen from the adapter; `SYMPODE_KERNEL_STYLE=gpu|cpu` overrides; tests switch it to cover both.
+   */
+  kernelStyle: 'gpu' | 'cpu';
 
   private readonly maxGroups: number;
+  private readonly maxBinding: number;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private recorded = 0;
@@ -176,6 +205,10 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   private ringUsed = 0;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private scratch: GPUBuffer | null = null;
+  private readonly groups = new Map<string, GPUBindGroup>();
+  private readonly groupKeys = new Map<number, string[]>();
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 0;
   private deviceError: Error | undefined;
   private destroyed = false;
 
@@ -185,7 +218,10 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     readonly description: string,
   ) {
     this.programs = new ProgramCache(device);
+    const forced = process.env.SYMPODE_KERNEL_STYLE;
+    this.kernelStyle = forced === 'gpu' || forced === 'cpu' ? forced : CPU_ADAPTER.test(description) ? 'cpu' : 'gpu';
     this.maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     this.ring = device.createBuffer({ label: 'sympode uniform ring', size: SLOT_BYTES * RING_SLOTS, usage: U_UNIFORM | U_COPY_DST });
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
@@ -206,10 +242,17 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   }
 
   createRaw(allocBytes: number): GPUBuffer {
-    return this.device.createBuffer({ size: this.allocationSize(allocBytes), usage: U_STORAGE | U_COPY_SRC | U_COPY_DST });
+    const size = this.allocationSize(allocBytes);
+    if (size > this.maxBinding) {
+      throw new RangeError(
+        `sympode webgpu: a ${size}-byte buffer exceeds the adapter's maxStorageBufferBindingSize (${this.maxBinding} bytes)`,
+      );
+    }
+    return this.device.createBuffer({ size, usage: U_STORAGE | U_COPY_SRC | U_COPY_DST });
   }
 
   destroyRaw(raw: GPUBuffer): void {
+    this.forgetGroups(raw);
     // Recorded-but-unsubmitted commands may still use it: destroy after the next submit.
     if (this.encoder) this.pendingDestroy.push(raw);
     else raw.destroy();
@@ -256,8 +299,8 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
 
   fill(out: GPUBuffer, value: number, size: number): void {
     if (size === 0) return;
-    const prog = this.programs.get('fill', 'fill_main');
-    this.dispatch(prog, [[1, out]], this.grid1d(Math.ceil(size / WG)), (u, _i, f, b) => {
+    const prog = this.programs.get('fill', 'fill_main', B_FILL);
+    this.dispatch(prog, [out], this.grid1d(Math.ceil(size / WG)), (u, _i, f, b) => {
       u[b] = size;
       f[b + 1] = value;
     });
@@ -265,9 +308,9 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
 
   unary(op: UnaryOp, x: GPUBuffer, out: GPUBuffer, size: number, alpha = 0): void {
     if (size === 0) return;
-    const prog = this.programs.get('elementwise', 'unary_main', { UNARY: UNARY[op], BINARY: 'a' });
+    const prog = this.programs.get('elementwise', 'unary_main', B_UNARY, { UNARY: UNARY[op], BINARY: 'a' });
     this.withOut(out, [x], size, (target) =>
-      this.dispatch(prog, [[1, target], [2, x]], this.grid1d(Math.ceil(size / WG)), (u, _i, f, b) => {
+      this.dispatch(prog, [target, x], this.grid1d(Math.ceil(size / WG)), (u, _i, f, b) => {
         u[b] = size;
         u[b + 1] = 0;
         f[b + 2] = alpha;
@@ -278,29 +321,31 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   binary(op: BinaryOp, a: GPUBuffer, av: View, b: GPUBuffer, bv: View, out: GPUBuffer, shape: readonly number[]): void {
     const size = product(shape);
     if (size === 0) return;
-    const prog = this.programs.get('elementwise', 'binary_main', { UNARY: 'x', BINARY: BINARY[op] });
+    const prog = this.programs.get('elementwise', 'binary_main', B_BINARY, { UNARY: 'x', BINARY: BINARY[op] });
     this.withOut(out, [a, b], size, (target) =>
-      this.strided(prog, [[1, target], [2, a], [3, b]], size, shape, [av, bv]),
+      this.strided(prog, [target, a, b], size, shape, [av, bv]),
     );
   }
 
   where(cond: GPUBuffer, cv: View, a: GPUBuffer, av: View, b: GPUBuffer, bv: View, out: GPUBuffer, shape: readonly number[]): void {
     const size = product(shape);
     if (size === 0) return;
-    const prog = this.programs.get('elementwise', 'where_main', { UNARY: 'x', BINARY: 'a' });
+    const prog = this.programs.get('elementwise', 'where_main', B_WHERE, { UNARY: 'x', BINARY: 'a' });
     this.withOut(out, [cond, a, b], size, (target) =>
-      this.strided(prog, [[1, target], [2, cond], [3, a], [4, b]], size, shape, [cv, av, bv]),
+      this.strided(prog, [target, cond, a, b], size, shape, [cv, av, bv]),
     );
   }
 
   reduce(op: ReduceOp, x: GPUBuffer, out: GPUBuffer, outer: number, n: number, inner: number): void {
     const total = outer * inner;
     if (total === 0) return;
-    const tree = n >= 512 && total <= 2048;
-    const prog = this.programs.get('reduce', tree ? 'reduce_tree' : 'reduce_loop', REDUCE[op]);
+    // One workgroup tree per output for long rows and few outputs (on CPU adapters only for very long rows,
+    // where the tree's pairwise sums are also the more accurate ones).
+    const tree = this.kernelStyle === 'cpu' ? n >= 16384 && total <= 8 : n >= 512 && total <= 2048;
+    const prog = this.programs.get('reduce', tree ? 'reduce_tree' : 'reduce_loop', B_UNARY, REDUCE[op]);
     const groups = tree ? total : Math.ceil(total / WG);
     this.withOut(out, [x], total, (target) =>
-      this.dispatch(prog, [[1, target], [2, x]], this.grid1d(groups), (u, _i, _f, b) => {
+      this.dispatch(prog, [target, x], this.grid1d(groups), (u, _i, _f, b) => {
         u[b] = outer;
         u[b + 1] = n;
         u[b + 2] = inner;
@@ -319,22 +364,25 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     if (total === 0) return;
     const [ar, ac] = transA ? [1, m] : [k, 1];
     const [br, bc] = transB ? [1, k] : [n, 1];
-    const thin = m <= THIN || n <= THIN;
-    const prog = this.programs.get('matmul', thin ? 'matmul_thin' : 'matmul_tiled');
-    const tilesN = Math.ceil(n / 64);
-    const tilesM = Math.ceil(m / 64);
-    if (!thin && (tilesN > this.maxGroups || tilesM > this.maxGroups)) {
+    const kind = this.kernelStyle === 'cpu' ? 'regs' : m <= THIN || n <= THIN ? 'thin' : 'tiled';
+    const tall = kind === 'regs' && m > n ? 1 : 0;
+    const prog = this.programs.get('matmul', `matmul_${kind}`, B_BINARY);
+    // Output tile of one workgroup (tiled and regs entries; thin is flattened).
+    const [tileM, tileN] = kind === 'tiled' ? [64, 64] : tall ? [64, 8] : [8, 64];
+    const tilesN = Math.ceil(n / tileN);
+    const tilesM = Math.ceil(m / tileM);
+    if (kind !== 'thin' && (tilesN > this.maxGroups || tilesM > this.maxGroups)) {
       throw new Error(`sympode webgpu: matmul output ${m}x${n} exceeds the dispatch grid`);
     }
-    // Batches per dispatch: the grid's z extent (tiled) or a u32-safe flattened index (thin).
-    const chunk = thin ? Math.max(1, Math.min(batch, Math.floor(2 ** 31 / (m * n)))) : Math.min(batch, this.maxGroups);
+    // Batches per dispatch: the grid's z extent, or a u32-safe flattened index (thin).
+    const chunk = kind === 'thin' ? Math.max(1, Math.min(batch, Math.floor(2 ** 31 / (m * n)))) : Math.min(batch, this.maxGroups);
     this.withOut(out, [a, b], total, (target) => {
       for (let base = 0; base < batch; base += chunk) {
         const count = Math.min(chunk, batch - base);
-        const grid: [number, number, number] = thin
+        const grid: [number, number, number] = kind === 'thin'
           ? this.grid1d(Math.ceil((count * m * n) / WG))
           : [tilesN, tilesM, count];
-        this.dispatch(prog, [[1, target], [2, a], [3, b]], grid, (u, _i, _f, o) => {
+        this.dispatch(prog, [target, a, b], grid, (u, _i, _f, o) => {
           u[o] = m;
           u[o + 1] = n;
           u[o + 2] = k;
@@ -346,6 +394,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
           u[o + 8] = br;
           u[o + 9] = bc;
           u[o + 10] = count;
+          u[o + 11] = tall;
         });
       }
     });
@@ -361,9 +410,9 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
       this.endPass();
       this.openEncoder().copyBufferToBuffer(src, 0, from, 0, src.size);
     }
-    const prog = this.programs.get('copy', 'copy_main');
+    const prog = this.programs.get('copy', 'copy_main', B_UNARY);
     const c = collapse(shape, [sv, dv]);
-    this.dispatch(prog, [[1, dst], [2, from]], this.grid1d(Math.ceil(size / WG)), (u, i, _f, b) => {
+    this.dispatch(prog, [dst, from], this.grid1d(Math.ceil(size / WG)), (u, i, _f, b) => {
       u[b] = size;
       u[b + 1] = c.shape.length;
       i[b + 2] = sv.offset;
@@ -378,10 +427,10 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
 
   rkCombine(y: GPUBuffer, stages: GPUBuffer, coeffs: readonly number[], h: number, out: GPUBuffer, n: number): void {
     if (n === 0) return;
-    const prog = this.programs.get('rk', 'rk_combine');
+    const prog = this.programs.get('rk', 'rk_combine', B_COMBINE);
     const nz = nonzero(coeffs);
     this.withOut(out, [y, stages], n, (target) =>
-      this.dispatch(prog, [[1, target], [2, y], [4, stages]], this.grid1d(Math.ceil(n / WG)), (u, _i, f, b) =>
+      this.dispatch(prog, [target, y, stages], this.grid1d(Math.ceil(n / WG)), (u, _i, f, b) =>
         rkParams(u, f, b, n, nz, h, 0, 0, 0, 0),
       ),
     );
@@ -398,20 +447,20 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     }
     const nz = nonzero(e);
     const parts = Math.min(WG, Math.ceil(n / 8192));
-    const sum = this.programs.get('rk', 'rk_error_sum');
+    const sum = this.programs.get('rk', 'rk_error_sum', B_ERRSUM);
     this.withOut(out, [y0, y1, stages], 1, (target) => {
       if (parts <= 1) {
-        this.dispatch(sum, [[1, target], [2, y0], [3, y1], [4, stages]], [1, 1, 1], (u, _i, f, b) =>
+        this.dispatch(sum, [target, y0, y1, stages], [1, 1, 1], (u, _i, f, b) =>
           rkParams(u, f, b, n, nz, h, rtol, atol, 1, 1),
         );
         return;
       }
       const scratch = (this.scratch ??= this.device.createBuffer({ label: 'sympode rk partials', size: WG * 4, usage: U_STORAGE }));
-      this.dispatch(sum, [[1, scratch], [2, y0], [3, y1], [4, stages]], [parts, 1, 1], (u, _i, f, b) =>
+      this.dispatch(sum, [scratch, y0, y1, stages], [parts, 1, 1], (u, _i, f, b) =>
         rkParams(u, f, b, n, nz, h, rtol, atol, 0, parts),
       );
-      const fin = this.programs.get('rk', 'rk_error_final');
-      this.dispatch(fin, [[1, target], [5, scratch]], [1, 1, 1], (u, _i, f, b) =>
+      const fin = this.programs.get('rk', 'rk_error_final', B_ERRFIN);
+      this.dispatch(fin, [target, scratch], [1, 1, 1], (u, _i, f, b) =>
         rkParams(u, f, b, n, [], h, rtol, atol, 1, parts),
       );
     });
@@ -427,7 +476,10 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     this.encoder = null;
     this.recorded = 0;
     this.ringUsed = 0;
-    for (const buf of this.pendingDestroy) buf.destroy();
+    for (const buf of this.pendingDestroy) {
+      this.forgetGroups(buf);
+      buf.destroy();
+    }
     this.pendingDestroy = [];
   }
 
@@ -499,7 +551,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   }
 
   /** Binary/where: out[i] = f(in_k[view_k(i)]) over `shape`, views collapsed to the smallest rank. */
-  private strided(prog: Program, bindings: Array<[number, GPUBuffer]>, size: number, shape: readonly number[], views: readonly View[]): void {
+  private strided(prog: Program, bindings: readonly GPUBuffer[], size: number, shape: readonly number[], views: readonly View[]): void {
     const c = collapse(shape, views);
     this.dispatch(prog, bindings, this.grid1d(Math.ceil(size / WG)), (u, i, _f, b) => {
       u[b] = size;
@@ -512,10 +564,13 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     });
   }
 
-  /** Records one dispatch: parameters into a fresh ring slot (zeroed), a bind group, the grid. */
+  /**
+   * Records one dispatch: parameters into a fresh (zeroed) ring slot, a bind group, the grid. `buffers`
+   * follow `prog.bindings`.
+   */
   private dispatch(
     prog: Program,
-    bindings: ReadonlyArray<readonly [number, GPUBuffer]>,
+    buffers: readonly GPUBuffer[],
     grid: readonly [number, number, number],
     params: (u: Uint32Array, i: Int32Array, f: Float32Array, base: number) => void,
   ): void {
@@ -526,15 +581,57 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     const base = offset / 4;
     this.ringU32.fill(0, base, base + SLOT_BYTES / 4);
     params(this.ringU32, this.ringI32, this.ringF32, base);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset, size: SLOT_BYTES } }];
-    for (const [binding, buffer] of bindings) entries.push({ binding, resource: { buffer } });
-    const group = this.device.createBindGroup({ layout: prog.layout, entries });
+    const group = this.bindGroup(prog, offset, buffers);
     const pass = (this.pass ??= this.openEncoder().beginComputePass());
     pass.setPipeline(prog.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.counters.dispatches++;
     if (++this.recorded >= FLUSH_EVERY) this.flush();
+  }
+
+  /**
+   * Bind groups cost ~30 us each to create through Dawn's node bindings on lavapipe, more than a small dispatch:
+   * cache them by (layout, ring slot, buffers) until a member buffer is destroyed. Slots restart at 0 on every
+   * submit, so a loop that repeats the same ops between reads hits the cache.
+   */
+  private bindGroup(prog: Program, slotOffset: number, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    let key = `${prog.layoutId}@${slotOffset}`;
+    for (const b of buffers) key += `,${this.bufferId(b)}`;
+    let group = this.groups.get(key);
+    if (group) return group;
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset: slotOffset, size: SLOT_BYTES } }];
+    prog.bindings.forEach(([binding], k) => entries.push({ binding, resource: { buffer: buffers[k] } }));
+    group = this.device.createBindGroup({ layout: prog.layout, entries });
+    if (this.groups.size >= BIND_GROUP_CACHE_MAX) {
+      this.groups.clear();
+      this.groupKeys.clear();
+    }
+    this.groups.set(key, group);
+    for (const b of buffers) {
+      const id = this.bufferId(b);
+      const keys = this.groupKeys.get(id);
+      if (keys) keys.push(key);
+      else this.groupKeys.set(id, [key]);
+    }
+    return group;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = ++this.nextId;
+      this.ids.set(b, id);
+    }
+    return id;
+  }
+
+  private forgetGroups(b: GPUBuffer): void {
+    const id = this.ids.get(b);
+    if (id === undefined) return;
+    const keys = this.groupKeys.get(id);
+    if (keys) for (const k of keys) this.groups.delete(k);
+    this.groupKeys.delete(id);
   }
 
   private takeStaging(bytes: number): GPUBuffer {
