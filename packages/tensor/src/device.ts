@@ -39,8 +39,6 @@ export interface RandomOptions {
   requiresGrad?: boolean;
 }
 
-type TidyResult = Tensor | readonly unknown[] | Record<string, unknown> | number | string | boolean | void | null | undefined;
-
 export class Device {
   readonly memory: Memory;
   /** @internal */
@@ -153,7 +151,7 @@ export class Device {
    * array/object) nor `keep()`-ed. Returned tensors move to the enclosing tidy. `fn` may be async: the
    * scope then lasts until the promise settles (don't run two async tidies concurrently on one device).
    */
-  tidy<T extends TidyResult | Promise<TidyResult>>(fn: () => T): T {
+  tidy<T>(fn: () => T): T {
     const scope = new Set<Tensor>();
     this.scopes.push(scope);
     const finish = (result: unknown, ok: boolean): void => {
