@@ -18,5 +18,6 @@ export type { AllocationTrace, TraceEvent } from './memory/trace.js';
 export type { Backend, BackendCounters, DType } from './backends/backend.js';
 export { CpuBackend } from './backends/cpu.js';
 export { sizeOf, broadcastShapes } from './shape.js';
+export { Rng } from './random.js';
 export * as nn from './nn.js';
 export * as optim from './optim.js';

@@ -1,0 +1,113 @@
+/** odeint's options: types, defaults and validation (each bad value is a clear, typed error). */
+import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn } from '@sympode/tensor';
+import { UnknownGradientMethodError } from './solver-errors.js';
+import { getTableau, type Tableau, type TableauName } from './tableaus.js';
+
+/** How gradients of the solution are computed. */
+export type GradientMethod = 'symplectic-adjoint' | 'backprop' | 'checkpoint' | 'adjoint';
+export const GRADIENT_METHODS: readonly GradientMethod[] = ['symplectic-adjoint', 'backprop', 'checkpoint', 'adjoint'];
+
+/** Counters a solve reports through `options.stats`. */
+export interface OdeintStats {
+  method: string;
+  gradient: GradientMethod;
+  acceptedSteps: number;
+  rejectedSteps: number;
+  /** Function evaluations of the forward solve. */
+  nfeForward: number;
+  /** Function evaluations (forward or VJP) of the backward pass; 0 until backward runs. */
+  nfeBackward: number;
+  /** Accepted / rejected steps of the continuous adjoint's backward solve. */
+  backwardSteps: number;
+  /** End times of the forward solve's accepted steps. */
+  stepEndTimes: number[];
+}
+
+export interface OdeintOptions {
+  /** Tableau name (default 'dopri5'). */
+  method?: TableauName | string;
+  /** Relative tolerance of adaptive methods (default 1e-7). */
+  rtol?: number;
+  /** Absolute tolerance of adaptive methods (default 1e-9). */
+  atol?: number;
+  /** Fixed-step methods: step size; without it, one step per output interval. */
+  stepSize?: number;
+  /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
+  firstStep?: number;
+  /** Most steps (accepted + rejected) of one solve (default 100000). */
+  maxSteps?: number;
+  /** Gradient method (default 'symplectic-adjoint'). */
+  gradient?: GradientMethod | string;
+  /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
+  adjointRtol?: number;
+  adjointAtol?: number;
+  /** The parameters θ of f, as tensors or a Module: gradients flow to those that require grad. */
+  params?: readonly Tensor[] | nn.Module;
+  /** Out-parameter: filled with step and evaluation counts (updated again by backward). */
+  stats?: Partial<OdeintStats>;
+}
+
+export interface ResolvedOptions {
+  tableau: Tableau;
+  gradient: GradientMethod;
+  rtol: number;
+  atol: number;
+  adjointRtol: number;
+  adjointAtol: number;
+  stepSize?: number;
+  firstStep?: number;
+  maxSteps: number;
+  params: Tensor[];
+}
+
+function positive(name: string, v: number | undefined, fallback: number): number {
+  const x = v ?? fallback;
+  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive finite number, got ${x}`);
+  return x;
+}
+
+export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
+  const tableau = getTableau(opts.method ?? 'dopri5');
+  const gradient = (opts.gradient ?? 'symplectic-adjoint') as GradientMethod;
+  if (!GRADIENT_METHODS.includes(gradient)) {
+    throw new UnknownGradientMethodError(`unknown gradient method '${String(opts.gradient)}' (expected one of ${GRADIENT_METHODS.join(', ')})`);
+  }
+  const rtol = positive('rtol', opts.rtol, 1e-7);
+  const atol = positive('atol', opts.atol, 1e-9);
+  const maxSteps = opts.maxSteps ?? 100_000;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidArgumentError(`maxSteps must be a positive integer, got ${maxSteps}`);
+  if (opts.stepSize !== undefined) {
+    positive('stepSize', opts.stepSize, 1);
+    if (tableau.adaptive) throw new InvalidArgumentError(`stepSize is for fixed-step methods; '${tableau.name}' is adaptive (use firstStep)`);
+  }
+  if (opts.firstStep !== undefined) positive('firstStep', opts.firstStep, 1);
+  const p = opts.params;
+  const params = p === undefined ? [] : Array.isArray(p) ? [...(p as Tensor[])] : (p as nn.Module).parameters();
+  return {
+    tableau, gradient, rtol, atol,
+    adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol),
+    adjointAtol: positive('adjointAtol', opts.adjointAtol, atol),
+    stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
+  };
+}
+
+/** Output times: finite, at least one, strictly monotone. Returns +1 (increasing) or −1 (decreasing). */
+export function checkTimes(t: readonly number[]): 1 | -1 {
+  if (!Array.isArray(t) || t.length < 1) throw new InvalidArgumentError('t must be a non-empty array of output times');
+  for (const [i, v] of t.entries()) if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`t[${i}] is ${v}; output times must be finite numbers`);
+  if (t.length === 1) return 1;
+  const dir = t[1] > t[0] ? 1 : -1;
+  for (let i = 1; i < t.length; i++) {
+    if (!(dir * (t[i] - t[i - 1]) > 0)) {
+      throw new InvalidArgumentError(`t must be strictly increasing or strictly decreasing: t[${i - 1}] = ${t[i - 1]}, t[${i}] = ${t[i]}`);
+    }
+  }
+  return dir;
+}
+
+export async function checkInitialState(y0: Tensor): Promise<void> {
+  y0._check();
+  if (y0.size === 0) throw new ShapeError('y0 is empty');
+  const v = await y0.data();
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new NonFiniteError(`y0 element ${i} is ${v[i]}`);
+}
