@@ -2,12 +2,12 @@
  * `sympode demo`: trains a 2-layer MLP on a toy regression and prints loss and memory stats, as a first
  * look at the tensor library and its allocator.
  */
-import { createDevice, nn, optim, type BackendName } from '@sympode/tensor';
+import { nn, optim } from '@sympode/tensor';
+import { cliDevice, type BackendChoice } from './device.js';
 import { formatBytes } from './format.js';
 
-export async function demo(opts: { backend?: BackendName; iters: number; seed: number }): Promise<void> {
-  const dev = await createDevice({ backend: opts.backend, seed: opts.seed });
-  console.log(`device: ${dev.backend.description}`);
+export async function demo(opts: { backend: BackendChoice; iters: number; seed: number }): Promise<void> {
+  const dev = await cliDevice(opts.backend, opts.seed, console.log);
   const mlp = new nn.MLP(dev, [1, 64, 1], 'tanh', { seed: opts.seed });
   const opt = new optim.Adam(mlp.parameters(), { lr: 0.01 });
   const x = dev.tensor(Float64Array.from({ length: 256 }, (_, i) => -3 + (6 * i) / 255), [256, 1]);

@@ -1,55 +1,112 @@
 #!/usr/bin/env node
-/** sympode command line. */
+/** sympode command line: `train` (default), `memory`, `demo`. */
+import { pathToFileURL } from 'node:url';
+import { parseFlags, UsageError, type FlagSpec } from './args.js';
 import { demo } from './demo.js';
+import { memoryReport, METHODS } from './memory-report.js';
+import { train } from './train.js';
+import type { BackendChoice } from './device.js';
 
-const USAGE = `usage: sympode <command> [options]
+const common = {
+  backend: { kind: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto' },
+  seed: { kind: 'int', min: 0, default: 0 },
+  out: { kind: 'string', default: 'out' },
+  'batch-size': { kind: 'int', min: 1, default: 20 },
+  'batch-time': { kind: 'int', min: 2, default: 10 },
+  rtol: { kind: 'number', min: 0, default: 1e-7 },
+  atol: { kind: 'number', min: 0, default: 1e-9 },
+} satisfies FlagSpec;
+
+const trainSpec = {
+  ...common,
+  gradient: { kind: 'string', choices: METHODS, default: 'symplectic-adjoint' },
+  iters: { kind: 'int', min: 1, default: 300 },
+  lr: { kind: 'number', min: 0, default: 0.01 },
+  'eval-every': { kind: 'int', min: 1, default: 50 },
+} satisfies FlagSpec;
+
+const demoSpec = { backend: common.backend, seed: common.seed, iters: { kind: 'int', min: 1, default: 300 } } satisfies FlagSpec;
+
+const HELP: Record<string, string> = {
+  main: `usage: sympode <command> [options]      (npm start -- <command> [options])
 
 commands:
-  demo     train a 2-layer MLP on a toy regression; print loss and memory stats
+  train    learn the spiral dynamics with a Neural ODE (default command)
+  memory   one forward+backward with each gradient method: peak bytes by label, timeline chart, traces
+  demo     train a plain MLP on a toy regression (tensor library only)
 
-options:
-  --backend webgpu|cpu   compute backend (default: webgpu if an adapter exists, else cpu)
-  --iters N              iterations (default 300)
-  --seed N               random seed (default 0)
-  --help                 this text
-`;
+Run 'sympode <command> --help' for its options.`,
+  train: `usage: sympode train [options]
 
-async function main(argv: string[]): Promise<number> {
-  const [cmd = 'demo', ...rest] = argv;
-  if (cmd === '--help' || cmd === '-h') {
-    console.log(USAGE);
+Learns dy/dt = (y³)A (torchdiffeq's spiral) with an MLP 2→50→2 on y³, dopri5, Adam, random windows.
+
+  --gradient M     symplectic-adjoint (default) | checkpoint | backprop | adjoint
+  --backend B      auto (default: a hardware WebGPU adapter if any, else cpu) | webgpu | cpu
+  --iters N        training iterations (default 300)
+  --lr X           Adam learning rate (default 0.01)
+  --batch-size N   windows per batch (default 20)
+  --batch-time N   points per window (default 10)
+  --rtol X --atol X  solver tolerances (default 1e-7, 1e-9)
+  --eval-every N   whole-trajectory loss every N iterations (default 50)
+  --seed N         seed (default 0); runs on the cpu backend are reproducible to the last digit
+  --out DIR        output folder (default out): metrics.csv, params.json, phase.{svg,png}, loss.{svg,png}
+
+examples:
+  npm start
+  npm start -- train --gradient backprop --iters 100 --backend cpu --out out/backprop`,
+  memory: `usage: sympode memory [options]
+
+One forward+backward of the spiral model with each gradient method; prints peak bytes by label and writes
+memory-timeline.{svg,png}, memory.md and trace-<method>.json (Chrome trace events: open in Perfetto).
+
+  --backend B  --seed N  --out DIR  --batch-size N  --batch-time N  --rtol X  --atol X   (as for train)
+
+example:
+  npm start -- memory --backend cpu --out out/memory`,
+  demo: `usage: sympode demo [--backend B] [--iters N] [--seed N]`,
+};
+
+const backendOf = (b: string) => b as BackendChoice;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...restArgs] = argv;
+  const cmd = first === undefined || first.startsWith('--') ? 'train' : first;
+  const rest = first === undefined || first.startsWith('--') ? argv : restArgs;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    console.log(HELP.main);
     return 0;
   }
-  const flags = new Map<string, string>();
-  for (let i = 0; i < rest.length; i++) {
-    const k = rest[i];
-    if (k === '--help') {
-      console.log(USAGE);
-      return 0;
-    }
-    if (!k.startsWith('--') || i + 1 >= rest.length) {
-      console.error(`sympode: unexpected argument '${k}'\n\n${USAGE}`);
-      return 2;
-    }
-    flags.set(k.slice(2), rest[++i]);
+  if (!(cmd in HELP) || cmd === 'main') throw new UsageError(`unknown command '${cmd}'\n\n${HELP.main}`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP[cmd]);
+    return 0;
   }
-  if (cmd !== 'demo') {
-    console.error(`sympode: unknown command '${cmd}'\n\n${USAGE}`);
-    return 2;
+  if (cmd === 'train') {
+    const f = parseFlags(rest, trainSpec);
+    await train({
+      backend: backendOf(f.backend), gradient: f.gradient as (typeof METHODS)[number], iters: f.iters, seed: f.seed, out: f.out,
+      lr: f.lr, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol, evalEvery: f['eval-every'],
+    });
+  } else if (cmd === 'memory') {
+    const f = parseFlags(rest, common);
+    await memoryReport({ backend: backendOf(f.backend), seed: f.seed, out: f.out, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol });
+  } else {
+    const f = parseFlags(rest, demoSpec);
+    await demo({ backend: backendOf(f.backend), iters: f.iters, seed: f.seed });
   }
-  const backend = flags.get('backend');
-  if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') {
-    console.error(`sympode: --backend must be webgpu or cpu, got '${backend}'`);
-    return 2;
-  }
-  await demo({ backend, iters: Number(flags.get('iters') ?? 300), seed: Number(flags.get('seed') ?? 0) });
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e instanceof Error ? `sympode: ${e.message}` : e);
-    process.exit(1);
-  },
-);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        console.error(`sympode: ${e.message}`);
+        process.exit(2);
+      }
+      console.error(e instanceof Error ? `sympode: ${e.name}: ${e.message}` : e);
+      process.exit(1);
+    },
+  );
+}

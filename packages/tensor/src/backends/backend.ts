@@ -36,6 +36,8 @@ export interface Backend<R = unknown> {
   readonly elementBytes: number;
   /** Human-readable description of the device (adapter name, or "cpu float64"). */
   readonly description: string;
+  /** True when a WebGPU adapter is a software rasterizer on the CPU (lavapipe, SwiftShader). */
+  readonly emulated: boolean;
   /** Work counters since creation: kernel dispatches, queue submits, host readbacks. */
   readonly counters: BackendCounters;
 

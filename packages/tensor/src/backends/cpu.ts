@@ -68,6 +68,7 @@ function forEachIndex(shape: readonly number[], views: readonly View[], fn: (i: 
 
 export class CpuBackend implements Backend<Arr> {
   readonly kind = 'cpu' as const;
+  readonly emulated = false;
   readonly elementBytes: number;
   readonly description: string;
   readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0 };

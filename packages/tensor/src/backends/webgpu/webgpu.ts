@@ -190,6 +190,8 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
    * Chosen from the adapter; `SYMPODE_KERNEL_STYLE=gpu|cpu` overrides; tests switch it to cover both.
    */
   kernelStyle: 'gpu' | 'cpu';
+  /** A software adapter (lavapipe, SwiftShader): correct, but slower than the cpu backend for small models. */
+  readonly emulated: boolean;
 
   private readonly maxGroups: number;
   private readonly maxBinding: number;
@@ -218,6 +220,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     readonly description: string,
   ) {
     this.programs = new ProgramCache(device);
+    this.emulated = CPU_ADAPTER.test(description);
     const forced = process.env.SYMPODE_KERNEL_STYLE;
     this.kernelStyle = forced === 'gpu' || forced === 'cpu' ? forced : CPU_ADAPTER.test(description) ? 'cpu' : 'gpu';
     this.maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
