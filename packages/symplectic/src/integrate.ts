@@ -35,7 +35,8 @@ export interface AcceptedStep {
 
 /**
  * Integrates without a graph. Returns the solution at `times` ([T, ...shape]). `onAccept` gets every accepted
- * step's start state and returns true to keep it (then the caller owns it; otherwise it is freed).
+ * step's start state and returns true to keep it (then the caller owns it; otherwise it is freed). A failed
+ * solve frees everything it allocated.
  */
 export async function integrateNoGraph(
   ctx: StepContext,
@@ -47,64 +48,73 @@ export async function integrateNoGraph(
 ): Promise<Tensor> {
   const dev = ctx.device;
   const ys = dev._empty([times.length, ...ctx.shape]);
-  ctx.writeRow(ys, 0, y0);
-  const tab = ctx.tableau;
   let y = y0;
-  let t = times[0];
-  let k0Ready = false;
-  let h = 0;
-  if (tab.adaptive) {
-    const f0 = await ctx.eval(t, y0);
-    ctx.writeRow(ctx.K, 0, f0);
-    k0Ready = true;
-    h = opts.firstStep ?? (await firstStepSize(ctx, t, y0, f0, opts));
-    if (f0 !== y0) f0.dispose();
-  }
-  const release = (s: Tensor) => {
-    if (s !== y0) s.dispose();
-  };
-  for (let k = 1; k < times.length; k++) {
-    const tNext = times[k];
-    const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, opts.stepSize);
-    let j = 0;
-    while (fixed ? j < fixed.length : t < tNext) {
-      checkBudget(stats, opts.maxSteps, t);
-      let hStep = fixed ? fixed[j] : h;
-      let t1 = t + hStep;
-      if (fixed ? j === fixed.length - 1 : t1 > tNext) {
-        t1 = tNext;
-        hStep = tNext - t;
+  try {
+    ctx.writeRow(ys, 0, y0);
+    const tab = ctx.tableau;
+    let t = times[0];
+    let k0Ready = false;
+    let h = 0;
+    if (tab.adaptive) {
+      const f0 = await ctx.eval(t, y0);
+      try {
+        ctx.writeRow(ctx.K, 0, f0);
+        k0Ready = true;
+        h = opts.firstStep ?? (await firstStepSize(ctx, t, y0, f0, opts));
+      } finally {
+        if (f0 !== y0) f0.dispose();
       }
-      if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${stats.acceptedSteps + stats.rejectedSteps})`);
-      const y1 = (await stepNoGraph(ctx, t, y, hStep, { k0Ready }))!;
-      const ratio = tab.adaptive ? await errorRatio(ctx, y, y1, hStep, opts.rtol, opts.atol) : 0;
-      if (Number.isNaN(ratio) || ratio === Infinity) {
-        y1.dispose();
-        throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
-      }
-      if (tab.adaptive && ratio > 1) {
-        stats.rejectedSteps++;
-        y1.dispose();
-        h = nextStepSize(hStep, ratio, tab.order);
-        k0Ready = true; // row 0 still holds f(t, y)
-        continue;
-      }
-      stats.acceptedSteps++;
-      stats.stepEndTimes.push(t1);
-      const kept = onAccept?.({ t, h: hStep, y }) ?? false;
-      if (!kept) release(y);
-      y = y1;
-      t = t1;
-      j++;
-      if (tab.fsal) ctx.device.backend.copy(ctx.K._raw, { offset: (ctx.s - 1) * ctx.n, strides: [1] }, ctx.K._raw, { offset: 0, strides: [1] }, [ctx.n]);
-      k0Ready = tab.fsal;
-      if (tab.adaptive) h = nextStepSize(hStep, ratio, tab.order);
     }
-    if (!tab.adaptive) await checkFinite(y, times[k - 1], tNext, stats);
-    ctx.writeRow(ys, k, y);
+    const release = (s: Tensor) => {
+      if (s !== y0) s.dispose();
+    };
+    for (let k = 1; k < times.length; k++) {
+      const tNext = times[k];
+      const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, opts.stepSize);
+      let j = 0;
+      while (fixed ? j < fixed.length : t < tNext) {
+        checkBudget(stats, opts.maxSteps, t);
+        let hStep = fixed ? fixed[j] : h;
+        let t1 = t + hStep;
+        if (fixed ? j === fixed.length - 1 : t1 > tNext) {
+          t1 = tNext;
+          hStep = tNext - t;
+        }
+        if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${stats.acceptedSteps + stats.rejectedSteps})`);
+        const y1 = (await stepNoGraph(ctx, t, y, hStep, { k0Ready }))!;
+        const ratio = tab.adaptive ? await errorRatio(ctx, y, y1, hStep, opts.rtol, opts.atol) : 0;
+        if (Number.isNaN(ratio) || ratio === Infinity) {
+          y1.dispose();
+          throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
+        }
+        if (tab.adaptive && ratio > 1) {
+          stats.rejectedSteps++;
+          y1.dispose();
+          h = nextStepSize(hStep, ratio, tab.order);
+          k0Ready = true; // row 0 still holds f(t, y)
+          continue;
+        }
+        stats.acceptedSteps++;
+        stats.stepEndTimes.push(t1);
+        const kept = onAccept?.({ t, h: hStep, y }) ?? false;
+        if (!kept) release(y);
+        y = y1;
+        t = t1;
+        j++;
+        if (tab.fsal) ctx.device.backend.copy(ctx.K._raw, { offset: (ctx.s - 1) * ctx.n, strides: [1] }, ctx.K._raw, { offset: 0, strides: [1] }, [ctx.n]);
+        k0Ready = tab.fsal;
+        if (tab.adaptive) h = nextStepSize(hStep, ratio, tab.order);
+      }
+      if (!tab.adaptive) await checkFinite(y, times[k - 1], tNext, stats);
+      ctx.writeRow(ys, k, y);
+    }
+  } catch (e) {
+    // A failed solve frees what it allocated (the caller's y0 stays).
+    ys.dispose();
+    if (y !== y0) y.dispose();
+    throw e;
   }
-  const kept = onAccept?.({ t, h: 0, y }) ?? false; // the final state: a method may keep it (h = 0 marks it)
-  if (!kept) release(y);
+  if (y !== y0) y.dispose();
   return ys;
 }
 
@@ -126,54 +136,60 @@ export async function integrateWithGraph(
   let t = times[0];
   let h = 0;
   let k0: Tensor | undefined;
-  if (tab.adaptive) {
-    k0 = await ctx.eval(t, y0);
-    h = opts.firstStep ?? (await dev.noGrad(() => firstStepSize(ctx, t, y0, k0!, opts)));
-  }
-  for (let k = 1; k < times.length; k++) {
-    const tNext = times[k];
-    const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, opts.stepSize);
-    let j = 0;
-    while (fixed ? j < fixed.length : t < tNext) {
-      checkBudget(stats, opts.maxSteps, t);
-      let hStep = fixed ? fixed[j] : h;
-      let t1 = t + hStep;
-      if (fixed ? j === fixed.length - 1 : t1 > tNext) {
-        t1 = tNext;
-        hStep = tNext - t;
-      }
-      if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${stats.acceptedSteps + stats.rejectedSteps})`);
-      const { y1, ks } = await stepWithGraph(ctx, t, y, hStep, k0);
-      let ratio = 0;
-      if (tab.adaptive) {
-        dev.noGrad(() => ks.forEach((kv, i) => ctx.writeRow(ctx.K, i, kv)));
-        ratio = await errorRatio(ctx, y, y1, hStep, opts.rtol, opts.atol);
-      }
-      const fresh = ks.filter((kv) => kv !== k0);
-      if (Number.isNaN(ratio) || ratio === Infinity) {
-        dev.dispose(y1, fresh);
-        throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
-      }
-      if (tab.adaptive && ratio > 1) {
-        stats.rejectedSteps++;
-        k0 = ks[0]; // f(t, y) stays valid for the retry
-        dev.dispose(y1, fresh.filter((kv) => kv !== k0)); // frees the rest of the rejected step's graph
-        h = nextStepSize(hStep, ratio, tab.order);
-        continue;
-      }
-      stats.acceptedSteps++;
-      stats.stepEndTimes.push(t1);
-      const nextK0 = tab.fsal ? ks[ks.length - 1] : undefined;
-      for (const kv of ks) if (kv !== nextK0) kv.dispose();
-      k0 = nextK0;
-      if (y !== y0 && !outputs.includes(y)) y.dispose();
-      y = y1;
-      t = t1;
-      j++;
-      if (tab.adaptive) h = nextStepSize(hStep, ratio, tab.order);
+  try {
+    if (tab.adaptive) {
+      k0 = await ctx.eval(t, y0);
+      h = opts.firstStep ?? (await dev.noGrad(() => firstStepSize(ctx, t, y0, k0!, opts)));
     }
-    if (!tab.adaptive) await checkFinite(y, times[k - 1], tNext, stats);
-    outputs.push(y);
+    for (let k = 1; k < times.length; k++) {
+      const tNext = times[k];
+      const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, opts.stepSize);
+      let j = 0;
+      while (fixed ? j < fixed.length : t < tNext) {
+        checkBudget(stats, opts.maxSteps, t);
+        let hStep = fixed ? fixed[j] : h;
+        let t1 = t + hStep;
+        if (fixed ? j === fixed.length - 1 : t1 > tNext) {
+          t1 = tNext;
+          hStep = tNext - t;
+        }
+        if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${stats.acceptedSteps + stats.rejectedSteps})`);
+        const { y1, ks } = await stepWithGraph(ctx, t, y, hStep, k0);
+        let ratio = 0;
+        if (tab.adaptive) {
+          dev.noGrad(() => ks.forEach((kv, i) => ctx.writeRow(ctx.K, i, kv)));
+          ratio = await errorRatio(ctx, y, y1, hStep, opts.rtol, opts.atol);
+        }
+        const fresh = ks.filter((kv) => kv !== k0);
+        if (Number.isNaN(ratio) || ratio === Infinity) {
+          dev.dispose(y1, fresh);
+          throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
+        }
+        if (tab.adaptive && ratio > 1) {
+          stats.rejectedSteps++;
+          k0 = ks[0]; // f(t, y) stays valid for the retry
+          dev.dispose(y1, fresh.filter((kv) => kv !== k0)); // frees the rest of the rejected step's graph
+          h = nextStepSize(hStep, ratio, tab.order);
+          continue;
+        }
+        stats.acceptedSteps++;
+        stats.stepEndTimes.push(t1);
+        const nextK0 = tab.fsal ? ks[ks.length - 1] : undefined;
+        for (const kv of ks) if (kv !== nextK0) kv.dispose();
+        k0 = nextK0;
+        if (y !== y0 && !outputs.includes(y)) y.dispose();
+        y = y1;
+        t = t1;
+        j++;
+        if (tab.adaptive) h = nextStepSize(hStep, ratio, tab.order);
+      }
+      if (!tab.adaptive) await checkFinite(y, times[k - 1], tNext, stats);
+      outputs.push(y);
+    }
+  } catch (e) {
+    // A failed solve frees its graph and states (the caller's y0 stays).
+    dev.dispose(outputs.filter((o) => o !== y0), y !== y0 && !outputs.includes(y) ? y : null, k0 ?? null);
+    throw e;
   }
   k0?.dispose();
   const ys = stack(outputs, 0);

@@ -57,7 +57,8 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   if (needsGrad && o.gradient === 'backprop') {
     const ctx = new StepContext(dev, o.tableau, field, y0.shape, fwd);
     try {
-      return await integrateWithGraph(ctx, y0, times, iopts, istats);
+      // The tidy frees whatever a failed solve left behind; on success only ys (and its graph) survives.
+      return await dev.tidy(() => integrateWithGraph(ctx, y0, times, iopts, istats));
     } finally {
       ctx.dispose();
       finishForward();
@@ -69,19 +70,20 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const ctx = new StepContext(dev, o.tableau, field, y0.shape, fwd);
   let ys: Tensor;
   try {
-    ys = await noGrad(() =>
-      integrateNoGraph(ctx, y0, times, iopts, istats, (step) => {
-        if (!keep || step.h === 0) return false;
-        // y0 is the caller's: share it; later states become checkpoints.
-        const y = step.y === y0 ? y0.detach() : step.y;
-        dev.memory.relabel(y, 'checkpoints');
-        checkpoints.push({ ...step, y });
-        return true;
+    // The tidy frees whatever a failed solve left behind; on success ys and the checkpoints survive.
+    ({ ys } = await noGrad(() =>
+      dev.tidy(async () => {
+        const out = await integrateNoGraph(ctx, y0, times, iopts, istats, (step) => {
+          if (!keep) return false;
+          // y0 is the caller's: share it; later states become checkpoints.
+          const y = step.y === y0 ? y0.detach() : step.y;
+          if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
+          checkpoints.push({ ...step, y });
+          return true;
+        });
+        return { ys: out, kept: checkpoints.map((c) => c.y) };
       }),
-    );
-  } catch (e) {
-    dev.dispose(checkpoints.map((c) => c.y));
-    throw e;
+    ));
   } finally {
     ctx.dispose();
     finishForward();
@@ -123,7 +125,7 @@ async function reverseSweep(
 ): Promise<Tensor> {
   const dev = ctx.device;
   const T = times.length;
-  const gRow = (k: number) => g.narrow(0, k, 1).reshape(ctx.shape);
+  const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(ctx.shape));
   const adj = method === 'symplectic-adjoint' ? new SymplecticAdjoint(ctx, acc) : null;
   let lambda = dev.memory.scope('adjoint', () => gRow(T - 1));
   let k = T - 1;
@@ -137,13 +139,6 @@ async function reverseSweep(
         lambda.dispose();
         lambda = next;
       }
-    }
-    while (k > 0) {
-      // Only with T > 1 and no steps (cannot happen: every interval has a step); kept for safety.
-      k--;
-      const next = dev.tidy(() => lambda.add(gRow(k)));
-      lambda.dispose();
-      lambda = next;
     }
     return lambda;
   } finally {

@@ -218,7 +218,7 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
   }
 
   await withGradMode(createGraph, async () => {
-    grads.set(root, seed ? seed.reshape(output.shape)._alias() : output.device.onesLike(output));
+    grads.set(root, seed ? seed.reshape(output.shape) : output.device.onesLike(output));
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k];
       const g = grads.get(node);

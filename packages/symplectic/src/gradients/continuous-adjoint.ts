@@ -34,12 +34,11 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
   const params = acc.params;
   const sizes = params.map((p) => p.size);
   const T = times.length;
-  const row = (x: Tensor, k: number) => x.narrow(0, k, 1).reshape([n]);
+  const row = (x: Tensor, k: number) => dev.tidy(() => x.narrow(0, k, 1).reshape([n]));
 
   // dz/ds with s = −t: [−f, aᵀf_y, aᵀf_θ].
   const fAug: OdeFunc = async (s, z) => {
-    const y = z.narrow(0, 0, n).reshape(shape);
-    const a = z.narrow(0, n, n).reshape(shape);
+    const [y, a] = dev.tidy(() => [z.narrow(0, 0, n).reshape(shape), z.narrow(0, n, n).reshape(shape)]);
     const leaf = y.detach();
     leaf.requiresGrad = true;
     const out = await enableGrad(() => dev.memory.scope('network', () => inp.f(-s, leaf)));
