@@ -20,8 +20,8 @@ const common = {
 const trainSpec = {
   ...common,
   gradient: { kind: 'string', choices: METHODS, default: 'symplectic-adjoint' },
-  iters: { kind: 'int', min: 1, default: 300 },
-  lr: { kind: 'number', min: 0, default: 0.01 },
+  iters: { kind: 'int', min: 1, default: 600 },
+  lr: { kind: 'number', min: 0, default: 0.002 },
   'eval-every': { kind: 'int', min: 1, default: 50 },
 } satisfies FlagSpec;
 
@@ -42,8 +42,8 @@ Learns dy/dt = (y³)A (torchdiffeq's spiral) with an MLP 2→50→2 on y³, dopr
 
   --gradient M     symplectic-adjoint (default) | checkpoint | backprop | adjoint
   --backend B      auto (default: a hardware WebGPU adapter if any, else cpu) | webgpu | cpu
-  --iters N        training iterations (default 300)
-  --lr X           Adam learning rate (default 0.01)
+  --iters N        training iterations (default 600)
+  --lr X           Adam learning rate (default 0.002)
   --batch-size N   windows per batch (default 20)
   --batch-time N   points per window (default 10)
   --rtol X --atol X  solver tolerances (default 1e-7, 1e-9)
