@@ -1,5 +1,5 @@
 /**
- * Against the authors' PyTorch implementation (../shared/reference): on the cpu float64 backend, the accepted
+ * Against the authors' PyTorch implementation (test/fixtures, a copy of the project's shared/reference): on the cpu float64 backend, the accepted
  * step times are reproduced and `reference.symplectic` (loss, solution, gradients) to ≤ 1e-9 relative.
  */
 import { describe, it, expect } from 'vitest';
@@ -18,7 +18,7 @@ interface Case {
   reference: Record<'symplectic' | 'backprop' | 'adjoint', { loss: number; ys: number[][][]; grad_y0: number[][]; grad_params: (number[][] | number[])[] }>;
 }
 
-const cases: Case[] = JSON.parse(readFileSync(fileURLToPath(new URL('../../shared/reference/torch-symplectic-adjoint-cases.json', import.meta.url)), 'utf8'));
+const cases: Case[] = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/torch-symplectic-adjoint-cases.json', import.meta.url)), 'utf8'));
 const flat = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x as number]);
 
 /** The reference MLP: Linear layers with tanh between, t appended as a column when time-dependent. */
