@@ -73,14 +73,7 @@ export async function integrateNoGraph(
       const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, opts.stepSize);
       let j = 0;
       while (fixed ? j < fixed.length : t < tNext) {
-        checkBudget(stats, opts.maxSteps, t);
-        let hStep = fixed ? fixed[j] : h;
-        let t1 = t + hStep;
-        if (fixed ? j === fixed.length - 1 : t1 > tNext) {
-          t1 = tNext;
-          hStep = tNext - t;
-        }
-        if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${stats.acceptedSteps + stats.rejectedSteps})`);
+        const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts.maxSteps);
         const y1 = (await stepNoGraph(ctx, t, y, hStep, { k0Ready }))!;
         const ratio = tab.adaptive ? await errorRatio(ctx, y, y1, hStep, opts.rtol, opts.atol) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
@@ -146,14 +139,7 @@ export async function integrateWithGraph(
       const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, opts.stepSize);
       let j = 0;
       while (fixed ? j < fixed.length : t < tNext) {
-        checkBudget(stats, opts.maxSteps, t);
-        let hStep = fixed ? fixed[j] : h;
-        let t1 = t + hStep;
-        if (fixed ? j === fixed.length - 1 : t1 > tNext) {
-          t1 = tNext;
-          hStep = tNext - t;
-        }
-        if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${stats.acceptedSteps + stats.rejectedSteps})`);
+        const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts.maxSteps);
         const { y1, ks } = await stepWithGraph(ctx, t, y, hStep, k0);
         let ratio = 0;
         if (tab.adaptive) {
@@ -205,10 +191,20 @@ function fixedSteps(t0: number, t1: number, stepSize?: number): number[] {
   return Array.from({ length: m }, (_, i) => (i < m - 1 ? stepSize : span - (m - 1) * stepSize));
 }
 
-function checkBudget(stats: IntegrateStats, maxSteps: number, t: number): void {
-  if (stats.acceptedSteps + stats.rejectedSteps >= maxSteps) {
+/**
+ * The next step from t with size h: clipped to land on tNext (adaptive: when it would pass it; fixed: on the
+ * interval's last step). Throws when the step budget is spent or h no longer advances t.
+ */
+function planStep(t: number, h: number, tNext: number, lastFixed: boolean | null, stats: IntegrateStats, maxSteps: number): { hStep: number; t1: number } {
+  const taken = stats.acceptedSteps + stats.rejectedSteps;
+  if (taken >= maxSteps) {
     throw new MaxStepsExceededError(`maxSteps (${maxSteps}) exceeded at t = ${t} (${stats.acceptedSteps} accepted, ${stats.rejectedSteps} rejected steps)`);
   }
+  const clip = lastFixed ?? t + h > tNext;
+  const hStep = clip ? tNext - t : h;
+  const t1 = clip ? tNext : t + h;
+  if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${taken})`);
+  return { hStep, t1 };
 }
 
 /** Fixed-step solves read no error ratio; they check the state once per output interval. */
