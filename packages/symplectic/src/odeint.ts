@@ -78,12 +78,17 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
           // y0 is the caller's: share it; later states become checkpoints.
           const y = step.y === y0 ? y0.detach() : step.y;
           if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
-          checkpoints.push({ ...step, y });
+          // Kept: a tidy enclosing odeint must not free them before backward (onRelease frees them).
+          checkpoints.push({ ...step, y: dev.keep(y) });
           return true;
         });
         return { ys: out, kept: checkpoints.map((c) => c.y) };
       }),
     ));
+  } catch (e) {
+    // Kept checkpoints escape the tidy: a failed solve frees them here.
+    dev.dispose(checkpoints.map((c) => c.y));
+    throw e;
   } finally {
     ctx.dispose();
     finishForward();
@@ -91,7 +96,10 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   if (!needsGrad) return ys;
 
   const params = o.params;
-  const release = () => dev.dispose(checkpoints.map((c) => c.y));
+  // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
+  // (or a tidy may) before backward.
+  const ysHeld = o.gradient === 'adjoint' ? dev.keep(ys.detach()) : null;
+  const release = () => dev.dispose(checkpoints.map((c) => c.y), ysHeld);
   const backward = async (g: Tensor): Promise<(Tensor | null)[]> => {
     const acc = new GradientAccumulator(params);
     const bwd = { nfe: 0 };
@@ -99,7 +107,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     if (o.gradient === 'adjoint') {
       const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
       gy0 = await continuousAdjoint({
-        f: field, tableau: o.tableau, times, ys, gradOutput: g, acc, counter: bwd, stats: bstats,
+        f: field, tableau: o.tableau, times, ys: ysHeld!, gradOutput: g, acc, counter: bwd, stats: bstats,
         opts: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize },
       });
       stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
@@ -110,7 +118,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     publish();
     return [gy0, ...acc.take(params)];
   };
-  const onRelease = keep ? release : undefined;
+  const onRelease = keep || ysHeld ? release : undefined;
   return customVjp(`odeint(${o.tableau.name}, ${o.gradient})`, [y0, ...params], ys, backward, onRelease);
 }
 
