@@ -86,3 +86,21 @@ describe('failed solves free their memory, with every gradient method', () => {
     }
   });
 });
+
+describe('vector fields that return their input or leave temporaries', () => {
+  it('f = identity works with FSAL reuse; temporaries f leaves behind are freed per call', async () => {
+    const ys = await odeint((_t, y) => y, dev.tensor([1]), [0, 1], { rtol: 1e-9, atol: 1e-12 });
+    expect((await ys.data())[1]).toBeCloseTo(Math.E, 8);
+    const peaks: number[] = [];
+    for (const N of [10, 100]) {
+      const y0 = dev.tensor([1, 2, 3]);
+      dev.memory.resetPeak();
+      const base = dev.memory.stats().liveBytes;
+      // A sloppy f: its intermediate y.mul(-1) is never disposed by f itself.
+      const out = await odeint((_t, y) => y.mul(-1).mul(0.5), y0, [0, 1], { method: 'rk4', stepSize: 1 / N });
+      peaks.push(dev.memory.stats().peakBytes - base);
+      dev.dispose(out, y0);
+    }
+    expect(peaks[1]).toBe(peaks[0]);
+  });
+});

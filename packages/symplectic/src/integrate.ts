@@ -82,6 +82,7 @@ export async function integrateNoGraph(
         }
         if (tab.adaptive && ratio > 1) {
           stats.rejectedSteps++;
+          ctx.dropLastK();
           y1.dispose();
           h = nextStepSize(hStep, ratio, tab.order);
           k0Ready = true; // row 0 still holds f(t, y)
@@ -94,7 +95,7 @@ export async function integrateNoGraph(
         y = y1;
         t = t1;
         j++;
-        if (tab.fsal) ctx.device.backend.copy(ctx.K._raw, { offset: (ctx.s - 1) * ctx.n, strides: [1] }, ctx.K._raw, { offset: 0, strides: [1] }, [ctx.n]);
+        if (tab.fsal) ctx.promoteLastK();
         k0Ready = tab.fsal;
         if (tab.adaptive) h = nextStepSize(hStep, ratio, tab.order);
       }

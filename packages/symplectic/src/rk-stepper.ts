@@ -34,14 +34,39 @@ export class StepContext {
     this.K = device.memory.scope('stages', () => device.zeros([this.s, this.n]));
   }
 
-  /** f(t, y), shape-checked, counted, its temporaries labelled 'network'. */
+  /**
+   * f(t, y), shape-checked, counted, its allocations labelled 'network'. A tidy frees whatever temporaries f
+   * leaves behind (its graph keeps what backward needs).
+   */
   async eval(t: number, y: Tensor): Promise<Tensor> {
     this.counter.nfe++;
-    const k = await this.device.memory.scope('network', () => this.f(t, y));
+    const k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(t, y)));
     if (k.size !== this.n || k.shape.length !== this.shape.length || k.shape.some((d, i) => d !== this.shape[i])) {
+      if (k !== y) k.dispose();
       throw new ShapeError(`the ODE function returned shape [${k.shape.join(', ')}] at t = ${t}; expected the state's shape [${this.shape.join(', ')}]`);
     }
     return k;
+  }
+
+  /** FSAL: f at the last stage of the step just taken, until it becomes the next step's k_0 (or is dropped). */
+  private lastK: Tensor | null = null;
+
+  /** Holds its own handle on k (shared storage), so the caller disposes k as usual. */
+  setLastK(k: Tensor): void {
+    this.dropLastK();
+    this.lastK = k.detach();
+  }
+
+  /** Accepted FSAL step: the last stage's f becomes row 0 (from its own buffer: no same-buffer copy). */
+  promoteLastK(): void {
+    if (!this.lastK) throw new Error('internal: no last stage to reuse');
+    this.writeRow(this.K, 0, this.lastK);
+    this.dropLastK();
+  }
+
+  dropLastK(): void {
+    this.lastK?.dispose();
+    this.lastK = null;
   }
 
   /** Writes a state-shaped tensor into row `i` of an [rows, n] buffer. */
@@ -64,6 +89,7 @@ export class StepContext {
   }
 
   dispose(): void {
+    this.dropLastK();
     this.K.dispose();
   }
 }
@@ -94,6 +120,7 @@ export async function stepNoGraph(ctx: StepContext, t: number, y: Tensor, h: num
     }
     const k = await ctx.eval(t + tableau.c[i] * h, Yi);
     ctx.writeRow(K, i, k);
+    if (tableau.fsal && i === s - 1 && !stagesOnly) ctx.setLastK(k);
     if (k !== Yi && k !== y) k.dispose();
     if (i === 0) continue;
     if (tableau.fsal && i === s - 1) y1 = Yi;
