@@ -11,6 +11,8 @@
  * `b`, `c` and `e` have length s.
  */
 
+import { SympodeError } from '@sympode/tensor';
+
 /** An explicit Runge–Kutta method given by its Butcher tableau (see the module comment for conventions). */
 export interface Tableau {
   readonly name: string;
@@ -353,7 +355,7 @@ export function isTableauName(name: string): name is TableauName {
 }
 
 /** Thrown by {@link getTableau} for a name that is not a built-in method. */
-export class UnknownMethodError extends Error {
+export class UnknownMethodError extends SympodeError {
   /** The name that was asked for. */
   readonly method: string;
   /** The names that would have been accepted. */
@@ -361,7 +363,6 @@ export class UnknownMethodError extends Error {
 
   constructor(method: string) {
     super(`Unknown Runge–Kutta method '${method}'; known methods: ${TABLEAU_NAMES.join(', ')}`);
-    this.name = 'UnknownMethodError';
     this.method = method;
     this.known = TABLEAU_NAMES;
   }
