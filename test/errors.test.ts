@@ -57,3 +57,19 @@ describe('clear errors', () => {
     expect(() => dev.zeros([2]).add(other.zeros([2]))).toThrow(/different devices/);
   });
 });
+
+describe('createDevice()', () => {
+  it('with no backend picks webgpu when an adapter exists, else cpu, and says which', async () => {
+    const notes: string[] = [];
+    const d = await createDevice({ log: (m) => notes.push(m) });
+    expect(notes).toHaveLength(1);
+    if (d.kind === 'webgpu') {
+      expect(notes[0]).toMatch(/using webgpu/);
+      expect(d.dtype).toBe('float32');
+    } else {
+      expect(notes[0]).toMatch(/no WebGPU adapter found, using cpu/);
+      expect(process.env.SYMPODE_REQUIRE_WEBGPU).not.toBe('1');
+    }
+    d.destroy();
+  });
+});
