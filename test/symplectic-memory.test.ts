@@ -36,13 +36,13 @@ async function backwardPeak(gradient: GradientMethod, N: number) {
   dev.dispose(gs, y0);
   mlp.dispose();
   expect(stats.acceptedSteps).toBe(N);
-  return { peak: after.peakBytes, before: before.liveBytes, checkpoints: before.byLabel.checkpoints?.liveBytes ?? 0 };
+  return { peak: after.peakBytes, before: before.liveBytes, checkpoints: before.byLabel.checkpoints?.liveBytes ?? 0, stagesPeak: after.byLabel.stages?.peakBytes ?? 0 };
 }
 
 describe('peak memory during backward vs number of steps', () => {
   it('symplectic adjoint grows by exactly one state per step; ACA likewise above it; backprop by a whole graph', async () => {
     const Ns = [10, 20, 40, 80];
-    const res: Record<string, { peak: number; checkpoints: number }[]> = {};
+    const res: Record<string, { peak: number; checkpoints: number; stagesPeak: number }[]> = {};
     for (const m of ['symplectic-adjoint', 'checkpoint', 'backprop'] as const) {
       res[m] = [];
       for (const N of Ns) res[m].push(await backwardPeak(m, N));
@@ -52,6 +52,8 @@ describe('peak memory during backward vs number of steps', () => {
     for (const s of slopes('checkpoint')) expect(s).toBe(stateBytes);
     // Checkpoints held while backward runs: N − 1 states (y0 is the caller's, shared).
     Ns.forEach((N, i) => expect(res['symplectic-adjoint'][i].checkpoints).toBe((N - 1) * stateBytes));
+    // Stage memory of the symplectic backward: the [s, n] stage buffer + the s − 1 recomputed stage states (rk4: 4 + 3).
+    for (const r of res['symplectic-adjoint']) expect(r.stagesPeak).toBe(7 * stateBytes);
     for (const s of slopes('backprop')) expect(s).toBeGreaterThan(20 * stateBytes);
     Ns.forEach((_, i) => {
       expect(res.checkpoint[i].peak).toBeGreaterThan(res['symplectic-adjoint'][i].peak);

@@ -74,9 +74,9 @@ export class StepContext {
     this.device.backend.copy(v._raw, { offset: 0, strides: [1] }, buf._raw, { offset: i * this.n, strides: [1] }, [this.n]);
   }
 
-  /** out = y + h Σ_j coeffs[j] rows[j] in one dispatch (label 'stages' unless given). */
-  combine(y: Tensor, rows: Tensor, coeffs: readonly number[], h: number): Tensor {
-    const out = this.device.memory.scope('stages', () => this.device._empty(this.shape));
+  /** out = y + h Σ_j coeffs[j] rows[j] in one dispatch, allocated under `label`. */
+  combine(y: Tensor, rows: Tensor, coeffs: readonly number[], h: number, label = 'stages'): Tensor {
+    const out = this.device.memory.scope(label, () => this.device._empty(this.shape));
     this.device.backend.rkCombine(y._raw, rows._raw, coeffs, h, out._raw, this.n);
     return out;
   }

@@ -54,13 +54,13 @@ export class SymplecticAdjoint {
       const coeffs = new Array<number>(s + 1).fill(0);
       coeffs[s] = tab.b[i];
       for (let j = i + 1; j < s; j++) if (!skip[j]) coeffs[j] = tab.a[j][i];
-      const kappa = dev.memory.scope('adjoint', () => ctx.combine(this.zero, V, coeffs, h));
+      const kappa = ctx.combine(this.zero, V, coeffs, h, 'adjoint');
       const nu = await vjp(ctx, t + tab.c[i] * h, stages[i], kappa, acc);
       ctx.writeRow(V, i, nu);
       dev.dispose(kappa, nu);
     }
     const ones = skip.map((sk) => (sk ? 0 : 1)).concat([0]);
-    const next = dev.memory.scope('adjoint', () => ctx.combine(lambda, V, ones, 1));
+    const next = ctx.combine(lambda, V, ones, 1, 'adjoint');
     lambda.dispose();
     for (const st of stages.slice(1)) st.dispose();
     return next;
