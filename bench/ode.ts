@@ -5,7 +5,12 @@
  *
  *   npm run bench                     default grid, webgpu (lavapipe here) + cpu, tfjs-webgpu + tfjs-cpu
  *   npm run bench:quick               the smallest grid (seconds); writes bench/out/quick/RESULTS.md
- *   npm run bench:gpu [-- --peak-gflops 50000]   larger sizes for a real GPU; writes bench/RESULTS-gpu.md
+ *   npm run bench:gpu [-- --peak-gflops 50000]   larger sizes for a real GPU (ours and tfjs on webgpu only, no
+ *                                     float64 reference at these sizes); writes bench/RESULTS-gpu.md
+ *
+ * The measuring runs in a child process that journals every finished measurement (bench/out/.journal.json):
+ * if it dies natively (Dawn on lavapipe segfaults now and then after minutes of work) it is restarted and
+ * resumes; the report says so.
  *
  * Flags: --quick | --gpu, --backend webgpu,cpu (ours), --tfjs webgpu,cpu | none, --repeats n, --no-spiral,
  * --no-plots, --peak-gflops x, --out DIR, --results FILE, --figures DIR | none.
@@ -57,7 +62,7 @@ if (!flag('child')) {
   const restarts: string[] = [];
   const started = performance.now();
   for (let attempt = 0; ; attempt++) {
-    const env = { ...process.env, SYMPODE_BENCH_RESTARTS: JSON.stringify(restarts) };
+    const env = { ...process.env, SYMPODE_BENCH_RESTARTS: JSON.stringify(restarts), SYMPODE_BENCH_STARTED: String(Date.now() - (performance.now() - started)) };
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args, '--child'], { stdio: 'inherit', env });
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (c, sg) => res({ code: c, signal: sg })));
     if (code === 0) break;
@@ -82,8 +87,10 @@ const peak = value('peak-gflops');
 
 const result = await runBench({
   mode,
-  backends: list('backend', ['webgpu', 'cpu']) as BackendName[],
-  tfjs: list('tfjs', ['webgpu', 'cpu']) as TfjsBackend[],
+  // The gpu grid is far too big for the float64 cpu backend and tfjs-cpu: webgpu only unless asked.
+  backends: list('backend', mode === 'gpu' ? ['webgpu'] : ['webgpu', 'cpu']) as BackendName[],
+  tfjs: list('tfjs', mode === 'gpu' ? ['webgpu'] : ['webgpu', 'cpu']) as TfjsBackend[],
+  startedAt: process.env.SYMPODE_BENCH_STARTED ? Number(process.env.SYMPODE_BENCH_STARTED) : undefined,
   outDir,
   resultsPath,
   figuresDir,
@@ -94,7 +101,7 @@ const result = await runBench({
   command: `node bench/dist/ode.js ${args.filter((a) => a !== '--child').join(' ')}`.trim(),
   journal,
   notes: restarts.length
-    ? [`The measuring process died ${restarts.length} time(s) (${restarts.join('; ')}) inside Dawn (a native crash on lavapipe, not a JavaScript error) and was restarted; every measurement finished before a crash was kept from the journal, the one in progress was redone.`]
+    ? [`The measuring process died ${restarts.length} time(s) (${restarts.join('; ')}) (a native crash, not a JavaScript error; on lavapipe it happens inside Dawn after minutes of GPU work) and was restarted; every measurement finished before a crash was kept from the journal, the one in progress was redone.`]
     : [],
 });
 console.log('\nTargets:');

@@ -217,7 +217,7 @@ export function renderMarkdown(r: BenchResult, opts: { figures: string[] }): str
     for (const n of env.notes) p(`- ${n}`);
     p();
   }
-  p('Full data: `bench/out/*.csv` (every row, with the model\'s terms and the per-label peaks), allocation traces `bench/out/trace_*.json` (Chrome trace format) and charts `bench/out/*.svg|png`.');
+  p('Full data in the output folder (`bench/out/` by default): `ode_grid.csv` (every row, with the model\'s terms and the per-label peaks), `slopes.csv`, `peers.csv`, `dispatch.csv`, `spiral.csv`, allocation traces `trace_*.json` (Chrome trace format) and `trace_*.csv`, and the charts as SVG and PNG.');
   return out.join('\n') + '\n';
 }
 
