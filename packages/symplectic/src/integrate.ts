@@ -65,9 +65,6 @@ export async function integrateNoGraph(
         if (f0 !== y0) f0.dispose();
       }
     }
-    const release = (s: Tensor) => {
-      if (s !== y0) s.dispose();
-    };
     for (let k = 1; k < times.length; k++) {
       const tNext = times[k];
       const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, opts.stepSize);
@@ -91,7 +88,7 @@ export async function integrateNoGraph(
         stats.acceptedSteps++;
         stats.stepEndTimes.push(t1);
         const kept = onAccept?.({ t, h: hStep, y }) ?? false;
-        if (!kept) release(y);
+        if (!kept && y !== y0) y.dispose();
         y = y1;
         t = t1;
         j++;

@@ -70,10 +70,10 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const ctx = new StepContext(dev, o.tableau, field, y0.shape, fwd);
   let ys: Tensor;
   try {
-    // The tidy frees whatever a failed solve left behind; on success ys and the checkpoints survive.
-    ({ ys } = await noGrad(() =>
-      dev.tidy(async () => {
-        const out = await integrateNoGraph(ctx, y0, times, iopts, istats, (step) => {
+    // The tidy frees whatever a failed solve left behind; ys survives, and the kept checkpoints do too.
+    ys = await noGrad(() =>
+      dev.tidy(() =>
+        integrateNoGraph(ctx, y0, times, iopts, istats, (step) => {
           if (!keep) return false;
           // y0 is the caller's: share it; later states become checkpoints.
           const y = step.y === y0 ? y0.detach() : step.y;
@@ -81,10 +81,9 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
           // Kept: a tidy enclosing odeint must not free them before backward (onRelease frees them).
           checkpoints.push({ ...step, y: dev.keep(y) });
           return true;
-        });
-        return { ys: out, kept: checkpoints.map((c) => c.y) };
-      }),
-    ));
+        }),
+      ),
+    );
   } catch (e) {
     // Kept checkpoints escape the tidy: a failed solve frees them here.
     dev.dispose(checkpoints.map((c) => c.y));
