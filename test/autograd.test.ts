@@ -87,11 +87,11 @@ describe('customVjp', () => {
     const x = dev.tensor([1, 2, 3], [3], { requiresGrad: true });
     let released = 0;
     const out = dev.noGrad(() => x.mul(2));
-    const y = customVjp('double', [x], out, async (g) => [g.mul(2)], () => released++);
+    const y = customVjp('double', [x], out, async (g) => [g.mul(2)], { onRelease: () => released++ });
     const [gx] = await grad(y.sum(), [x]);
     expect(Array.from(await gx.data())).toEqual([2, 2, 2]);
     expect(released).toBe(1); // freed by backward
-    const y2 = customVjp('double', [x], dev.noGrad(() => x.mul(2)), (g) => [g.mul(2)], () => released++);
+    const y2 = customVjp('double', [x], dev.noGrad(() => x.mul(2)), (g) => [g.mul(2)], { onRelease: () => released++ });
     y2.dispose();
     expect(released).toBe(2); // freed with its output
   });

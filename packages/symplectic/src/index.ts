@@ -9,5 +9,8 @@ export { GRADIENT_METHODS } from './options.js';
 export type { OdeFunc } from './rk-stepper.js';
 export { TABLEAUS, TABLEAU_NAMES, getTableau, isTableauName, UnknownMethodError } from './tableaus.js';
 export type { Tableau, TableauName } from './tableaus.js';
-export { StepSizeUnderflowError, MaxStepsExceededError, NonFiniteStateError, UnknownGradientMethodError } from './solver-errors.js';
+export {
+  StepSizeUnderflowError, MaxStepsExceededError, NonFiniteStateError, UnknownGradientMethodError,
+  UntrackedParameterError, NonFiniteGradientError,
+} from './solver-errors.js';
 export { skippedStages } from './gradients/symplectic-adjoint.js';

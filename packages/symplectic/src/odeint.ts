@@ -5,9 +5,9 @@
  */
 import { customVjp, isGradEnabled, noGrad, type Tensor } from '@sympode/tensor';
 import { GradientAccumulator } from './gradients/accumulator.js';
-import { checkpointStep } from './gradients/checkpoint.js';
 import { continuousAdjoint } from './gradients/continuous-adjoint.js';
-import { SymplecticAdjoint } from './gradients/symplectic-adjoint.js';
+import { differentiableBackward } from './gradients/replay.js';
+import { reverseSweep } from './gradients/reverse-sweep.js';
 import { integrateNoGraph, integrateWithGraph, type AcceptedStep, type IntegrateStats } from './integrate.js';
 import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats } from './options.js';
 import { StepContext, type OdeFunc } from './rk-stepper.js';
@@ -46,7 +46,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const fwd = { nfe: 0 };
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
   const iopts = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps };
-  const needsGrad = isGradEnabled() && (y0.requiresGrad || o.params.some((p) => p.requiresGrad));
+  const recording = isGradEnabled();
   const finishForward = () => {
     stats.acceptedSteps = istats.acceptedSteps;
     stats.rejectedSteps = istats.rejectedSteps;
@@ -54,7 +54,8 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     publish();
   };
 
-  if (needsGrad && o.gradient === 'backprop') {
+  // Backprop records whatever f reads that requires grad (closure parameters included).
+  if (recording && o.gradient === 'backprop') {
     const ctx = new StepContext(dev, o.tableau, field, y0.shape, fwd);
     try {
       // The tidy frees whatever a failed solve left behind; on success only ys (and its graph) survives.
@@ -66,15 +67,24 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   }
 
   const checkpoints: AcceptedStep[] = [];
-  const keep = needsGrad && (o.gradient === 'symplectic-adjoint' || o.gradient === 'checkpoint');
+  // The parameters: those given, plus what f's first evaluation reads that requires grad.
+  const params = o.params.filter((p) => p.requiresGrad);
+  let needsGrad = recording && (y0.requiresGrad || params.length > 0);
+  const perStep = o.gradient === 'symplectic-adjoint' || o.gradient === 'checkpoint';
   const ctx = new StepContext(dev, o.tableau, field, y0.shape, fwd);
+  if (recording) {
+    ctx.probe = (found) => {
+      for (const p of found) if (!params.includes(p)) params.push(p);
+      needsGrad ||= params.length > 0;
+    };
+  }
   let ys: Tensor;
   try {
     // The tidy frees whatever a failed solve left behind; ys survives, and the kept checkpoints do too.
     ys = await noGrad(() =>
       dev.tidy(() =>
         integrateNoGraph(ctx, y0, times, iopts, istats, (step) => {
-          if (!keep) return false;
+          if (!needsGrad || !perStep) return false;
           // y0 is the caller's: share it; later states become checkpoints.
           const y = step.y === y0 ? y0.detach() : step.y;
           if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
@@ -94,62 +104,41 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   }
   if (!needsGrad) return ys;
 
-  const params = o.params;
   // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
   // (or a tidy may) before backward.
   const ysHeld = o.gradient === 'adjoint' ? dev.keep(ys.detach()) : null;
   const release = () => dev.dispose(checkpoints.map((c) => c.y), ysHeld);
-  const backward = async (g: Tensor): Promise<(Tensor | null)[]> => {
-    const acc = new GradientAccumulator(params);
+  const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
     const bwd = { nfe: 0 };
-    let gy0: Tensor;
-    if (o.gradient === 'adjoint') {
-      const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
-      gy0 = await continuousAdjoint({
-        f: field, tableau: o.tableau, times, ys: ysHeld!, gradOutput: g, acc, counter: bwd, stats: bstats,
-        opts: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize },
-      });
-      stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
+    const sctx = () => new StepContext(dev, o.tableau, field, y0.shape, bwd);
+    let result: (Tensor | null)[];
+    if (isGradEnabled()) {
+      // createGraph: only the per-step methods get here (the continuous adjoint's op is not differentiable).
+      result = await differentiableBackward(sctx(), saved[0], params, checkpoints, times, g, needs);
     } else {
-      gy0 = await reverseSweep(new StepContext(dev, o.tableau, field, y0.shape, bwd), checkpoints, times, g, acc, o.gradient as 'symplectic-adjoint' | 'checkpoint');
+      const acc = new GradientAccumulator(params);
+      let gy0: Tensor;
+      if (o.gradient === 'adjoint') {
+        const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
+        gy0 = await continuousAdjoint({
+          f: field, tableau: o.tableau, times, ys: ysHeld!, gradOutput: g, acc, counter: bwd, stats: bstats,
+          checkFinite: o.checkBackward, dir,
+          opts: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize },
+        });
+        stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
+      } else {
+        gy0 = await reverseSweep(sctx(), checkpoints, times, g, acc, { method: o.gradient as 'symplectic-adjoint' | 'checkpoint', checkFinite: o.checkBackward, dir });
+      }
+      result = [gy0, ...acc.take(params)];
     }
     stats.nfeBackward = bwd.nfe;
     publish();
-    return [gy0, ...acc.take(params)];
+    return result;
   };
-  const onRelease = keep || ysHeld ? release : undefined;
-  return customVjp(`odeint(${o.tableau.name}, ${o.gradient})`, [y0, ...params], ys, backward, onRelease);
-}
-
-/** λ from the last output back to y0 through the checkpoints, adding ∂L/∂y(t_k) at each output time. */
-async function reverseSweep(
-  ctx: StepContext,
-  checkpoints: readonly AcceptedStep[],
-  times: readonly number[],
-  g: Tensor,
-  acc: GradientAccumulator,
-  method: 'symplectic-adjoint' | 'checkpoint',
-): Promise<Tensor> {
-  const dev = ctx.device;
-  const T = times.length;
-  const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(ctx.shape));
-  const adj = method === 'symplectic-adjoint' ? new SymplecticAdjoint(ctx, acc) : null;
-  let lambda = dev.memory.scope('adjoint', () => gRow(T - 1));
-  let k = T - 1;
-  try {
-    for (let i = checkpoints.length - 1; i >= 0; i--) {
-      const step = checkpoints[i];
-      lambda = adj ? await adj.step(step, lambda) : await checkpointStep(ctx, step, lambda, acc);
-      if (k > 0 && step.t === times[k - 1]) {
-        k--;
-        const next = dev.memory.scope('adjoint', () => dev.tidy(() => lambda.add(gRow(k))));
-        lambda.dispose();
-        lambda = next;
-      }
-    }
-    return lambda;
-  } finally {
-    adj?.dispose();
-    ctx.dispose();
-  }
+  return customVjp(`odeint(${o.tableau.name}, ${o.gradient})`, [y0, ...params], ys, backward, {
+    onRelease: perStep || ysHeld ? release : undefined,
+    // The per-step methods replay with a graph under createGraph; the continuous adjoint cannot.
+    differentiableBackward: perStep,
+    save: perStep ? [y0] : [],
+  });
 }

@@ -41,8 +41,17 @@ export interface OdeintOptions {
   /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
   adjointRtol?: number;
   adjointAtol?: number;
-  /** The parameters θ of f, as tensors or a Module: gradients flow to those that require grad. */
+  /**
+   * Parameters θ of f, as tensors or a Module. Optional: the tensors requiring grad that f reads (e.g. from
+   * its closure) are found at f's first evaluation and differentiated too; list here any that f reads only
+   * later (a tensor f reads during backward that is in neither set throws UntrackedParameterError).
+   */
   params?: readonly Tensor[] | nn.Module;
+  /**
+   * Check the adjoint for NaN/∞ after every backward step and the parameter gradients at the end, throwing
+   * NonFiniteGradientError (one scalar readback per step). Default true.
+   */
+  checkBackward?: boolean;
   /** Out-parameter: filled with step and evaluation counts (updated again by backward). */
   stats?: Partial<OdeintStats>;
 }
@@ -58,6 +67,7 @@ export interface ResolvedOptions {
   firstStep?: number;
   maxSteps: number;
   params: Tensor[];
+  checkBackward: boolean;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -88,6 +98,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol),
     adjointAtol: positive('adjointAtol', opts.adjointAtol, atol),
     stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
+    checkBackward: opts.checkBackward ?? true,
   };
 }
 

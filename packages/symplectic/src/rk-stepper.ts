@@ -5,7 +5,7 @@
  *   costs f's own dispatches + 2, and the error ratio one more per step (one readback).
  * - `stepWithGraph`: the same arithmetic with differentiable tensor ops (backprop and ACA record it).
  */
-import { ShapeError, type Device, type Tensor } from '@sympode/tensor';
+import { enableGrad, graphLeaves, ShapeError, type Device, type Tensor } from '@sympode/tensor';
 import type { Tableau } from './tableaus.js';
 
 export type OdeFunc = (t: number, y: Tensor) => Tensor | Promise<Tensor>;
@@ -35,11 +35,34 @@ export class StepContext {
   }
 
   /**
+   * Set to receive, once, the tensors requiring grad that f reads (parameters in its closure): the next
+   * evaluation records f's graph to find them, then returns a plain result.
+   */
+  probe: ((leaves: Tensor[]) => void) | null = null;
+
+  /**
    * f(t, y), shape-checked, counted, its allocations labelled 'network'. A tidy frees whatever temporaries f
    * leaves behind (its graph keeps what backward needs).
    */
   async eval(t: number, y: Tensor): Promise<Tensor> {
     this.counter.nfe++;
+    const report = this.probe;
+    if (!report) return this.evalOnce(t, y);
+    this.probe = null;
+    const leaf = y.detach();
+    leaf.requiresGrad = true;
+    try {
+      const k = await enableGrad(() => this.evalOnce(t, leaf));
+      report(graphLeaves(k).filter((p) => p !== leaf));
+      const out = k.detach();
+      k.dispose();
+      return out;
+    } finally {
+      leaf.dispose();
+    }
+  }
+
+  private async evalOnce(t: number, y: Tensor): Promise<Tensor> {
     const k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(t, y)));
     if (k.size !== this.n || k.shape.length !== this.shape.length || k.shape.some((d, i) => d !== this.shape[i])) {
       if (k !== y) k.dispose();

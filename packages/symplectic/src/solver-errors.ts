@@ -12,3 +12,9 @@ export class NonFiniteStateError extends SympodeError {}
 
 /** `gradient` names no known gradient method. */
 export class UnknownGradientMethodError extends SympodeError {}
+
+/** f read a tensor requiring grad that the solve did not track as a parameter (its gradient would be lost). */
+export class UntrackedParameterError extends SympodeError {}
+
+/** The adjoint (or a parameter gradient) became NaN or infinite during the backward pass. */
+export class NonFiniteGradientError extends SympodeError {}

@@ -1,127 +1,30 @@
 /**
- * Reverse-mode autograd. Each differentiable op attaches a Node to its output: the input nodes, a backward
- * written with Tensor ops (so gradients are differentiable again: higher-order gradients work), and the
- * storages it saved. Nodes are reference counted (by their output tensor and by consumer nodes), so a graph
- * that is dropped without backward still frees what it saved; backward frees it unless `retainGraph`.
- * Backward may be async (a custom op such as an ODE solve may need host readbacks), hence `grad` is async.
+ * Reverse-mode autograd. Each differentiable op attaches a Node (graph.ts) to its output: the input nodes, a
+ * backward written with Tensor ops (so gradients are differentiable again: higher-order gradients work), and
+ * the storages it saved. Backward may be async (a custom op such as an ODE solve may need host readbacks),
+ * hence `grad` is async. Grad mode lives in the call's context (context.ts): concurrent calls do not share it.
  */
-import { GraphFreedError, InvalidArgumentError, ShapeError } from './errors.js';
-import type { Storage } from './storage.js';
+import { currentContext, runWith } from './context.js';
+import { HigherOrderGradientError, InvalidArgumentError, ShapeError, UnusedInputError } from './errors.js';
+import { Node, topoOrder, type BackwardFn, type MaybePromise, type NodeInfo, type Saved } from './graph.js';
 import { Tensor } from './tensor.js';
-import { fmt } from './shape.js';
+import { fmt, sameShape } from './shape.js';
 
-export type MaybePromise<T> = T | Promise<T>;
+export type { BackwardFn, MaybePromise } from './graph.js';
 
-/** Computes input gradients from the output gradient; `needs[i]` says whether input i's gradient is wanted. */
-export type BackwardFn = (
-  gradOutput: Tensor,
-  saved: Tensor[],
-  needs: readonly boolean[],
-) => MaybePromise<readonly (Tensor | null | undefined)[]>;
-
-interface Saved {
-  storage: Storage;
-  shape: readonly number[];
-  /** The saved tensor's node, so a createGraph backward can differentiate through it (held by reference). */
-  node: Node | null;
-  /** The op's own output: its node is the owning node itself (not held, which would be a cycle). */
-  isOutput: boolean;
-}
-
-export class Node {
-  private refs = 1;
-  /** True once the saved storages have been released. */
-  freed = false;
-
-  constructor(
-    readonly name: string,
-    readonly inputs: readonly (Node | null)[],
-    readonly backward: BackwardFn | null,
-    private saved: Saved[],
-    /** For leaves: the tensor whose `.grad` receives the gradient. */
-    readonly leaf: Tensor | null,
-    private readonly onRelease?: () => void,
-  ) {
-    for (const n of inputs) n?.incref();
-  }
-
-  get isLeaf(): boolean {
-    return this.leaf !== null;
-  }
-
-  incref(): void {
-    this.refs++;
-  }
-
-  /** Drops one owner; the last one frees the saved storages and releases the inputs. */
-  decref(): void {
-    if (--this.refs > 0) return;
-    this.freeSaved();
-    for (const n of this.inputs) n?.decref();
-  }
-
-  freeSaved(): void {
-    if (this.freed) return;
-    this.freed = true;
-    for (const s of this.saved) {
-      s.storage.release();
-      s.node?.decref();
-    }
-    this.saved = [];
-    this.onRelease?.();
-  }
-
-  savedTensors(device: Tensor['device']): Tensor[] {
-    if (this.freed) {
-      throw new GraphFreedError(
-        `backward through '${this.name}' a second time: its saved tensors were freed by the first backward; pass { retainGraph: true } to keep them`,
-      );
-    }
-    return this.saved.map((s) => {
-      const t = Tensor._fromStorage(device, s.storage.retain(), s.shape);
-      const node = s.isOutput ? this : s.node;
-      if (node) t._attachNode(node);
-      return t;
-    });
-  }
-}
-
-let gradEnabled = true;
-
+/** Whether ops record a graph in the current call (false inside `noGrad`). */
 export function isGradEnabled(): boolean {
-  return gradEnabled;
+  return currentContext().grad;
 }
 
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = enabled;
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    gradEnabled = prev;
-    throw e;
-  }
-  if (result instanceof Promise) {
-    return result.finally(() => {
-      gradEnabled = prev;
-    }) as T;
-  }
-  gradEnabled = prev;
-  return result;
-}
-
-/**
- * Runs `fn` without recording a graph. Accepts async functions (the mode holds until the promise settles;
- * do not interleave with graph-building code meanwhile).
- */
+/** Runs `fn` (sync or async) without recording a graph; the mode follows `fn`'s async call only. */
 export function noGrad<T>(fn: () => T): T {
-  return withGradMode(false, fn);
+  return runWith({ grad: false }, fn);
 }
 
 /** Runs `fn` with graph recording on (e.g. inside a `noGrad` region, to build one VJP). */
 export function enableGrad<T>(fn: () => T): T {
-  return withGradMode(true, fn);
+  return runWith({ grad: true }, fn);
 }
 
 /**
@@ -135,10 +38,10 @@ export function record(
   inputs: readonly Tensor[],
   backward: BackwardFn,
   save: readonly Tensor[] = [],
-  onRelease?: () => void,
+  info: Omit<NodeInfo, 'inputShapes'> = {},
 ): Tensor {
-  if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) {
-    onRelease?.();
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
+    info.onRelease?.();
     return out;
   }
   const saved = save.map((t): Saved => {
@@ -147,24 +50,51 @@ export function record(
     node?.incref();
     return { storage: t._storage.retain(), shape: t.shape, node, isOutput };
   });
-  out._setNode(new Node(name, inputs.map((t) => t._gradNode()), backward, saved, null, onRelease));
+  const nodeInfo: NodeInfo = { differentiableBackward: true, ...info, inputShapes: inputs.map((t) => t.shape) };
+  out._setNode(new Node(name, inputs.map((t) => t._gradNode()), backward, saved, null, nodeInfo));
   return out;
 }
 
+/** Options of `customVjp`. */
+export interface CustomVjpOptions {
+  /** Runs once when the graph is freed (after backward, or when the output is disposed without backward). */
+  onRelease?: () => void;
+  /**
+   * Tensors the backward needs, kept alive until the graph is freed and handed back to `backward` with their
+   * graph (so a backward run under `createGraph` can differentiate through them).
+   */
+  save?: readonly Tensor[];
+  /**
+   * The backward records its ops when a graph is asked for (`grad(..., { createGraph: true })`), so its
+   * gradients can be differentiated again. Default false: a second derivative through this op then throws
+   * HigherOrderGradientError instead of silently treating the gradients as constants.
+   */
+  differentiableBackward?: boolean;
+}
+
+/** A custom op's backward: gradients of its inputs from the output's gradient. */
+export type CustomBackward = (
+  gradOutput: Tensor,
+  needs: readonly boolean[],
+  saved: Tensor[],
+) => MaybePromise<readonly (Tensor | null | undefined)[]>;
+
 /**
  * Defines a differentiable op with a hand-written backward, e.g. an ODE solve whose gradient is computed by
- * an adjoint method. `output` must be freshly computed (no graph of its own). `onRelease` runs once when the
- * graph is freed (after backward, or when the output is disposed without backward): release what the
- * backward would have needed there (checkpoints).
+ * an adjoint method. `output` must be freshly computed (no graph of its own). The gradients the backward
+ * returns are shape-checked against the inputs.
  */
 export function customVjp(
   name: string,
   inputs: readonly Tensor[],
   output: Tensor,
-  backward: (gradOutput: Tensor, needs: readonly boolean[]) => MaybePromise<readonly (Tensor | null | undefined)[]>,
-  onRelease?: () => void,
+  backward: CustomBackward,
+  opts: CustomVjpOptions = {},
 ): Tensor {
-  return record(name, output, inputs, (g, _saved, needs) => backward(g, needs), [], onRelease);
+  return record(name, output, inputs, (g, saved, needs) => backward(g, needs, saved), opts.save ?? [], {
+    onRelease: opts.onRelease,
+    differentiableBackward: opts.differentiableBackward ?? false,
+  });
 }
 
 export interface GradOptions {
@@ -174,29 +104,43 @@ export interface GradOptions {
   retainGraph?: boolean;
   /** Gradient of the output (required when the output is not a scalar). Defaults to ones. */
   gradOutput?: Tensor;
+  /**
+   * Give zeros for inputs the output does not depend on. Default false: such an input throws
+   * UnusedInputError (a zero gradient is more often a bug, e.g. a parameter that never reached the graph).
+   */
+  allowUnused?: boolean;
+  /**
+   * Partial derivatives: gradients stop at `inputs` instead of flowing on through them into whatever they
+   * were computed from (grad's inputs act as leaves). Default false: total derivatives, like
+   * `torch.autograd.grad`.
+   */
+  stopAtInputs?: boolean;
 }
 
-/** Iterative post-order DFS: inputs before consumers (a solve's graph is too deep for recursion). */
-function topoOrder(root: Node): Node[] {
-  const order: Node[] = [];
-  const seen = new Set<Node>([root]);
-  const stack: [Node, number][] = [[root, 0]];
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [node, i] = top;
-    if (i < node.inputs.length) {
-      top[1]++;
-      const child = node.inputs[i];
-      if (child && !seen.has(child)) {
-        seen.add(child);
-        stack.push([child, 0]);
-      }
-    } else {
-      stack.pop();
-      order.push(node);
+function checkSeed(output: Tensor, seed: Tensor | undefined): void {
+  if (seed) {
+    seed._check();
+    if (seed.device !== output.device) throw new InvalidArgumentError('gradOutput lives on another device than the output');
+    if (seed.size !== output.size) throw new ShapeError(`gradOutput ${fmt(seed.shape)} does not match output ${fmt(output.shape)}`);
+  } else if (output.size !== 1) {
+    throw new ShapeError(`grad of a non-scalar output ${fmt(output.shape)} needs { gradOutput }`);
+  }
+}
+
+/** Runs one node's backward (in a tidy that frees its intermediates) and checks what it returned. */
+async function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Tensor['device']): Promise<(Tensor | null | undefined)[]> {
+  const result = await device.tidy(async () => [...(await node.backward!(g, node.savedTensors(device), needs))]);
+  const shapes = node.info.inputShapes;
+  for (let i = 0; i < node.inputs.length; i++) {
+    const gi = result[i];
+    if (!gi || !needs[i]) continue;
+    if (!(gi instanceof Tensor) || gi.isDisposed || (shapes && !sameShape(gi.shape, shapes[i]))) {
+      device.dispose(result);
+      const got = gi instanceof Tensor ? (gi.isDisposed ? 'a disposed tensor' : `shape ${fmt(gi.shape)}`) : String(gi);
+      throw new ShapeError(`the backward of '${node.name}' returned ${got} as the gradient of input ${i}${shapes ? ` (shape ${fmt(shapes[i])})` : ''}`);
     }
   }
-  return order;
+  return result;
 }
 
 async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: GradOptions): Promise<Map<Node, Tensor>> {
@@ -205,63 +149,84 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
   if (!root) return grads;
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
+  const stop = opts.stopAtInputs ?? false;
+  checkSeed(output, opts.gradOutput);
   const order = topoOrder(root);
   // Nodes on a path to a target: only their backward runs.
   const needed = new Set<Node>();
   for (const n of order) if (targets.has(n) || n.inputs.some((i) => i && needed.has(i))) needed.add(n);
-
-  const seed = opts.gradOutput;
-  if (seed) {
-    if (seed.size !== output.size) throw new ShapeError(`gradOutput ${fmt(seed.shape)} does not match output ${fmt(output.shape)}`);
-  } else if (output.size !== 1) {
-    throw new ShapeError(`grad of a non-scalar output ${fmt(output.shape)} needs { gradOutput }`);
-  }
-
-  await withGradMode(createGraph, async () => {
-    grads.set(root, seed ? seed.reshape(output.shape) : output.device.onesLike(output));
-    for (let k = order.length - 1; k >= 0; k--) {
-      const node = order[k];
-      const g = grads.get(node);
-      if (!g || !node.backward || !needed.has(node)) continue;
-      const needs = node.inputs.map((i) => i !== null && needed.has(i));
-      if (!needs.some(Boolean)) continue;
-      // The tidy frees the backward's intermediates and the rewrapped saved tensors it does not return.
-      const result = await output.device.tidy(async () => [...(await node.backward!(g, node.savedTensors(output.device), needs))]);
-      const handles = new Set<Tensor>(targets.has(node) ? [] : [g]);
-      for (let i = 0; i < node.inputs.length; i++) {
-        const gi = result[i];
-        const input = node.inputs[i];
-        if (!gi || !input || !needs[i]) continue;
-        handles.add(gi);
-        const prev = grads.get(input);
-        if (prev) {
-          grads.set(input, prev.add(gi));
-          prev.dispose();
-        } else {
-          grads.set(input, gi._alias());
+  const device = output.device;
+  try {
+    await runWith({ grad: createGraph }, async () => {
+      const seed = opts.gradOutput;
+      grads.set(root, seed ? seed.reshape(output.shape) : device.onesLike(output));
+      for (let k = order.length - 1; k >= 0; k--) {
+        const node = order[k];
+        const g = grads.get(node);
+        if (!g || !node.backward || !needed.has(node) || (stop && targets.has(node))) continue;
+        const needs = node.inputs.map((i) => i !== null && needed.has(i));
+        if (!needs.some(Boolean)) continue;
+        if (createGraph && !node.info.differentiableBackward) {
+          throw new HigherOrderGradientError(
+            `grad with { createGraph: true } reached '${node.name}', whose backward cannot be differentiated again; ` +
+              'use a method that supports second derivatives or drop createGraph',
+          );
         }
+        const result = await nodeBackward(node, g, needs, device);
+        const handles = new Set<Tensor>(targets.has(node) ? [] : [g]);
+        for (let i = 0; i < node.inputs.length; i++) {
+          const gi = result[i];
+          const input = node.inputs[i];
+          if (!gi || !input || !needs[i]) continue;
+          handles.add(gi);
+          const prev = grads.get(input);
+          if (prev) {
+            grads.set(input, prev.add(gi));
+            prev.dispose();
+          } else {
+            grads.set(input, gi._alias());
+          }
+        }
+        // A target keeps its gradient even when backward returned it as an input's gradient too.
+        if (targets.has(node)) handles.delete(g);
+        for (const h of handles) h.dispose();
+        if (!targets.has(node)) grads.delete(node);
       }
-      // A target keeps its gradient even when backward returned it as an input's gradient too.
-      if (targets.has(node)) handles.delete(g);
-      for (const h of handles) h.dispose();
-      if (!targets.has(node)) grads.delete(node);
-    }
-  });
+    });
+  } catch (e) {
+    // A failed backward frees every pending gradient (the graph stays, owned by the output).
+    for (const g of grads.values()) g.dispose();
+    throw e;
+  }
   if (!retainGraph) for (const n of order) if (!n.isLeaf) n.freeSaved();
   return grads;
 }
 
 /**
  * Gradients of `output` with respect to `inputs` (like `torch.autograd.grad`). The output must be a scalar
- * unless `gradOutput` is given. Inputs the output does not depend on get zeros.
+ * unless `gradOutput` is given. An input the output does not depend on throws UnusedInputError unless
+ * `allowUnused` (then its gradient is zeros).
  */
 export async function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOptions = {}): Promise<Tensor[]> {
+  if (!(output instanceof Tensor)) throw new InvalidArgumentError(`grad: the output must be a Tensor, got ${typeof output}`);
+  if (!Array.isArray(inputs)) throw new InvalidArgumentError('grad: inputs must be an array of tensors');
   output._check();
   for (const [i, t] of inputs.entries()) {
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`grad: input ${i} is not a Tensor`);
     t._check();
+    if (t.device !== output.device) throw new InvalidArgumentError(`grad: input ${i} lives on another device than the output`);
     if (!t.requiresGrad) throw new InvalidArgumentError(`grad: input ${i} (shape ${fmt(t.shape)}) does not require grad`);
   }
   const targets = new Set(inputs.map((t) => t._gradNode()!));
+  if (!opts.allowUnused) {
+    const reached = output._node ? new Set(topoOrder(output._node)) : new Set<Node>();
+    const i = inputs.findIndex((t) => !reached.has(t._gradNode()!));
+    if (i >= 0) {
+      throw new UnusedInputError(
+        `grad: the output does not depend on input ${i} (shape ${fmt(inputs[i].shape)}); pass { allowUnused: true } for a zero gradient`,
+      );
+    }
+  }
   const grads = await runBackward(output, targets, opts);
   const out = inputs.map((t) => {
     const g = grads.get(t._gradNode()!);
@@ -272,7 +237,7 @@ export async function grad(output: Tensor, inputs: readonly Tensor[], opts: Grad
 }
 
 /** Accumulates d(output)/d(leaf) into every reachable leaf's `.grad` (see `Tensor.backward`). */
-export async function backward(output: Tensor, opts: Omit<GradOptions, 'createGraph'> = {}): Promise<void> {
+export async function backward(output: Tensor, opts: Omit<GradOptions, 'createGraph' | 'stopAtInputs' | 'allowUnused'> = {}): Promise<void> {
   output._check();
   const root = output._node;
   if (!root) throw new InvalidArgumentError('backward: the output does not require grad (no graph was recorded)');

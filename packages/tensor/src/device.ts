@@ -11,6 +11,7 @@ import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 import { noGrad } from './autograd.js';
+import { currentContext, innermost, runWith, type TidyScope } from './context.js';
 
 export type BackendName = 'webgpu' | 'cpu';
 
@@ -43,7 +44,6 @@ export class Device {
   readonly memory: Memory;
   /** @internal */
   readonly _allocator: Allocator;
-  private readonly scopes: Set<Tensor>[] = [];
   private rng: Rng;
 
   constructor(readonly backend: Backend, seed = 0) {
@@ -62,12 +62,17 @@ export class Device {
   /** @internal */
   _track(t: Tensor): void {
     this._allocator.liveTensors++;
-    if (this.scopes.length) this.scopes[this.scopes.length - 1].add(t);
+    const scope = innermost(currentContext().tidy, this);
+    if (scope) {
+      scope.tensors.add(t);
+      t._scope = scope;
+    }
   }
   /** @internal */
   _untrack(t: Tensor): void {
     this._allocator.liveTensors--;
-    for (let i = this.scopes.length - 1; i >= 0; i--) if (this.scopes[i].delete(t)) break;
+    t._scope?.tensors.delete(t);
+    t._scope = null;
   }
 
   /** @internal A tensor with fresh, uninitialised storage. */
@@ -148,48 +153,58 @@ export class Device {
 
   /**
    * Runs `fn` and disposes every tensor created inside that is neither returned (as a tensor, or inside an
-   * array/object) nor `keep()`-ed. Returned tensors move to the enclosing tidy. `fn` may be async: the
-   * scope then lasts until the promise settles (don't run two async tidies concurrently on one device).
+   * array, Map, Set or plain object) nor `keep()`-ed. Returned tensors move to the enclosing tidy. `fn` may be
+   * async: the scope then lasts until the promise settles, and belongs to that async call alone (concurrent
+   * calls have their own scopes).
    */
   tidy<T>(fn: () => T): T {
-    const scope = new Set<Tensor>();
-    this.scopes.push(scope);
+    const ctx = currentContext();
+    const scope: TidyScope = { owner: this, tensors: new Set(), parent: ctx.tidy };
+    const parent = innermost(ctx.tidy, this);
     const finish = (result: unknown, ok: boolean): void => {
-      const idx = this.scopes.lastIndexOf(scope);
-      if (idx >= 0) this.scopes.splice(idx, 1);
       const keepers = new Set<Tensor>();
       if (ok) collectTensors(result, keepers);
-      for (const t of scope) if (!keepers.has(t) && !t._kept) t.dispose();
-      const parent = this.scopes[this.scopes.length - 1];
-      if (parent) for (const t of keepers) if (scope.has(t)) parent.add(t);
+      for (const t of scope.tensors) {
+        if (keepers.has(t) || t._kept) continue;
+        t.dispose();
+      }
+      for (const t of keepers) {
+        if (t._scope !== scope) continue;
+        t._scope = parent;
+        parent?.tensors.add(t);
+      }
+      scope.tensors.clear();
     };
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      finish(undefined, false);
-      throw e;
-    }
-    if (result instanceof Promise) {
-      return result.then(
-        (r) => {
-          finish(r, true);
-          return r;
-        },
-        (e) => {
-          finish(undefined, false);
-          throw e;
-        },
-      ) as T;
-    }
-    finish(result, true);
-    return result;
+    return runWith({ tidy: scope }, () => {
+      let result: T;
+      try {
+        result = fn();
+      } catch (e) {
+        finish(undefined, false);
+        throw e;
+      }
+      if (result instanceof Promise) {
+        return result.then(
+          (r) => {
+            finish(r, true);
+            return r;
+          },
+          (e) => {
+            finish(undefined, false);
+            throw e;
+          },
+        ) as T;
+      }
+      finish(result, true);
+      return result;
+    });
   }
 
   /** Exempts a tensor from every enclosing and future `tidy` disposal (you dispose it). */
   keep<T extends Tensor>(t: T): T {
     t._kept = true;
-    for (const s of this.scopes) s.delete(t);
+    t._scope?.tensors.delete(t);
+    t._scope = null;
     return t;
   }
 
@@ -220,11 +235,19 @@ export class Device {
   }
 }
 
-function collectTensors(v: unknown, out: Set<Tensor>, depth = 0): void {
-  if (v instanceof Tensor) out.add(v);
-  else if (depth > 8 || v === null || typeof v !== 'object') return;
-  else if (Array.isArray(v)) for (const x of v) collectTensors(x, out, depth + 1);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
+/** The tensors in a value: itself, or nested in arrays, Maps (keys and values), Sets and plain objects. */
+function collectTensors(v: unknown, out: Set<Tensor>, seen = new Set<object>()): void {
+  if (v instanceof Tensor) {
+    out.add(v);
+    return;
+  }
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (Array.isArray(v) || v instanceof Set) for (const x of v) collectTensors(x, out, seen);
+  else if (v instanceof Map) for (const [k, x] of v) collectTensors(k, out, seen), collectTensors(x, out, seen);
+  else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
+    for (const x of Object.values(v)) collectTensors(x, out, seen);
+  }
 }
 
 function flatten(data: readonly NestedArray[]): { flat: number[]; shape: number[] } {

@@ -26,3 +26,15 @@ export class DeviceUnavailableError extends SympodeError {}
 
 /** Backward through a graph whose saved tensors were already released. */
 export class GraphFreedError extends SympodeError {}
+
+/** `grad` was asked for an input the output does not depend on (pass `allowUnused` for zeros). */
+export class UnusedInputError extends SympodeError {}
+
+/** A second derivative (`createGraph`) through an op whose backward cannot be differentiated again. */
+export class HigherOrderGradientError extends SympodeError {}
+
+/**
+ * Two calls interfered through shared state, e.g. concurrent async work where the runtime cannot keep their
+ * contexts apart (browsers without AsyncContext).
+ */
+export class ConcurrencyError extends SympodeError {}

@@ -7,7 +7,9 @@ export type { BackendName, DeviceOptions, NestedArray, TensorOptions, RandomOpti
 export { Tensor } from './tensor.js';
 export type { Operand } from './tensor.js';
 export { grad, noGrad, enableGrad, isGradEnabled, customVjp } from './autograd.js';
-export type { GradOptions, BackwardFn } from './autograd.js';
+export type { GradOptions, BackwardFn, CustomVjpOptions, CustomBackward } from './autograd.js';
+export { graphLeaves } from './graph.js';
+export { concurrentContexts } from './context.js';
 export { concat, stack } from './ops/movement.js';
 export { where } from './ops/elementwise.js';
 export * from './errors.js';

@@ -4,7 +4,9 @@
  */
 import type { Device } from './device.js';
 import { DisposedTensorError, InvalidArgumentError, ShapeError } from './errors.js';
-import { backward as runBackward, isGradEnabled, Node, type GradOptions } from './autograd.js';
+import { backward as runBackward, isGradEnabled, type GradOptions } from './autograd.js';
+import type { TidyScope } from './context.js';
+import { Node } from './graph.js';
 import { Storage } from './storage.js';
 import { fmt, sizeOf, type Shape } from './shape.js';
 import * as ew from './ops/elementwise.js';
@@ -26,6 +28,8 @@ export class Tensor {
   private reqGrad = false;
   /** @internal Kept tensors survive the `tidy` that created them. */
   _kept = false;
+  /** @internal The tidy scope that will dispose this tensor (null: none). */
+  _scope: TidyScope | null = null;
 
   /** @internal Use the device's factories (`device.tensor`, `zeros`, ...) instead. */
   constructor(
@@ -159,7 +163,7 @@ export class Tensor {
   }
 
   /** Accumulates into `.grad` (see `backward`). Pass `retainGraph` to backward twice through the same graph. */
-  async backward(opts: Omit<GradOptions, 'createGraph'> = {}): Promise<void> {
+  async backward(opts: Omit<GradOptions, 'createGraph' | 'stopAtInputs' | 'allowUnused'> = {}): Promise<void> {
     await runBackward(this, opts);
   }
 

@@ -1,5 +1,6 @@
 /** Parameter-gradient accumulators of a backward pass (label 'adjoint'). */
-import type { Tensor } from '@sympode/tensor';
+import { graphLeaves, type Tensor } from '@sympode/tensor';
+import { NonFiniteGradientError, UntrackedParameterError } from '../solver-errors.js';
 
 export class GradientAccumulator {
   /** The parameters gradients are wanted for (those that require grad). */
@@ -9,6 +10,19 @@ export class GradientAccumulator {
   constructor(params: readonly Tensor[]) {
     this.params = params.filter((p) => p.requiresGrad);
     this.sums = this.params.map(() => null);
+  }
+
+  /**
+   * Throws when f's graph `out` reaches a tensor requiring grad that is neither the state `leaf` nor a tracked
+   * parameter (f read a parameter the first evaluation did not): its gradient would silently be zero.
+   */
+  checkReached(out: Tensor, leaf: Tensor): void {
+    for (const p of graphLeaves(out)) {
+      if (p === leaf || this.params.includes(p)) continue;
+      throw new UntrackedParameterError(
+        `f reads tensor #${p.id} (shape [${p.shape.join(', ')}]), which requires grad, but it was not among the parameters found at f's first evaluation; pass it in odeint's \`params\``,
+      );
+    }
   }
 
   /** Adds one contribution per parameter (takes ownership of `gs`). */
@@ -24,6 +38,21 @@ export class GradientAccumulator {
       prev.dispose();
       g.dispose();
     });
+  }
+
+  /** Throws NonFiniteGradientError when a parameter gradient holds NaN/∞ (one readback per parameter). */
+  async checkFinite(): Promise<void> {
+    for (const [i, g] of this.sums.entries()) {
+      if (!g) continue;
+      const s = g.device.noGrad(() => g.sum());
+      const v = await s.item();
+      s.dispose();
+      if (!Number.isFinite(v)) {
+        throw new NonFiniteGradientError(
+          `the gradient of parameter ${i} (shape [${this.params[i].shape.join(', ')}]) became ${v} in the backward pass; pass { checkBackward: false } to skip this check`,
+        );
+      }
+    }
   }
 
   /** Gradients aligned with `all` (null where a parameter needs none); zeros where nothing was added. */

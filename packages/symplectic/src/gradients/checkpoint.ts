@@ -12,7 +12,8 @@ export async function checkpointStep(ctx: StepContext, step: AcceptedStep, lambd
   const leaf = step.y.detach();
   leaf.requiresGrad = true;
   const { y1, ks } = await enableGrad(() => stepWithGraph(ctx, step.t, leaf, step.h));
-  const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(y1, [leaf, ...acc.params], { gradOutput: lambda }));
+  acc.checkReached(y1, leaf);
+  const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(y1, [leaf, ...acc.params], { gradOutput: lambda, allowUnused: true }));
   acc.add(gp);
   dev.dispose(y1, ks, leaf, lambda);
   return next;

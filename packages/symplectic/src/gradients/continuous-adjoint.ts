@@ -9,6 +9,7 @@ import { concat, enableGrad, grad, noGrad, type Tensor } from '@sympode/tensor';
 import { integrateNoGraph, type IntegrateOptions, type IntegrateStats } from '../integrate.js';
 import { StepContext, type EvalCounter, type OdeFunc } from '../rk-stepper.js';
 import type { Tableau } from '../tableaus.js';
+import { NonFiniteGradientError } from '../solver-errors.js';
 import type { GradientAccumulator } from './accumulator.js';
 
 export interface ContinuousAdjointInput {
@@ -23,6 +24,10 @@ export interface ContinuousAdjointInput {
   opts: IntegrateOptions;
   counter: EvalCounter;
   stats: IntegrateStats;
+  /** Check the adjoint state for NaN/∞ at every output time (one readback each). */
+  checkFinite: boolean;
+  /** Direction of the user's time axis (for messages). */
+  dir: 1 | -1;
 }
 
 /** Returns ∂L/∂y0; parameter gradients go into `acc`. */
@@ -43,7 +48,8 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
     leaf.requiresGrad = true;
     const out = await enableGrad(() => dev.memory.scope('network', () => inp.f(-s, leaf)));
     inp.counter.nfe++;
-    const gs = await grad(out, [leaf, ...params], { gradOutput: a });
+    acc.checkReached(out, leaf);
+    const gs = await grad(out, [leaf, ...params], { gradOutput: a, allowUnused: true });
     const parts = [out.neg().reshape([n]), ...gs.map((g) => g.reshape([g.size]))];
     const dz = concat(parts, 0);
     dev.dispose(y, a, leaf, out, gs, parts);
@@ -71,7 +77,9 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
         })),
       );
       zs.dispose();
+      if (inp.checkFinite) await checkAdjoint(z, k - 1, inp.dir * times[k - 1]);
     }
+    if (inp.checkFinite) await acc.checkFinite();
     const gy0 = noGrad(() => z.narrow(0, n, n).reshape(shape));
     let off = 2 * n;
     acc.add(params.map((p, i) => {
@@ -83,5 +91,17 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
   } finally {
     z.dispose();
     ctx.dispose();
+  }
+}
+
+/** The augmented adjoint state must stay finite: a NaN here would come back as a silent NaN gradient. */
+async function checkAdjoint(z: Tensor, k: number, t: number): Promise<void> {
+  const s = z.device.noGrad(() => z.sum());
+  const v = await s.item();
+  s.dispose();
+  if (!Number.isFinite(v)) {
+    throw new NonFiniteGradientError(
+      `the continuous adjoint's state became ${v} in the backward solve reaching output ${k} (t = ${t}); pass { checkBackward: false } to skip this check`,
+    );
   }
 }

@@ -81,7 +81,8 @@ export async function vjp(ctx: StepContext, t: number, y: Tensor, kappa: Tensor,
   const leaf = y.detach();
   leaf.requiresGrad = true;
   const out = await enableGrad(() => ctx.eval(t, leaf));
-  const [nu, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: kappa }));
+  acc.checkReached(out, leaf);
+  const [nu, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: kappa, allowUnused: true }));
   acc.add(gp);
   dev.dispose(out, leaf);
   return nu;

@@ -5,6 +5,7 @@
  * exact allocation size) are `reservedBytes`.
  */
 import type { Backend } from '../backends/backend.js';
+import { currentContext, innermost } from '../context.js';
 import { AllocationTrace } from './trace.js';
 
 export const DEFAULT_LABEL = 'unlabeled';
@@ -56,16 +57,15 @@ export class Allocator {
   private nextId = 1;
   private readonly labels = new Map<string, LabelStats>();
   private readonly pool = new Map<number, unknown[]>();
-  private readonly labelStack: string[] = [];
   private activeTrace: AllocationTrace | null = null;
   /** Maintained by the device: live tensor handles. */
   liveTensors = 0;
 
   constructor(private readonly backend: Backend) {}
 
-  /** The label new allocations get: the innermost `withLabel`. */
+  /** The label new allocations get: the innermost `memory.scope` of this allocator in the running call. */
   get currentLabel(): string {
-    return this.labelStack.length ? this.labelStack[this.labelStack.length - 1] : DEFAULT_LABEL;
+    return innermost(currentContext().label, this)?.label ?? DEFAULT_LABEL;
   }
 
   alloc(elements: number): Block {
@@ -145,13 +145,6 @@ export class Allocator {
   resetPeak(): void {
     this.peak = this.live;
     for (const s of this.labels.values()) s.peakBytes = s.liveBytes;
-  }
-
-  pushLabel(label: string): void {
-    this.labelStack.push(label);
-  }
-  popLabel(): void {
-    this.labelStack.pop();
   }
 
   startTrace(): AllocationTrace {

@@ -1,6 +1,7 @@
 /**
  * `device.memory`: the user-facing view of the allocator — exact stats, peak reset, labels, traces.
  */
+import { currentContext, runWith } from '../context.js';
 import type { Tensor } from '../tensor.js';
 import type { Allocator, MemoryStats } from './allocator.js';
 import type { AllocationTrace } from './trace.js';
@@ -20,20 +21,10 @@ export class Memory {
 
   /**
    * Labels every allocation made while `fn` runs (the innermost label wins). `fn` may be async; the label
-   * holds until it settles.
+   * holds until it settles, for that async call only.
    */
   scope<T>(label: string, fn: () => T): T {
-    this.allocator.pushLabel(label);
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.allocator.popLabel();
-      throw e;
-    }
-    if (result instanceof Promise) return result.finally(() => this.allocator.popLabel()) as T;
-    this.allocator.popLabel();
-    return result;
+    return runWith({ label: { owner: this.allocator, label, parent: currentContext().label } }, fn);
   }
 
   /** Moves a tensor's bytes to another label (e.g. parameters created before labelling). */

@@ -1,0 +1,68 @@
+/**
+ * Second derivatives through the per-step methods. Under `createGraph` the backward must itself be
+ * differentiable in y0 and θ, and so must the checkpoints it starts from: that needs the forward graph of
+ * every step. We therefore replay the forward's accepted steps (same t, h, FSAL reuse) with a recorded graph
+ * and differentiate it with a graph, which is backprop's computation on the same discrete solve: the
+ * gradient equals the method's to rounding, and it is differentiable again. Memory while it runs: backprop's
+ * O(N·s·L) plus the gradient's own graph (recording the symplectic sweep itself would need both the forward
+ * graph and a larger backward graph).
+ */
+import { grad, stack, type Tensor } from '@sympode/tensor';
+import type { AcceptedStep } from '../integrate.js';
+import { stepWithGraph, type StepContext } from '../rk-stepper.js';
+
+/** The solution at `times` recomputed with a graph through the given accepted steps, from y0 (with its graph). */
+async function replayWithGraph(ctx: StepContext, y0: Tensor, steps: readonly AcceptedStep[], times: readonly number[]): Promise<Tensor> {
+  const dev = ctx.device;
+  const outputs: Tensor[] = [y0];
+  let y = y0;
+  let k0: Tensor | undefined;
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      const { t, h } = steps[i];
+      const { y1, ks } = await stepWithGraph(ctx, t, y, h, k0);
+      const nextK0 = ctx.tableau.fsal ? ks[ks.length - 1] : undefined;
+      for (const kv of ks) if (kv !== nextK0) kv.dispose();
+      k0 = nextK0;
+      if (y !== y0 && !outputs.includes(y)) y.dispose();
+      y = y1;
+      const end = i + 1 < steps.length ? steps[i + 1].t : times[times.length - 1];
+      if (end === times[outputs.length]) outputs.push(y);
+    }
+    if (outputs.length !== times.length) throw new Error(`internal: replay produced ${outputs.length} of ${times.length} outputs`);
+    return stack(outputs, 0);
+  } finally {
+    dev.dispose(outputs.filter((o) => o !== y0), y !== y0 && !outputs.includes(y) ? y : null, k0 ?? null);
+  }
+}
+
+/**
+ * The backward of a per-step method under `createGraph`: gradients of ys (cotangent g) with respect to the
+ * wanted inputs [y0, ...params], recorded so they can be differentiated again.
+ */
+export async function differentiableBackward(
+  ctx: StepContext,
+  y0: Tensor,
+  params: readonly Tensor[],
+  steps: readonly AcceptedStep[],
+  times: readonly number[],
+  g: Tensor,
+  needs: readonly boolean[],
+): Promise<(Tensor | null)[]> {
+  const ys = await replayWithGraph(ctx, y0, steps, times);
+  try {
+    const inputs = [y0, ...params];
+    // y0 is always a stop when it has a graph, so nothing flows on into what y0 was computed from (the outer
+    // backward does that with the gradient returned here).
+    const idx = inputs.map((_, i) => i).filter((i) => needs[i] || (i === 0 && y0.requiresGrad));
+    const gs = await grad(ys, idx.map((i) => inputs[i]), { gradOutput: g, createGraph: true, allowUnused: true, stopAtInputs: true });
+    return inputs.map((_, i) => {
+      const gi = gs[idx.indexOf(i)];
+      if (needs[i]) return gi;
+      gi?.dispose();
+      return null;
+    });
+  } finally {
+    ys.dispose();
+  }
+}
