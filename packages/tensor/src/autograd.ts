@@ -135,8 +135,8 @@ async function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Ten
     const gi = result[i];
     if (!gi || !needs[i]) continue;
     if (!(gi instanceof Tensor) || gi.isDisposed || (shapes && !sameShape(gi.shape, shapes[i]))) {
-      device.dispose(result);
       const got = gi instanceof Tensor ? (gi.isDisposed ? 'a disposed tensor' : `shape ${fmt(gi.shape)}`) : String(gi);
+      device.dispose(result);
       throw new ShapeError(`the backward of '${node.name}' returned ${got} as the gradient of input ${i}${shapes ? ` (shape ${fmt(shapes[i])})` : ''}`);
     }
   }
@@ -174,11 +174,12 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
         }
         const result = await nodeBackward(node, g, needs, device);
         const handles = new Set<Tensor>(targets.has(node) ? [] : [g]);
-        for (let i = 0; i < node.inputs.length; i++) {
+        for (let i = 0; i < result.length; i++) {
           const gi = result[i];
+          if (!gi) continue;
+          handles.add(gi); // a gradient nobody asked for is freed with the rest
           const input = node.inputs[i];
-          if (!gi || !input || !needs[i]) continue;
-          handles.add(gi);
+          if (!input || !needs[i]) continue;
           const prev = grads.get(input);
           if (prev) {
             grads.set(input, prev.add(gi));

@@ -9,7 +9,7 @@ import { concat, enableGrad, grad, noGrad, type Tensor } from '@sympode/tensor';
 import { integrateNoGraph, type IntegrateOptions, type IntegrateStats } from '../integrate.js';
 import { StepContext, type EvalCounter, type OdeFunc } from '../rk-stepper.js';
 import type { Tableau } from '../tableaus.js';
-import { NonFiniteGradientError } from '../solver-errors.js';
+import { NonFiniteGradientError, NonFiniteStateError } from '../solver-errors.js';
 import type { GradientAccumulator } from './accumulator.js';
 
 export interface ContinuousAdjointInput {
@@ -66,7 +66,10 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
   );
   try {
     for (let k = T - 1; k >= 1; k--) {
-      const zs = await noGrad(() => dev.memory.scope('adjoint', () => integrateNoGraph(ctx, z, [-times[k], -times[k - 1]], inp.opts, inp.stats)));
+      const zs = await noGrad(() => dev.memory.scope('adjoint', () => integrateNoGraph(ctx, z, [-times[k], -times[k - 1]], inp.opts, inp.stats))).catch((e: unknown) => {
+        if (!(e instanceof NonFiniteStateError)) throw e;
+        throw new NonFiniteGradientError(`the continuous adjoint's backward solve from t = ${inp.dir * times[k]} to ${inp.dir * times[k - 1]} failed: ${e.message}`);
+      });
       z.dispose();
       // Reset y to the forward solution at t_{k−1}; add the loss's gradient there.
       z = noGrad(() =>
