@@ -6,9 +6,9 @@
  *   npm run bench:methods [-- --backends cpu,webgpu]
  */
 import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tensor';
-import { odeint, type GradientMethod, type OdeintStats } from '@sympode/symplectic';
+import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 
-const METHODS: GradientMethod[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
+const METHODS: GradientMethodName[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
 const args = process.argv.slice(2);
 const backends = (args.includes('--backends') ? args[args.indexOf('--backends') + 1] : 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
 
@@ -19,7 +19,7 @@ function problem(dev: Device) {
   return { mlp, y0, f };
 }
 
-async function once(dev: Device, method: GradientMethod) {
+async function once(dev: Device, method: GradientMethodName) {
   const { mlp, y0, f } = problem(dev);
   y0.requiresGrad = true;
   const stats: Partial<OdeintStats> = {};

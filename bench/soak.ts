@@ -7,17 +7,17 @@
  *   npm run bench:soak [-- --steps 1000 --backends cpu,webgpu --methods symplectic-adjoint,backprop]
  */
 import { createDevice, nn, optim, type Device, type Tensor } from '@sympode/tensor';
-import { GRADIENT_METHODS, odeint, type GradientMethod } from '@sympode/symplectic';
+import { GRADIENT_METHODS, odeint, type GradientMethodName } from '@sympode/symplectic';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const steps = Number(arg('--steps', '1000'));
 const backends = arg('--backends', 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
-const methods = arg('--methods', GRADIENT_METHODS.join(',')).split(',') as GradientMethod[];
+const methods = arg('--methods', GRADIENT_METHODS.join(',')).split(',') as GradientMethodName[];
 
 interface Sample { step: number; liveBytes: number; liveTensors: number; liveBuffers: number; reservedBytes: number; rssMiB: number }
 
-async function soak(dev: Device, gradient: GradientMethod): Promise<{ samples: Sample[]; drift: string | null; ms: number }> {
+async function soak(dev: Device, gradient: GradientMethodName): Promise<{ samples: Sample[]; drift: string | null; ms: number }> {
   const mlp = new nn.MLP(dev, [2, 32, 32, 2], 'tanh', { seed: 3 });
   const opt = new optim.Adam(mlp.parameters(), { lr: 1e-3 });
   const f = (_t: number, y: Tensor) => mlp.forward(y);

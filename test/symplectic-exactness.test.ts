@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, type Device, type Tensor } from '@sympode/tensor';
-import { odeint, TABLEAU_NAMES, TABLEAUS, type GradientMethod, type OdeintOptions } from '@sympode/symplectic';
+import { odeint, TABLEAU_NAMES, TABLEAUS, type GradientMethodName, type OdeintOptions } from '@sympode/symplectic';
 import { randomData, relErr } from './helpers/reference.js';
 import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
 
@@ -14,7 +14,7 @@ beforeAll(async () => {
   dev = await createDevice({ backend: 'cpu' });
 });
 
-async function gradients(method: string, gradient: GradientMethod, times: number[], extra: OdeintOptions = {}) {
+async function gradients(method: string, gradient: GradientMethodName, times: number[], extra: OdeintOptions = {}) {
   const { f, params, mlp } = mlpField(dev, [2, 8, 2], 5);
   const y0 = dev.tensor(randomData(6, 3), [3, 2], { requiresGrad: true });
   const stats = {};

@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, type Device } from '@sympode/tensor';
-import { odeint, type GradientMethod, type OdeintStats } from '@sympode/symplectic';
+import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { randomData } from './helpers/reference.js';
 import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
 const BATCH = 8, DIM = 3;
 const stateBytes = BATCH * DIM * 8;
 
-async function backwardPeak(gradient: GradientMethod, N: number) {
+async function backwardPeak(gradient: GradientMethodName, N: number) {
   const { f, params, mlp } = mlpField(dev, [DIM, 16, 16, DIM], 2, false);
   const y0 = dev.tensor(randomData(BATCH * DIM, 4), [BATCH, DIM], { requiresGrad: true });
   const held = dev.memory.stats().liveBytes;

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { concurrentContexts, createDevice, grad, isGradEnabled, type Device, type Tensor } from '@sympode/tensor';
-import { GRADIENT_METHODS, odeint, type GradientMethod } from '@sympode/symplectic';
+import { GRADIENT_METHODS, odeint, type GradientMethodName } from '@sympode/symplectic';
 import { randomData } from './helpers/reference.js';
 import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
 import { webgpuDevice } from './helpers/devices.js';
@@ -19,7 +19,7 @@ const flat = async (ts: Tensor[]) => (await Promise.all(ts.map(async (t) => Arra
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 /** One training-style call: solve, loss, gradients; `asyncF` makes f await between its ops. */
-async function run(dev: Device, gradient: GradientMethod, seed: number, asyncF = false) {
+async function run(dev: Device, gradient: GradientMethodName, seed: number, asyncF = false) {
   const { f, params, mlp } = mlpField(dev, [2, 6, 2], seed);
   const field = asyncF ? async (t: number, y: Tensor) => { await tick(); return f(t, y); } : f;
   const y0 = dev.tensor(randomData(6, seed + 1), [3, 2], { requiresGrad: true });

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, customVjp, grad, HigherOrderGradientError, type Device, type Tensor } from '@sympode/tensor';
-import { odeint, type GradientMethod, type OdeintOptions } from '@sympode/symplectic';
+import { odeint, type GradientMethodName, type OdeintOptions } from '@sympode/symplectic';
 import { randomData, relErr } from './helpers/reference.js';
 import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
 const flat = async (ts: Tensor[]) => Float64Array.from((await Promise.all(ts.map(async (t) => Array.from(await t.data())))).flat());
 
 /** d/dθ Σ_p ‖∂L/∂θ_p‖² and d/dy0 (∂L/∂y0 · v): two second-order quantities through one solve. */
-async function secondOrder(gradient: GradientMethod, opts: OdeintOptions) {
+async function secondOrder(gradient: GradientMethodName, opts: OdeintOptions) {
   const { f, params, mlp } = mlpField(dev, [2, 6, 2], 11);
   const y0 = dev.tensor(randomData(6, 4), [3, 2], { requiresGrad: true });
   const v = dev.tensor(randomData(6, 5), [3, 2]);
@@ -99,7 +99,7 @@ describe('second derivatives through odeint equal backprop’s (≤ 1e-10 relati
   });
 
   it('y0 computed from a parameter: the second derivative flows on through y0 exactly once', async () => {
-    const run = async (gradient: GradientMethod) => {
+    const run = async (gradient: GradientMethodName) => {
       const { f, params, mlp } = mlpField(dev, [2, 5, 2], 21);
       const A = dev.tensor(randomData(4, 9), [2, 2], { requiresGrad: true });
       const x = dev.tensor(randomData(6, 10), [3, 2]);

@@ -5,13 +5,13 @@
  * each memory label, function evaluations, and the backend's dispatch/submit/readback counters.
  */
 import { grad, type Device, type Tensor } from '@sympode/tensor';
-import { odeint, type GradientMethod, type OdeintStats } from '@sympode/symplectic';
+import { odeint, type GradientMethodName, type OdeintStats, type TableauName } from '@sympode/symplectic';
 import type { MlpOde } from './problems.js';
 import { flatten, median } from './stats.js';
 
 export interface SolveConfig {
-  method: string;
-  gradient: GradientMethod;
+  method: TableauName;
+  gradient: GradientMethodName;
   /** Fixed-step methods. */
   stepSize?: number;
   rtol?: number;

@@ -18,7 +18,7 @@
  * y0 is the caller's (shared, not copied), hence N−1 checkpoints for N steps.
  */
 import { enableGrad, grad, type Device, type Tensor } from '@sympode/tensor';
-import { getTableau, type GradientMethod, type Tableau } from '@sympode/symplectic';
+import { getTableau, type GradientMethodName, type Tableau } from '@sympode/symplectic';
 import type { MlpOde } from './problems.js';
 
 export interface FunctionBytes {
@@ -102,7 +102,7 @@ export interface Prediction {
 
 export interface SolveShape {
   method: string;
-  gradient: GradientMethod;
+  gradient: GradientMethodName;
   /** Accepted steps. */
   N: number;
   /** Output times. */
@@ -193,7 +193,7 @@ export function predictPeak(shape: SolveShape, fb: FunctionBytes): Prediction {
 }
 
 /** Predicted slope of the peak per accepted step (bytes/step). */
-export function predictedSlopePerStep(method: string, gradient: GradientMethod, fb: FunctionBytes): number {
+export function predictedSlopePerStep(method: string, gradient: GradientMethodName, fb: FunctionBytes): number {
   const a = predictPeak({ method, gradient, N: 10, T: 2 }, fb).total;
   const b = predictPeak({ method, gradient, N: 11, T: 2 }, fb).total;
   return b - a;

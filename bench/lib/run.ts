@@ -19,7 +19,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createDevice, type BackendName, type Device } from '@sympode/tensor';
-import { getTableau, type GradientMethod } from '@sympode/symplectic';
+import { getTableau, type GradientMethodName, type TableauName } from '@sympode/symplectic';
 import { measureFunctionBytes, predictPeak, type FunctionBytes, type Prediction } from './memory-model.js';
 import { forwardSteps, measureRepeated, measureSolve, traceSolve, type SolveConfig, type SolveMeasurement } from './measure.js';
 import { buildMlpOde, rotationMatrix, specLabel, type MlpOde, type MlpOdeSpec } from './problems.js';
@@ -34,11 +34,11 @@ import type * as PlotModule from '../../packages/cli/dist/plot/index.js';
 export type PlotLib = Pick<typeof PlotModule, 'lineChart' | 'writeChart' | 'seriesColor'>;
 export type BenchMode = 'quick' | 'default' | 'gpu';
 
-export const ALL_GRADIENTS: readonly GradientMethod[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
+export const ALL_GRADIENTS: readonly GradientMethodName[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
 
 export interface Grid {
   base: MlpOdeSpec;
-  gradients: GradientMethod[];
+  gradients: GradientMethodName[];
   /** rk4 fixed-step counts of the N sweep. */
   nSweep: number[];
   /** Hidden-layer counts of the L sweep, at N = lSweepN. */
@@ -53,7 +53,7 @@ export interface Grid {
   /** Continuous adjoint tolerances swept at the dopri5 point (atol scales with them). */
   adjointRtols: number[];
   /** Tableaus of the tableau sweep. */
-  tableaus: string[];
+  tableaus: TableauName[];
   repeats: number;
   spiralIters: number;
   /** rk4 steps of the memory timeline traces. */
@@ -129,8 +129,8 @@ export interface BenchRow {
   section: 'N-sweep' | 'L-sweep' | 'dopri5' | 'adjoint-sweep' | 'tableaus';
   backend: string;
   dtype: string;
-  method: string;
-  gradient: GradientMethod;
+  method: TableauName;
+  gradient: GradientMethodName;
   D: number; W: number; L: number; B: number;
   /** Rotation added to the field (adaptive sections), 0 otherwise. */
   omega: number;
@@ -176,7 +176,7 @@ export interface BenchRow {
 
 export interface SlopeRow {
   backend: string;
-  gradient: GradientMethod;
+  gradient: GradientMethodName;
   variable: 'N' | 'L';
   /** Least-squares slope of the measured peak (bytes per step or per layer). */
   measured: number;
@@ -357,7 +357,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
 
   /** Measures every gradient method at one problem/solver point on `dev` (journaled). */
-  const point = async (section: BenchRow['section'], dev: Device, spec: MlpOdeSpec, base: Omit<SolveConfig, 'gradient'>, gradients: readonly GradientMethod[], repeats: number, extra: Partial<SolveConfig> = {}, warmup = true): Promise<BenchRow[]> => {
+  const point = async (section: BenchRow['section'], dev: Device, spec: MlpOdeSpec, base: Omit<SolveConfig, 'gradient'>, gradients: readonly GradientMethodName[], repeats: number, extra: Partial<SolveConfig> = {}, warmup = true): Promise<BenchRow[]> => {
     const key = JSON.stringify(['point', section, dev.kind, dev.dtype, spec, base, gradients, repeats, extra]);
     let resumed = true;
     const res = await journaled(key, async () => {
@@ -407,7 +407,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
   // ---- dopri5 at ≈ targetSteps ----
   const tol = { rtol: grid.rtol, atol: grid.atol };
-  const cal = (spec: MlpOdeSpec, method: string, target: number) =>
+  const cal = (spec: MlpOdeSpec, method: TableauName, target: number) =>
     journaled(JSON.stringify(['calibrate', spec, method, tol, target]), () => calibrate(ref64, spec, method, tol, target));
   const dopriT = await cal({ ...grid.base, omega: grid.omega }, 'dopri5', grid.targetSteps);
   const dopriSpec: MlpOdeSpec = { ...grid.base, omega: grid.omega, T: dopriT };
@@ -625,7 +625,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
  * The horizon T for which `method` at the given tolerances takes ≈ `target` accepted steps (float64 forward
  * solves: geometric search, then bisection on T).
  */
-async function calibrate(dev: Device, spec: MlpOdeSpec, method: string, tol: { rtol: number; atol: number }, target: number): Promise<number> {
+async function calibrate(dev: Device, spec: MlpOdeSpec, method: TableauName, tol: { rtol: number; atol: number }, target: number): Promise<number> {
   const steps = async (T: number) => {
     const p = buildMlpOde(dev, { ...spec, T });
     try {
@@ -752,7 +752,7 @@ function fmt(ms: number): string {
 
 function evaluateTargets(rows: BenchRow[], peers: PeerRow[], dispatch: DispatchRow[], primary: string, grid: Grid): Target[] {
   const t: Target[] = [];
-  const d5 = (g: GradientMethod, backend = primary) => rows.find((r) => r.section === 'dopri5' && r.backend === backend && r.gradient === g);
+  const d5 = (g: GradientMethodName, backend = primary) => rows.find((r) => r.section === 'dopri5' && r.backend === backend && r.gradient === g);
   const s = d5('symplectic-adjoint'), b = d5('backprop');
   if (s) {
     const dev = Math.abs(s.modelRatio - 1);

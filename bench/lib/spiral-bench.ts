@@ -5,7 +5,7 @@
  * this module does not depend on the CLI's build.
  */
 import { createDevice, optim, type Device } from '@sympode/tensor';
-import { odeint, type GradientMethod, type OdeintStats } from '@sympode/symplectic';
+import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import type * as SpiralModule from '../../packages/cli/dist/spiral.js';
 import { median } from './stats.js';
 
@@ -13,7 +13,7 @@ export type SpiralLib = Pick<typeof SpiralModule, 'SpiralModel' | 'BatchSampler'
 
 export interface SpiralRow {
   backend: string;
-  gradient: GradientMethod;
+  gradient: GradientMethodName;
   /** Median ms per iteration (forward, backward, Adam step, loss read back), warm-up excluded. */
   msPerIter: number;
   iters: number;
@@ -38,7 +38,7 @@ export interface SpiralOptions {
 }
 
 /** Runs `iters` timed iterations (+1 warm-up) per gradient method on `dev`; the truth comes from `cpu64`. */
-export async function spiralBench(lib: SpiralLib, dev: Device, cpu64: Device, gradients: readonly GradientMethod[], opts: SpiralOptions): Promise<SpiralRow[]> {
+export async function spiralBench(lib: SpiralLib, dev: Device, cpu64: Device, gradients: readonly GradientMethodName[], opts: SpiralOptions): Promise<SpiralRow[]> {
   const { batchSize = 20, batchTime = 10, rtol = 1e-7, atol = 1e-9, seed = 0 } = opts;
   const times = lib.spiralTimes();
   const trueY = await lib.trueTrajectory(cpu64, times);

@@ -6,12 +6,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice, type MemoryStats } from '@sympode/tensor';
 import { cliDevice, type BackendChoice } from './device.js';
-import { odeint, type GradientMethod } from '@sympode/symplectic';
+import { odeint, type GradientMethodName } from '@sympode/symplectic';
 import { formatBytes } from './format.js';
 import { lineChart, writeChart } from './plot/index.js';
 import { BatchSampler, SpiralModel, spiralTimes, trueTrajectory } from './spiral.js';
 
-export const METHODS: readonly GradientMethod[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
+export const METHODS: readonly GradientMethodName[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint', 'parameters', 'gradients'] as const;
 
 export interface MemoryOptions {
@@ -26,7 +26,7 @@ export interface MemoryOptions {
 }
 
 export interface MethodMemory {
-  method: GradientMethod;
+  method: GradientMethodName;
   peakBytes: number;
   peakByLabel: Record<string, number>;
   steps: number;

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice, optim, type Device } from '@sympode/tensor';
 import { cliDevice, type BackendChoice } from './device.js';
-import { odeint, type GradientMethod } from '@sympode/symplectic';
+import { odeint, type GradientMethodName } from '@sympode/symplectic';
 import { formatBytes } from './format.js';
 import { lineChart, writeChart } from './plot/index.js';
 import { Progress } from './progress.js';
@@ -14,7 +14,7 @@ import { BatchSampler, SpiralModel, spiralTimes, trueTrajectory, SPIRAL } from '
 
 export interface TrainOptions {
   backend: BackendChoice;
-  gradient: GradientMethod;
+  gradient: GradientMethodName;
   iters: number;
   seed: number;
   out: string;

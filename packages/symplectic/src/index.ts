@@ -4,9 +4,15 @@
  * through the solver, checkpointed backprop (ACA) and the continuous adjoint.
  */
 export { odeint } from './odeint.js';
-export type { OdeintOptions, OdeintStats, GradientMethod } from './options.js';
-export { GRADIENT_METHODS } from './options.js';
-export type { OdeFunc } from './rk-stepper.js';
+export type { OdeintOptions, OdeintStats } from './options.js';
+export type { OdeFunc } from './field.js';
+export { GRADIENTS, GRADIENT_METHODS } from './gradients/registry.js';
+export type { GradientMethodName } from './gradients/registry.js';
+export type { GradientMethod, BackwardRun } from './gradients/method.js';
+export type { FunctionBytes, SolveShape, MemoryPrediction } from './gradients/memory-model.js';
+export { combinationStates, evalsPerStep } from './gradients/memory-model.js';
+export { IntegralController } from './controller.js';
+export type { StepSizeController, IntegralControllerOptions, InitialStepInput, StepDecision } from './controller.js';
 export { TABLEAUS, TABLEAU_NAMES, getTableau, isTableauName, UnknownMethodError } from './tableaus.js';
 export type { Tableau, TableauName } from './tableaus.js';
 export {

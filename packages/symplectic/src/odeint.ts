@@ -1,16 +1,30 @@
 /**
  * `odeint`: solve dy/dt = f(t, y; θ) at the output times, differentiable with respect to y0 and θ by the
- * chosen gradient method. Every method but 'backprop' solves forward without a graph and attaches its
- * backward as one custom op of the tensor library, so `grad(loss, [y0, ...θ])` and `loss.backward()` work.
+ * chosen gradient method. Resolve options → look the method up → run it: backprop records the forward's
+ * graph; every other method solves without a graph, keeps what its backward needs and is attached as one
+ * custom op of the tensor library, so `grad(loss, [y0, ...θ])` and `loss.backward()` work.
  */
 import { customVjp, isGradEnabled, noGrad, type Tensor } from '@sympode/tensor';
+import { Field, type OdeFunc } from './field.js';
 import { GradientAccumulator } from './gradients/accumulator.js';
-import { continuousAdjoint } from './gradients/continuous-adjoint.js';
+import type { GradientMethod } from './gradients/method.js';
+import { GRADIENTS } from './gradients/registry.js';
 import { differentiableBackward } from './gradients/replay.js';
-import { reverseSweep } from './gradients/reverse-sweep.js';
-import { integrateNoGraph, integrateWithGraph, type AcceptedStep, type IntegrateStats } from './integrate.js';
-import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats } from './options.js';
-import { StepContext, type OdeFunc } from './rk-stepper.js';
+import { GraphStepper } from './graph-stepper.js';
+import { integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
+import { NoGraphStepper } from './no-graph-stepper.js';
+import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats, type ResolvedOptions } from './options.js';
+
+/** Decreasing time: solve s = −t forward with −f(−s, y). */
+function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
+  if (dir === 1) return f;
+  return async (s, y) => {
+    const k = await f(-s, y);
+    const r = k.neg();
+    if (k !== y) k.dispose();
+    return r;
+  };
+}
 
 /**
  * Solves the ODE and returns the solution at `t` as a tensor of shape [t.length, ...y0.shape] (row 0 is y0).
@@ -24,18 +38,9 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const o = resolveOptions(options);
   const dir = checkTimes(t);
   await checkInitialState(y0);
-  // Decreasing time: solve s = −t forward with −f(−s, y).
   const times = dir === 1 ? [...t] : t.map((v) => -v);
-  const field: OdeFunc =
-    dir === 1
-      ? f
-      : async (s, y) => {
-          const k = await f(-s, y);
-          const r = k.neg();
-          if (k !== y) k.dispose();
-          return r;
-        };
   const dev = y0.device;
+  const method = GRADIENTS[o.gradient];
   const stats: OdeintStats = {
     method: o.tableau.name, gradient: o.gradient, acceptedSteps: 0, rejectedSteps: 0,
     nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [],
@@ -44,47 +49,46 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     if (options.stats) Object.assign(options.stats, stats, { stepEndTimes: stats.stepEndTimes.map((v) => dir * v) });
   };
   const fwd = { nfe: 0 };
+  const field = new Field(dev, directed(f, dir), y0.shape, fwd);
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
-  const iopts = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps };
+  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller };
   const recording = isGradEnabled();
   const finishForward = () => {
-    stats.acceptedSteps = istats.acceptedSteps;
-    stats.rejectedSteps = istats.rejectedSteps;
-    stats.nfeForward = fwd.nfe;
+    Object.assign(stats, { acceptedSteps: istats.acceptedSteps, rejectedSteps: istats.rejectedSteps, nfeForward: fwd.nfe });
     publish();
   };
 
   // Backprop records whatever f reads that requires grad (closure parameters included).
-  if (recording && o.gradient === 'backprop') {
-    const ctx = new StepContext(dev, o.tableau, field, y0.shape, fwd);
+  if (recording && method.recordsGraph) {
+    const stepper = new GraphStepper(field, o.tableau);
     try {
       // The tidy frees whatever a failed solve left behind; on success only ys (and its graph) survives.
-      return await dev.tidy(() => integrateWithGraph(ctx, y0, times, iopts, istats));
+      return await dev.tidy(() => integrate(stepper, y0, times, iopts, istats));
     } finally {
-      ctx.dispose();
+      stepper.dispose();
       finishForward();
     }
   }
 
-  const checkpoints: AcceptedStep[] = [];
   // The parameters: those given, plus what f's first evaluation reads that requires grad.
   const params = o.params.filter((p) => p.requiresGrad);
   let needsGrad = recording && (y0.requiresGrad || params.length > 0);
-  const perStep = o.gradient === 'symplectic-adjoint' || o.gradient === 'checkpoint';
-  const ctx = new StepContext(dev, o.tableau, field, y0.shape, fwd);
   if (recording) {
-    ctx.probe = (found) => {
+    field.probe = (found) => {
       for (const p of found) if (!params.includes(p)) params.push(p);
       needsGrad ||= params.length > 0;
     };
   }
+  const checkpoints: AcceptedStep[] = [];
+  const keepCheckpoints = method.keeps === 'checkpoints';
+  const stepper = new NoGraphStepper(field, o.tableau);
   let ys: Tensor;
   try {
     // The tidy frees whatever a failed solve left behind; ys survives, and the kept checkpoints do too.
     ys = await noGrad(() =>
       dev.tidy(() =>
-        integrateNoGraph(ctx, y0, times, iopts, istats, (step) => {
-          if (!needsGrad || !perStep) return false;
+        integrate(stepper, y0, times, iopts, istats, (step) => {
+          if (!needsGrad || !keepCheckpoints) return false;
           // y0 is the caller's: share it; later states become checkpoints.
           const y = step.y === y0 ? y0.detach() : step.y;
           if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
@@ -99,46 +103,58 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     dev.dispose(checkpoints.map((c) => c.y));
     throw e;
   } finally {
-    ctx.dispose();
+    stepper.dispose();
     finishForward();
   }
   if (!needsGrad) return ys;
+  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, stats, publish });
+}
 
+interface Solved {
+  field: Field;
+  times: readonly number[];
+  dir: 1 | -1;
+  y0: Tensor;
+  ys: Tensor;
+  params: Tensor[];
+  checkpoints: AcceptedStep[];
+  stats: OdeintStats;
+  publish: () => void;
+}
+
+/** Makes ys differentiable through the method's backward (one custom op over [y0, ...params]). */
+function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): Tensor {
+  const { field, times, dir, y0, ys, params, checkpoints, stats } = s;
+  const dev = y0.device;
   // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
   // (or a tidy may) before backward.
-  const ysHeld = o.gradient === 'adjoint' ? dev.keep(ys.detach()) : null;
+  const ysHeld = method.keeps === 'solution' ? dev.keep(ys.detach()) : null;
   const release = () => dev.dispose(checkpoints.map((c) => c.y), ysHeld);
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
-    const bwd = { nfe: 0 };
-    const sctx = () => new StepContext(dev, o.tableau, field, y0.shape, bwd);
+    const counter = { nfe: 0 };
+    const bfield = field.withCounter(counter);
     let result: (Tensor | null)[];
     if (isGradEnabled()) {
-      // createGraph: only the per-step methods get here (the continuous adjoint's op is not differentiable).
-      result = await differentiableBackward(sctx(), saved[0], params, checkpoints, times, g, needs);
+      // createGraph: only methods with `secondOrder` get here (the op is marked differentiable for them alone).
+      result = await differentiableBackward(bfield, o.tableau, saved[0], params, checkpoints, times, g, needs);
     } else {
       const acc = new GradientAccumulator(params);
-      let gy0: Tensor;
-      if (o.gradient === 'adjoint') {
-        const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
-        gy0 = await continuousAdjoint({
-          f: field, tableau: o.tableau, times, ys: ysHeld!, gradOutput: g, acc, counter: bwd, stats: bstats,
-          checkFinite: o.checkBackward, dir,
-          opts: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize },
-        });
-        stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
-      } else {
-        gy0 = await reverseSweep(sctx(), checkpoints, times, g, acc, { method: o.gradient as 'symplectic-adjoint' | 'checkpoint', checkFinite: o.checkBackward, dir });
-      }
+      const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
+      const gy0 = await method.backward({
+        field: bfield, tableau: o.tableau, times, checkpoints, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
+        stats: bstats, counter,
+        solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
+      });
+      stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
       result = [gy0, ...acc.take(params)];
     }
-    stats.nfeBackward = bwd.nfe;
-    publish();
+    stats.nfeBackward = counter.nfe;
+    s.publish();
     return result;
   };
-  return customVjp(`odeint(${o.tableau.name}, ${o.gradient})`, [y0, ...params], ys, backward, {
-    onRelease: perStep || ysHeld ? release : undefined,
-    // The per-step methods replay with a graph under createGraph; the continuous adjoint cannot.
-    differentiableBackward: perStep,
-    save: perStep ? [y0] : [],
+  return customVjp(`odeint(${o.tableau.name}, ${method.name})`, [y0, ...params], ys, backward, {
+    onRelease: checkpoints.length || ysHeld ? release : undefined,
+    differentiableBackward: method.secondOrder,
+    save: method.secondOrder ? [y0] : [],
   });
 }

@@ -2,15 +2,14 @@
 import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn } from '@sympode/tensor';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
-
-/** How gradients of the solution are computed. */
-export type GradientMethod = 'symplectic-adjoint' | 'backprop' | 'checkpoint' | 'adjoint';
-export const GRADIENT_METHODS: readonly GradientMethod[] = ['symplectic-adjoint', 'backprop', 'checkpoint', 'adjoint'];
+import { IntegralController, type StepSizeController } from './controller.js';
+import { GRADIENT_METHODS, type GradientMethodName } from './gradients/registry.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
+  /** The tableau's name. */
   method: string;
-  gradient: GradientMethod;
+  gradient: GradientMethodName;
   acceptedSteps: number;
   rejectedSteps: number;
   /** Function evaluations of the forward solve. */
@@ -25,11 +24,13 @@ export interface OdeintStats {
 
 export interface OdeintOptions {
   /** Tableau name (default 'dopri5'). */
-  method?: TableauName | string;
+  method?: TableauName;
   /** Relative tolerance of adaptive methods (default 1e-7). */
   rtol?: number;
   /** Absolute tolerance of adaptive methods (default 1e-9). */
   atol?: number;
+  /** Step-size controller of adaptive methods (default: torchdiffeq's integral controller). */
+  controller?: StepSizeController;
   /** Fixed-step methods: step size; without it, one step per output interval. */
   stepSize?: number;
   /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
@@ -37,7 +38,7 @@ export interface OdeintOptions {
   /** Most steps (accepted + rejected) of one solve (default 100000). */
   maxSteps?: number;
   /** Gradient method (default 'symplectic-adjoint'). */
-  gradient?: GradientMethod | string;
+  gradient?: GradientMethodName;
   /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
   adjointRtol?: number;
   adjointAtol?: number;
@@ -58,7 +59,7 @@ export interface OdeintOptions {
 
 export interface ResolvedOptions {
   tableau: Tableau;
-  gradient: GradientMethod;
+  gradient: GradientMethodName;
   rtol: number;
   atol: number;
   adjointRtol: number;
@@ -68,6 +69,7 @@ export interface ResolvedOptions {
   maxSteps: number;
   params: Tensor[];
   checkBackward: boolean;
+  controller: StepSizeController;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -78,7 +80,7 @@ function positive(name: string, v: number | undefined, fallback: number): number
 
 export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   const tableau = getTableau(opts.method ?? 'dopri5');
-  const gradient = (opts.gradient ?? 'symplectic-adjoint') as GradientMethod;
+  const gradient = (opts.gradient ?? 'symplectic-adjoint') as GradientMethodName;
   if (!GRADIENT_METHODS.includes(gradient)) {
     throw new UnknownGradientMethodError(`unknown gradient method '${String(opts.gradient)}' (expected one of ${GRADIENT_METHODS.join(', ')})`);
   }
@@ -99,6 +101,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     adjointAtol: positive('adjointAtol', opts.adjointAtol, atol),
     stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
     checkBackward: opts.checkBackward ?? true,
+    controller: opts.controller ?? new IntegralController(),
   };
 }
 

@@ -83,6 +83,11 @@ export class Device {
     return new Tensor(this, storage, [...shape]);
   }
 
+  /** A tensor of uninitialised contents (like `torch.empty`): for buffers every element of which is written. */
+  empty(shape: Shape): Tensor {
+    return this._empty(shape);
+  }
+
   /** A tensor from nested arrays or a flat array/typed array (then `shape` is required unless 1-D). */
   tensor(data: NestedArray | ArrayLike<number>, shape?: Shape, opts: TensorOptions = {}): Tensor {
     let flat: ArrayLike<number>;

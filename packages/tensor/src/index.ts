@@ -12,6 +12,7 @@ export { graphLeaves } from './graph.js';
 export { concurrentContexts } from './context.js';
 export { concat, stack } from './ops/movement.js';
 export { where } from './ops/elementwise.js';
+export { combineRows, writeRow, errorRatio, MAX_COMBINED_ROWS } from './ops/rows.js';
 export * from './errors.js';
 export type { MemoryStats, LabelStats } from './memory/allocator.js';
 export { DEFAULT_LABEL } from './memory/allocator.js';

@@ -3,18 +3,51 @@
  * graph from its checkpoint and backprop through it. Memory O(N + s·L); exact like backprop.
  */
 import { enableGrad, grad, type Tensor } from '@sympode/tensor';
+import type { Field } from '../field.js';
+import { stepWithGraph } from '../graph-stepper.js';
 import type { AcceptedStep } from '../integrate.js';
-import { stepWithGraph, type StepContext } from '../rk-stepper.js';
+import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
+import type { GradientMethod } from './method.js';
+import { combinationStates } from './memory-model.js';
+import { reverseSweep } from './reverse-sweep.js';
 
-export async function checkpointStep(ctx: StepContext, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator): Promise<Tensor> {
-  const dev = ctx.device;
+async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator): Promise<Tensor> {
+  const dev = field.device;
   const leaf = step.y.detach();
   leaf.requiresGrad = true;
-  const { y1, ks } = await enableGrad(() => stepWithGraph(ctx, step.t, leaf, step.h));
-  acc.checkReached(y1, leaf);
-  const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(y1, [leaf, ...acc.params], { gradOutput: lambda, allowUnused: true }));
-  acc.add(gp);
-  dev.dispose(y1, ks, leaf, lambda);
-  return next;
+  const { y1, ks } = await enableGrad(() => stepWithGraph(field, tableau, step.t, leaf, step.h));
+  try {
+    acc.checkReached(y1, leaf);
+    const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(y1, [leaf, ...acc.params], { gradOutput: lambda, allowUnused: true }));
+    acc.add(gp);
+    lambda.dispose();
+    return next;
+  } finally {
+    dev.dispose(y1, ks, leaf);
+  }
 }
+
+export const checkpoint: GradientMethod = {
+  name: 'checkpoint',
+  description: 'checkpointed backprop (ACA): exact at O(N + s·L) memory, one step’s graph at a time',
+  recordsGraph: false,
+  keeps: 'checkpoints',
+  secondOrder: true,
+  backward(run) {
+    return reverseSweep(run, (step, lambda) => stepBackward(run.field, run.tableau, step, lambda, run.acc));
+  },
+  memoryModel({ tableau, N, T }, { S, P, Ge, Xb }) {
+    const s = tableau.b.length;
+    const out = T * S;
+    const ckpt = Math.max(0, N - 1) * S;
+    // One step rebuilt with its graph (all s stages evaluated; no FSAL reuse when rebuilding from a checkpoint).
+    const step = s * Ge + combinationStates(tableau) * S;
+    const K = s * S;
+    return {
+      total: ckpt + out + K + P + step + Xb,
+      terms: { checkpoints: ckpt, outputs: out, stageBuffer: K, gradientSums: P, oneStepGraph: step, backward: Xb },
+      formula: '(N−1)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb',
+    };
+  },
+};

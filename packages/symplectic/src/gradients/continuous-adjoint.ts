@@ -6,33 +6,16 @@
  * the forward integrator runs it. Its gradient is only as exact as this second solve: approximate.
  */
 import { concat, enableGrad, grad, noGrad, type Tensor } from '@sympode/tensor';
-import { integrateNoGraph, type IntegrateOptions, type IntegrateStats } from '../integrate.js';
-import { StepContext, type EvalCounter, type OdeFunc } from '../rk-stepper.js';
-import type { Tableau } from '../tableaus.js';
+import { Field, type OdeFunc } from '../field.js';
+import { integrate } from '../integrate.js';
+import { NoGraphStepper } from '../no-graph-stepper.js';
 import { NonFiniteGradientError, NonFiniteStateError } from '../solver-errors.js';
-import type { GradientAccumulator } from './accumulator.js';
-
-export interface ContinuousAdjointInput {
-  f: OdeFunc;
-  tableau: Tableau;
-  times: readonly number[];
-  /** Forward solution [T, ...shape]. */
-  ys: Tensor;
-  /** ∂L/∂ys [T, ...shape]. */
-  gradOutput: Tensor;
-  acc: GradientAccumulator;
-  opts: IntegrateOptions;
-  counter: EvalCounter;
-  stats: IntegrateStats;
-  /** Check the adjoint state for NaN/∞ at every output time (one readback each). */
-  checkFinite: boolean;
-  /** Direction of the user's time axis (for messages). */
-  dir: 1 | -1;
-}
+import type { BackwardRun, GradientMethod } from './method.js';
 
 /** Returns ∂L/∂y0; parameter gradients go into `acc`. */
-export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Tensor> {
-  const { ys, gradOutput, acc, times } = inp;
+async function continuousAdjoint(inp: BackwardRun): Promise<Tensor> {
+  const { g: gradOutput, acc, times } = inp;
+  const ys = inp.ys!;
   const dev = ys.device;
   const shape = ys.shape.slice(1);
   const n = shape.reduce((p, d) => p * d, 1);
@@ -46,8 +29,7 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
     const [y, a] = dev.tidy(() => [z.narrow(0, 0, n).reshape(shape), z.narrow(0, n, n).reshape(shape)]);
     const leaf = y.detach();
     leaf.requiresGrad = true;
-    const out = await enableGrad(() => dev.memory.scope('network', () => inp.f(-s, leaf)));
-    inp.counter.nfe++;
+    const out = await enableGrad(() => inp.field.eval(-s, leaf));
     acc.checkReached(out, leaf);
     const gs = await grad(out, [leaf, ...params], { gradOutput: a, allowUnused: true });
     const parts = [out.neg().reshape([n]), ...gs.map((g) => g.reshape([g.size]))];
@@ -55,7 +37,8 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
     dev.dispose(y, a, leaf, out, gs, parts);
     return dz;
   };
-  const ctx = new StepContext(dev, inp.tableau, fAug, [2 * n + sizes.reduce((p, d) => p + d, 0)], { nfe: 0 });
+  const Z = 2 * n + sizes.reduce((p, d) => p + d, 0);
+  const stepper = new NoGraphStepper(new Field(dev, fAug, [Z], { nfe: 0 }), inp.tableau);
   let z = noGrad(() =>
     dev.memory.scope('adjoint', () => {
       const parts = [row(ys, T - 1), row(gradOutput, T - 1), ...params.map((p) => dev.zeros([p.size]))];
@@ -66,7 +49,7 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
   );
   try {
     for (let k = T - 1; k >= 1; k--) {
-      const zs = await noGrad(() => dev.memory.scope('adjoint', () => integrateNoGraph(ctx, z, [-times[k], -times[k - 1]], inp.opts, inp.stats))).catch((e: unknown) => {
+      const zs = await noGrad(() => dev.memory.scope('adjoint', () => integrate(stepper, z, [-times[k], -times[k - 1]], inp.solve, inp.stats))).catch((e: unknown) => {
         if (!(e instanceof NonFiniteStateError)) throw e;
         throw new NonFiniteGradientError(`the continuous adjoint's backward solve from t = ${inp.dir * times[k]} to ${inp.dir * times[k - 1]} failed: ${e.message}`);
       });
@@ -74,9 +57,9 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
       // Reset y to the forward solution at t_{k−1}; add the loss's gradient there.
       z = noGrad(() =>
         dev.memory.scope('adjoint', () => dev.tidy(() => {
-          const end = zs.narrow(0, 1, 1).reshape([ctx.n]);
+          const end = zs.narrow(0, 1, 1).reshape([Z]);
           const a = end.narrow(0, n, n).add(row(gradOutput, k - 1));
-          return concat([row(ys, k - 1), a, end.narrow(0, 2 * n, ctx.n - 2 * n)], 0);
+          return concat([row(ys, k - 1), a, end.narrow(0, 2 * n, Z - 2 * n)], 0);
         })),
       );
       zs.dispose();
@@ -93,9 +76,31 @@ export async function continuousAdjoint(inp: ContinuousAdjointInput): Promise<Te
     return gy0;
   } finally {
     z.dispose();
-    ctx.dispose();
+    stepper.dispose();
   }
 }
+
+export const continuousAdjointMethod: GradientMethod = {
+  name: 'adjoint',
+  description: 'the continuous adjoint (Chen et al. 2018): a second, backward solve; approximate, O(s·(S+P) + L) memory',
+  recordsGraph: false,
+  keeps: 'solution',
+  secondOrder: false,
+  backward: continuousAdjoint,
+  memoryModel({ tableau, T }, { S, P, Vf }) {
+    const s = tableau.b.length;
+    const out = T * S;
+    // Augmented state z = [y, a, g_θ]: Z = 2S + P. The backward solve holds K [s, Z], one stage state,
+    // the step result, z and the [2, Z] interval output, plus one VJP of f.
+    const Z = 2 * S + P;
+    const buffers = (s + 2 + 1 + 2) * Z;
+    return {
+      total: out + buffers + Vf,
+      terms: { outputs: out, augmentedBuffers: buffers, oneVjp: Vf },
+      formula: 'T·S + (s+5)·(2S+P) + Vf',
+    };
+  },
+};
 
 /** The augmented adjoint state must stay finite: a NaN here would come back as a silent NaN gradient. */
 async function checkAdjoint(z: Tensor, k: number, t: number): Promise<void> {

@@ -8,20 +8,22 @@
  * graph and a larger backward graph).
  */
 import { grad, stack, type Tensor } from '@sympode/tensor';
+import type { Field } from '../field.js';
+import { stepWithGraph } from '../graph-stepper.js';
 import type { AcceptedStep } from '../integrate.js';
-import { stepWithGraph, type StepContext } from '../rk-stepper.js';
+import type { Tableau } from '../tableaus.js';
 
 /** The solution at `times` recomputed with a graph through the given accepted steps, from y0 (with its graph). */
-async function replayWithGraph(ctx: StepContext, y0: Tensor, steps: readonly AcceptedStep[], times: readonly number[]): Promise<Tensor> {
-  const dev = ctx.device;
+async function replayWithGraph(field: Field, tableau: Tableau, y0: Tensor, steps: readonly AcceptedStep[], times: readonly number[]): Promise<Tensor> {
+  const dev = field.device;
   const outputs: Tensor[] = [y0];
   let y = y0;
   let k0: Tensor | undefined;
   try {
     for (let i = 0; i < steps.length; i++) {
       const { t, h } = steps[i];
-      const { y1, ks } = await stepWithGraph(ctx, t, y, h, k0);
-      const nextK0 = ctx.tableau.fsal ? ks[ks.length - 1] : undefined;
+      const { y1, ks } = await stepWithGraph(field, tableau, t, y, h, k0);
+      const nextK0 = tableau.fsal ? ks[ks.length - 1] : undefined;
       for (const kv of ks) if (kv !== nextK0) kv.dispose();
       k0 = nextK0;
       if (y !== y0 && !outputs.includes(y)) y.dispose();
@@ -41,7 +43,8 @@ async function replayWithGraph(ctx: StepContext, y0: Tensor, steps: readonly Acc
  * wanted inputs [y0, ...params], recorded so they can be differentiated again.
  */
 export async function differentiableBackward(
-  ctx: StepContext,
+  field: Field,
+  tableau: Tableau,
   y0: Tensor,
   params: readonly Tensor[],
   steps: readonly AcceptedStep[],
@@ -49,7 +52,7 @@ export async function differentiableBackward(
   g: Tensor,
   needs: readonly boolean[],
 ): Promise<(Tensor | null)[]> {
-  const ys = await replayWithGraph(ctx, y0, steps, times);
+  const ys = await replayWithGraph(field, tableau, y0, steps, times);
   try {
     const inputs = [y0, ...params];
     // y0 is always a stop when it has a graph, so nothing flows on into what y0 was computed from (the outer

@@ -1,64 +1,46 @@
 /**
  * The reverse sweep of the per-step methods (symplectic adjoint, checkpoint): λ from the last output back to
- * y0 through the checkpoints, adding ∂L/∂y(t_k) at each output time, one step's backward at a time.
+ * y0 through the checkpoints, one step's backward at a time, adding ∂L/∂y(t_k) at each output time.
  */
-import type { Tensor } from '@sympode/tensor';
+import { noGrad, type Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
-import type { StepContext } from '../rk-stepper.js';
 import { NonFiniteGradientError } from '../solver-errors.js';
-import type { GradientAccumulator } from './accumulator.js';
-import { checkpointStep } from './checkpoint.js';
-import { SymplecticAdjoint } from './symplectic-adjoint.js';
+import type { BackwardRun } from './method.js';
 
-export interface SweepOptions {
-  method: 'symplectic-adjoint' | 'checkpoint';
-  /** Read λ back after every step and throw on NaN/∞ (one scalar readback per step). */
-  checkFinite: boolean;
-  /** Time direction of the user's t (the sweep runs in s = dir·t): for messages. */
-  dir: 1 | -1;
-}
+/** λ_n from λ_{n+1} over one accepted step (consumes λ_{n+1}). */
+export type StepBackward = (step: AcceptedStep, lambda: Tensor) => Promise<Tensor>;
 
-/** Returns ∂L/∂y0; parameter gradients go into `acc`. Frees what it made, also when it fails. */
-export async function reverseSweep(
-  ctx: StepContext,
-  checkpoints: readonly AcceptedStep[],
-  times: readonly number[],
-  g: Tensor,
-  acc: GradientAccumulator,
-  opts: SweepOptions,
-): Promise<Tensor> {
-  const dev = ctx.device;
+/** Returns ∂L/∂y0; parameter gradients go into `run.acc`. */
+export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward): Promise<Tensor> {
+  const { field, checkpoints, times, g } = run;
+  const dev = field.device;
   const T = times.length;
-  const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(ctx.shape));
-  const adj = opts.method === 'symplectic-adjoint' ? new SymplecticAdjoint(ctx, acc) : null;
+  const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(field.shape));
   let lambda = dev.memory.scope('adjoint', () => gRow(T - 1));
   let k = T - 1;
   try {
     for (let i = checkpoints.length - 1; i >= 0; i--) {
       const step = checkpoints[i];
-      const prev = lambda;
-      lambda = adj ? await adj.step(step, prev) : await checkpointStep(ctx, step, prev, acc);
+      lambda = await stepBackward(step, lambda);
       if (k > 0 && step.t === times[k - 1]) {
         k--;
         const next = dev.memory.scope('adjoint', () => dev.tidy(() => lambda.add(gRow(k))));
         lambda.dispose();
         lambda = next;
       }
-      if (opts.checkFinite) await checkLambda(lambda, i, opts.dir * step.t);
+      if (run.checkFinite) await checkLambda(lambda, i, run.dir * step.t);
     }
-    if (opts.checkFinite) await acc.checkFinite();
+    if (run.checkFinite) await run.acc.checkFinite();
     return lambda;
   } catch (e) {
-    if (!lambda.isDisposed) lambda.dispose();
+    // A step's backward that failed did not consume λ.
+    lambda.dispose();
     throw e;
-  } finally {
-    adj?.dispose();
-    ctx.dispose();
   }
 }
 
 async function checkLambda(lambda: Tensor, step: number, t: number): Promise<void> {
-  const s = lambda.device.noGrad(() => lambda.sum());
+  const s = noGrad(() => lambda.sum());
   const v = await s.item();
   s.dispose();
   if (!Number.isFinite(v)) {

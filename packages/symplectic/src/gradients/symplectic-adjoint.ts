@@ -1,5 +1,5 @@
 /**
- * The symplectic adjoint (Matsubara et al. 2021; DESIGN.md). Backward over one accepted step (t, h, y_n)
+ * The symplectic adjoint (Matsubara et al. 2021; docs/DESIGN.md). Backward over one accepted step (t, h, y_n)
  * given λ = ∂L/∂y_{n+1}:
  *   1. recompute the stage states Y_0..Y_{s-1} from the checkpoint, without a graph;
  *   2. for i = s−1..0: κ_i = h(b_i λ + Σ_{j>i} a_ji ν_j); one VJP of f at Y_i gives ν_i = f_yᵀκ_i and adds
@@ -7,14 +7,16 @@
  *   3. λ_n = λ + Σ_i ν_i.
  * Stages whose κ is identically zero (b_i = 0 and no non-skipped later stage uses k_i) are skipped, so tableaus
  * with b_i = 0 (dopri5's FSAL stage) need no special form and single-stage ones (euler) just work.
- * The result equals backprop through the same discrete solve to rounding.
+ * The result equals backprop through the same discrete solve to rounding. Memory O(N + s + L).
  */
-import { enableGrad, grad, noGrad, type Tensor } from '@sympode/tensor';
-import type { StepContext } from '../rk-stepper.js';
-import { stepNoGraph } from '../rk-stepper.js';
+import { combineRows, enableGrad, grad, noGrad, writeRow, type Tensor } from '@sympode/tensor';
+import type { Field } from '../field.js';
 import type { AcceptedStep } from '../integrate.js';
+import { NoGraphStepper, recomputeStages } from '../no-graph-stepper.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
+import type { GradientMethod } from './method.js';
+import { reverseSweep } from './reverse-sweep.js';
 
 /** skip[i]: κ_i ≡ 0 for every λ (decided from the tableau, not the data). */
 export function skippedStages(tab: Tableau): boolean[] {
@@ -28,62 +30,108 @@ export function skippedStages(tab: Tableau): boolean[] {
   return skip;
 }
 
-export class SymplecticAdjoint {
-  private readonly skip: boolean[];
-  /** Rows 0..s−1: ν_i; row s: λ (so each κ_i is one fused combination). */
-  private readonly V: Tensor;
-  private readonly zero: Tensor;
+/**
+ * One vector–Jacobian product of f at (t, y) with cotangent κ: returns f_yᵀκ, adds f_θᵀκ into `acc`.
+ * f's graph is built on a fresh leaf (label 'network') and freed before returning.
+ */
+export async function vjp(field: Field, t: number, y: Tensor, kappa: Tensor, acc: GradientAccumulator): Promise<Tensor> {
+  const dev = field.device;
+  const leaf = y.detach();
+  leaf.requiresGrad = true;
+  try {
+    const out = await enableGrad(() => field.eval(t, leaf));
+    try {
+      acc.checkReached(out, leaf);
+      const [nu, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: kappa, allowUnused: true }));
+      acc.add(gp);
+      return nu;
+    } finally {
+      out.dispose();
+    }
+  } finally {
+    leaf.dispose();
+  }
+}
 
-  constructor(private readonly ctx: StepContext, private readonly acc: GradientAccumulator) {
-    this.skip = skippedStages(ctx.tableau);
-    const dev = ctx.device;
-    this.V = dev.memory.scope('adjoint', () => dev.zeros([ctx.s + 1, ctx.n]));
-    this.zero = dev.memory.scope('adjoint', () => dev.zeros(ctx.shape));
+/** The per-backward buffers: the stage stepper, V (rows 0..s−1: ν_i; row s: λ) and a zero state. */
+class Sweep {
+  readonly stepper: NoGraphStepper;
+  readonly skip: boolean[];
+  readonly V: Tensor;
+  readonly zero: Tensor;
+
+  constructor(field: Field, readonly tableau: Tableau, readonly acc: GradientAccumulator) {
+    const dev = field.device;
+    this.stepper = new NoGraphStepper(field, tableau);
+    this.skip = skippedStages(tableau);
+    const s = tableau.b.length;
+    this.V = dev.memory.scope('adjoint', () => dev.zeros([s + 1, ...field.shape]));
+    this.zero = dev.memory.scope('adjoint', () => dev.zeros(field.shape));
   }
 
-  /** λ_{n} from λ_{n+1} over one step (λ is consumed). */
-  async step(step: AcceptedStep, lambda: Tensor): Promise<Tensor> {
-    const { ctx, acc, skip, V } = this;
-    const { tableau: tab, s, device: dev } = ctx;
-    const { t, h, y } = step;
-    const stages: Tensor[] = [y];
-    await noGrad(() => stepNoGraph(ctx, t, y, h, { keepStages: stages, stagesOnly: true }));
-    ctx.writeRow(V, s, lambda);
-    for (let i = s - 1; i >= 0; i--) {
-      if (skip[i]) continue;
-      const coeffs = new Array<number>(s + 1).fill(0);
-      coeffs[s] = tab.b[i];
-      for (let j = i + 1; j < s; j++) if (!skip[j]) coeffs[j] = tab.a[j][i];
-      const kappa = ctx.combine(this.zero, V, coeffs, h, 'adjoint');
-      const nu = await vjp(ctx, t + tab.c[i] * h, stages[i], kappa, acc);
-      ctx.writeRow(V, i, nu);
-      dev.dispose(kappa, nu);
+  /** λ_n from λ_{n+1} over one step (λ is consumed). */
+  async step({ t, h, y }: AcceptedStep, lambda: Tensor): Promise<Tensor> {
+    const { tableau: tab, skip, V, stepper } = this;
+    const dev = stepper.field.device;
+    const s = tab.b.length;
+    const stages = await noGrad(() => recomputeStages(stepper, t, y, h));
+    try {
+      noGrad(() => writeRow(V, s, lambda));
+      for (let i = s - 1; i >= 0; i--) {
+        if (skip[i]) continue;
+        const coeffs = new Array<number>(s + 1).fill(0);
+        coeffs[s] = tab.b[i];
+        for (let j = i + 1; j < s; j++) if (!skip[j]) coeffs[j] = tab.a[j][i];
+        const kappa = dev.memory.scope('adjoint', () => noGrad(() => combineRows(this.zero, V, coeffs, h)));
+        try {
+          const nu = await vjp(stepper.field, t + tab.c[i] * h, stages[i], kappa, this.acc);
+          noGrad(() => writeRow(V, i, nu));
+          nu.dispose();
+        } finally {
+          kappa.dispose();
+        }
+      }
+      const ones = skip.map((sk) => (sk ? 0 : 1)).concat([0]);
+      const next = dev.memory.scope('adjoint', () => noGrad(() => combineRows(lambda, V, ones, 1)));
+      lambda.dispose();
+      return next;
+    } finally {
+      for (const st of stages.slice(1)) st.dispose();
     }
-    const ones = skip.map((sk) => (sk ? 0 : 1)).concat([0]);
-    const next = ctx.combine(lambda, V, ones, 1, 'adjoint');
-    lambda.dispose();
-    for (const st of stages.slice(1)) st.dispose();
-    return next;
   }
 
   dispose(): void {
+    this.stepper.dispose();
     this.V.dispose();
     this.zero.dispose();
   }
 }
 
-/**
- * One vector–Jacobian product of f at (t, y) with cotangent κ: returns f_yᵀκ, adds f_θᵀκ into `acc`.
- * f's graph is built on a fresh leaf (label 'network') and freed before returning.
- */
-export async function vjp(ctx: StepContext, t: number, y: Tensor, kappa: Tensor, acc: GradientAccumulator): Promise<Tensor> {
-  const dev = ctx.device;
-  const leaf = y.detach();
-  leaf.requiresGrad = true;
-  const out = await enableGrad(() => ctx.eval(t, leaf));
-  acc.checkReached(out, leaf);
-  const [nu, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: kappa, allowUnused: true }));
-  acc.add(gp);
-  dev.dispose(out, leaf);
-  return nu;
-}
+export const symplecticAdjoint: GradientMethod = {
+  name: 'symplectic-adjoint',
+  description: 'exact (backprop’s gradient to rounding) at O(N + s + L) memory: checkpoints + one VJP of f at a time',
+  recordsGraph: false,
+  keeps: 'checkpoints',
+  secondOrder: true,
+  async backward(run) {
+    const sweep = new Sweep(run.field, run.tableau, run.acc);
+    try {
+      return await reverseSweep(run, (step, lambda) => sweep.step(step, lambda));
+    } finally {
+      sweep.dispose();
+    }
+  },
+  memoryModel({ tableau, N, T }, { S, P, Vf }) {
+    const s = tableau.b.length;
+    const out = T * S;
+    const ckpt = Math.max(0, N - 1) * S;
+    // Backward holds: K [s, n] (stage derivatives), the s−1 recomputed stage states, V [s+1, n] (ν's and λ),
+    // a zero state, λ, κ (3 states), the parameter-gradient sums (P), and one VJP of f at a time (Vf).
+    const buffers = (s + (s - 1) + (s + 1) + 3) * S;
+    return {
+      total: ckpt + out + buffers + P + Vf,
+      terms: { checkpoints: ckpt, outputs: out, stageAndAdjointBuffers: buffers, gradientSums: P, oneVjp: Vf },
+      formula: '(N−1)·S + T·S + (3s+3)·S + P + Vf',
+    };
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * Backprop through the solver: the forward records every stage's graph (step sizes held constant) and the
+ * tensor library differentiates it. Exact; memory O(N·s·L). Parameters f reads are recorded wherever they
+ * come from, so it needs no parameter list.
+ */
+import { InvalidArgumentError } from '@sympode/tensor';
+import type { GradientMethod } from './method.js';
+import { combinationStates, evalsPerStep } from './memory-model.js';
+
+export const backprop: GradientMethod = {
+  name: 'backprop',
+  description: 'the recorded graph of every stage, differentiated by the tensor library: exact at O(N·s·L) memory',
+  recordsGraph: true,
+  keeps: 'nothing',
+  secondOrder: true,
+  backward() {
+    throw new InvalidArgumentError('internal: backprop has no custom backward (its forward records the graph)');
+  },
+  memoryModel({ tableau, N, T }, { S, Ge, Xb }) {
+    // FSAL: f(y0) once, then s−1 per step; the last step's final evaluation feeds nothing and is freed.
+    const evals = N * evalsPerStep(tableau);
+    const graphs = evals * Ge;
+    const comb = N * combinationStates(tableau) * S;
+    const out = T * S;
+    return {
+      total: graphs + comb + out + Xb,
+      terms: { fGraphs: graphs, combinations: comb, outputs: out, backward: Xb },
+      formula: `N·${evalsPerStep(tableau)}·Ge + N·${combinationStates(tableau)}·S + T·S + Xb`,
+    };
+  },
+};

@@ -1,0 +1,59 @@
+/**
+ * The one interface of a gradient method. `odeint` resolves its options, looks the method up in the
+ * registry (registry.ts) and runs it: a method that records the forward graph (backprop) is differentiated
+ * by the tensor library itself; every other one keeps what its backward needs from a graph-free forward
+ * (`keeps`) and computes the gradients in `backward`, attached as one custom op. A new method is one file
+ * implementing this and one registry line.
+ */
+import type { Tensor } from '@sympode/tensor';
+import type { AcceptedStep, IntegrateOptions, IntegrateStats } from '../integrate.js';
+import type { EvalCounter, Field } from '../field.js';
+import type { Tableau } from '../tableaus.js';
+import type { GradientAccumulator } from './accumulator.js';
+import type { FunctionBytes, MemoryPrediction, SolveShape } from './memory-model.js';
+
+/** What a backward pass gets. */
+export interface BackwardRun {
+  /** f (in the solver's time, increasing), counting into the backward's counter. */
+  field: Field;
+  tableau: Tableau;
+  /** Output times in the solver's time (increasing). */
+  times: readonly number[];
+  /** The forward's accepted steps with their start states (when `keeps` is 'checkpoints'). */
+  checkpoints: readonly AcceptedStep[];
+  /** The forward solution [T, ...shape] (when `keeps` is 'solution'). */
+  ys: Tensor | null;
+  /** ∂L/∂ys, [T, ...shape]. */
+  g: Tensor;
+  /** Parameter gradients are added here. */
+  acc: GradientAccumulator;
+  /** Options of a backward solve (the continuous adjoint's tolerances). */
+  solve: IntegrateOptions;
+  /** Check the adjoint for NaN/∞ (odeint's `checkBackward`). */
+  checkFinite: boolean;
+  /** Direction of the user's time (s = dir·t), for messages. */
+  dir: 1 | -1;
+  /** Counters of a backward solve (the continuous adjoint's steps). */
+  stats: IntegrateStats;
+  counter: EvalCounter;
+}
+
+export interface GradientMethod {
+  /** The name `odeint`'s `gradient` option takes. */
+  readonly name: string;
+  /** One line for docs and reports. */
+  readonly description: string;
+  /** The forward records its graph (backprop through the solver); `keeps` and `backward` are then unused. */
+  readonly recordsGraph: boolean;
+  /** What the graph-free forward keeps for backward. */
+  readonly keeps: 'checkpoints' | 'solution' | 'nothing';
+  /**
+   * Supports a second backward (`grad(..., { createGraph: true })`): for the per-step methods by replaying the
+   * accepted steps with a graph (gradients/replay.ts). Otherwise such a call throws HigherOrderGradientError.
+   */
+  readonly secondOrder: boolean;
+  /** ∂L/∂y0 from ∂L/∂ys; parameter gradients go into `run.acc`. Frees what it made, also when it fails. */
+  backward(run: BackwardRun): Promise<Tensor>;
+  /** Predicted peak bytes above what the caller holds, for one solve + backward. */
+  memoryModel(shape: SolveShape, bytes: FunctionBytes): MemoryPrediction;
+}

@@ -1,0 +1,118 @@
+/**
+ * Steps with a recorded graph (backprop through the solver, and the per-step replays): the same arithmetic
+ * as the no-graph stepper written with differentiable tensor ops, step sizes held constant.
+ */
+import { noGrad, stack, writeRow, errorRatio, type Tensor } from '@sympode/tensor';
+import type { Field } from './field.js';
+import type { Outputs, Stepper } from './stepper.js';
+import type { Tableau } from './tableaus.js';
+
+/** y + Σ_j (h·coeffs[j])·ks[j] with differentiable ops (zero coefficients skipped). */
+function combineGraph(y: Tensor, ks: readonly Tensor[], coeffs: readonly number[], h: number): Tensor {
+  let acc = y;
+  for (let j = 0; j < ks.length; j++) {
+    if (!coeffs[j]) continue;
+    const term = ks[j].mul(h * coeffs[j]);
+    const next = acc.add(term);
+    term.dispose();
+    if (acc !== y) acc.dispose();
+    acc = next;
+  }
+  return acc === y ? y.clone() : acc;
+}
+
+/**
+ * One step with a recorded graph: y1 and the stage derivatives (k0 reused when given, for FSAL). The caller
+ * owns everything returned.
+ */
+export async function stepWithGraph(field: Field, tableau: Tableau, t: number, y: Tensor, h: number, k0?: Tensor): Promise<{ y1: Tensor; ks: Tensor[] }> {
+  const dev = field.device;
+  const s = tableau.b.length;
+  const ks: Tensor[] = [];
+  let y1: Tensor | null = null;
+  for (let i = 0; i < s; i++) {
+    const Yi = i === 0 ? y : dev.memory.scope('stages', () => combineGraph(y, ks, tableau.a[i], h));
+    ks.push(i === 0 && k0 ? k0 : await field.eval(t + tableau.c[i] * h, Yi));
+    if (i === 0) continue;
+    if (tableau.fsal && i === s - 1) y1 = Yi;
+    else Yi.dispose();
+  }
+  y1 ??= dev.memory.scope('stages', () => combineGraph(y, ks, tableau.b, h));
+  return { y1, ks };
+}
+
+export class GraphStepper implements Stepper {
+  /** f(t, y) of the coming step, when known (FSAL, a retry, or `start`). */
+  private k0: Tensor | undefined;
+  /** The stage derivatives of the step just attempted. */
+  private ks: Tensor[] = [];
+  /** Stage rows for the error estimate (allocated on first use). */
+  private K: Tensor | null = null;
+
+  constructor(readonly field: Field, readonly tableau: Tableau) {}
+
+  async start(t: number, y0: Tensor): Promise<Tensor> {
+    this.k0 = await this.field.eval(t, y0);
+    return this.k0.detach();
+  }
+
+  async attempt(t: number, y: Tensor, h: number): Promise<Tensor> {
+    const { y1, ks } = await stepWithGraph(this.field, this.tableau, t, y, h, this.k0);
+    this.ks = ks;
+    return y1;
+  }
+
+  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number): Promise<number> {
+    const dev = this.field.device;
+    this.K ??= dev.memory.scope('stages', () => dev.zeros([this.ks.length, ...this.field.shape]));
+    const r = noGrad(() => {
+      this.ks.forEach((k, i) => writeRow(this.K!, i, k));
+      return errorRatio(y, y1, this.K!, this.tableau.e!, h, rtol, atol);
+    });
+    const v = await r.item();
+    r.dispose();
+    return v;
+  }
+
+  accept(): void {
+    const next = this.tableau.fsal ? this.ks[this.ks.length - 1] : undefined;
+    for (const k of this.ks) if (k !== next) k.dispose();
+    this.ks = [];
+    this.k0 = next;
+  }
+
+  reject(): void {
+    // ks[0] is f(t, y) (reused or fresh): it stays valid for the retry; the rest of the step's graph goes.
+    this.k0 = this.ks[0];
+    for (const k of this.ks.slice(1)) k.dispose();
+    this.ks = [];
+  }
+
+  outputs(count: number, y0: Tensor): Outputs {
+    const list: Tensor[] = [];
+    const release = () => {
+      for (const o of list) if (o !== y0) o.dispose();
+      list.length = 0;
+    };
+    return {
+      add: (_k, y) => {
+        list.push(y);
+        return true;
+      },
+      finish: () => {
+        const ys = stack(list, 0);
+        release();
+        return ys;
+      },
+      dispose: release,
+    };
+  }
+
+  dispose(): void {
+    for (const k of this.ks) if (k !== this.k0) k.dispose();
+    this.k0?.dispose();
+    this.K?.dispose();
+    this.ks = [];
+    this.k0 = undefined;
+  }
+}

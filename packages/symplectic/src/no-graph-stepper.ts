@@ -1,0 +1,125 @@
+/**
+ * The solver's fast path: steps without a graph. Stage derivatives k_i live in one [s, ...shape] buffer; each
+ * stage state Y_i = y + h Σ_j a_ij k_j is one fused `combineRows` and each k_i one `writeRow`, so a stage
+ * costs f's own dispatches + 2, and the error ratio one more per step (one readback). `recomputeStages` is
+ * the symplectic adjoint's recomputation of a step's stage states from its checkpoint.
+ */
+import { combineRows, errorRatio, noGrad, writeRow, type Tensor } from '@sympode/tensor';
+import type { Field } from './field.js';
+import type { Outputs, Stepper } from './stepper.js';
+import type { Tableau } from './tableaus.js';
+
+export class NoGraphStepper implements Stepper {
+  readonly s: number;
+  /** Stage derivatives, row i = k_i (label 'stages'). */
+  readonly K: Tensor;
+  /** Row 0 of K holds f(t, y) of the coming step (FSAL reuse, or a retried step). */
+  private k0Ready = false;
+  /** FSAL: the last stage's f of the step just attempted. */
+  private lastK: Tensor | null = null;
+
+  constructor(readonly field: Field, readonly tableau: Tableau) {
+    this.s = tableau.b.length;
+    const dev = field.device;
+    this.K = dev.memory.scope('stages', () => dev.zeros([this.s, ...field.shape]));
+  }
+
+  /** y + h Σ_j coeffs[j] K_j under `label`. */
+  combine(y: Tensor, coeffs: readonly number[], h: number, label = 'stages'): Tensor {
+    const dev = this.field.device;
+    return dev.memory.scope(label, () => noGrad(() => combineRows(y, this.K, coeffs, h)));
+  }
+
+  async start(t: number, y0: Tensor): Promise<Tensor> {
+    const f0 = await this.field.eval(t, y0);
+    noGrad(() => writeRow(this.K, 0, f0));
+    this.k0Ready = true;
+    return f0 === y0 ? y0.detach() : f0;
+  }
+
+  async attempt(t: number, y: Tensor, h: number): Promise<Tensor> {
+    const { tableau, s, K } = this;
+    let y1: Tensor | null = null;
+    for (let i = 0; i < s; i++) {
+      if (i === 0 && this.k0Ready) continue;
+      const Yi = i === 0 ? y : this.combine(y, tableau.a[i], h);
+      const k = await this.field.eval(t + tableau.c[i] * h, Yi);
+      noGrad(() => writeRow(K, i, k));
+      const last = i === s - 1;
+      if (tableau.fsal && last) this.setLastK(k);
+      if (k !== Yi && k !== y) k.dispose();
+      if (i === 0) continue;
+      if (tableau.fsal && last) y1 = Yi;
+      else Yi.dispose();
+    }
+    // For FSAL tableaus y1 is exactly the last stage state, as torchdiffeq has it.
+    return y1 ?? this.combine(y, tableau.b, h);
+  }
+
+  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number): Promise<number> {
+    const r = noGrad(() => errorRatio(y, y1, this.K, this.tableau.e!, h, rtol, atol));
+    const v = await r.item();
+    r.dispose();
+    return v;
+  }
+
+  accept(): void {
+    if (this.tableau.fsal) {
+      // From the last stage's own buffer: no same-buffer copy (a snapshot on WebGPU).
+      noGrad(() => writeRow(this.K, 0, this.lastK!));
+      this.dropLastK();
+    }
+    this.k0Ready = this.tableau.fsal;
+  }
+
+  reject(): void {
+    this.dropLastK();
+    this.k0Ready = true;
+  }
+
+  outputs(count: number): Outputs {
+    const ys = this.field.device.empty([count, ...this.field.shape]);
+    return {
+      add: (k, y) => {
+        noGrad(() => writeRow(ys, k, y));
+        return false;
+      },
+      finish: () => ys,
+      dispose: () => ys.dispose(),
+    };
+  }
+
+  private setLastK(k: Tensor): void {
+    this.dropLastK();
+    this.lastK = k.detach();
+  }
+
+  private dropLastK(): void {
+    this.lastK?.dispose();
+    this.lastK = null;
+  }
+
+  dispose(): void {
+    this.dropLastK();
+    this.K.dispose();
+  }
+}
+
+/**
+ * The stage states Y_0..Y_{s−1} of the step from (t, y) of size h, recomputed without a graph (Y_0 is y
+ * itself; the caller owns the others). f is evaluated at Y_0..Y_{s−2} only: the last stage's f is not needed
+ * to build any stage state.
+ */
+export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Tensor, h: number): Promise<Tensor[]> {
+  const { tableau, s, K } = stepper;
+  const stages: Tensor[] = [y];
+  for (let i = 0; i < s; i++) {
+    const Yi = i === 0 ? y : stepper.combine(y, tableau.a[i], h);
+    if (i > 0) stages.push(Yi);
+    if (i === s - 1) break;
+    const k = await stepper.field.eval(t + tableau.c[i] * h, Yi);
+    noGrad(() => writeRow(K, i, k));
+    if (k !== Yi && k !== y) k.dispose();
+  }
+  return stages;
+}

@@ -1,0 +1,36 @@
+/**
+ * The stepper interface the integration loop drives: one explicit RK step at a time, with or without a
+ * recorded graph. FSAL reuse (the last stage's f becoming the next step's first) lives inside each stepper's
+ * `accept`/`reject`; the loop only plans steps, asks the controller and collects outputs.
+ */
+import type { Tensor } from '@sympode/tensor';
+import type { Field } from './field.js';
+import type { Tableau } from './tableaus.js';
+
+/** Where the solution at the output times goes. */
+export interface Outputs {
+  /** Stores y as output k; returns true when it keeps the handle (then the loop must not dispose it). */
+  add(k: number, y: Tensor): boolean;
+  /** The solution [T, ...shape]; the collector's own handles are released. */
+  finish(): Tensor;
+  /** Frees everything collected (a failed solve). */
+  dispose(): void;
+}
+
+export interface Stepper {
+  readonly field: Field;
+  readonly tableau: Tableau;
+  /** f(t0, y0) before the first adaptive step; it becomes the first step's k_0. The caller disposes the handle. */
+  start(t: number, y0: Tensor): Promise<Tensor>;
+  /** Attempts a step of size h from (t, y); returns y1 (the caller owns it). */
+  attempt(t: number, y: Tensor, h: number): Promise<Tensor>;
+  /** The scaled RMS error of the step just attempted (one readback). */
+  errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number): Promise<number>;
+  /** The attempted step was accepted (FSAL: its last stage's f becomes the next k_0). */
+  accept(): void;
+  /** The attempted step was rejected (k_0 = f(t, y) stays valid for the retry). */
+  reject(): void;
+  /** A collector for `count` output times. */
+  outputs(count: number, y0: Tensor): Outputs;
+  dispose(): void;
+}

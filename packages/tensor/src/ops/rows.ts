@@ -1,0 +1,72 @@
+/**
+ * Fused, graph-free operations on tensors of rows ([r, ...shape]): the building blocks of Runge–Kutta
+ * solvers (stage combination, stage write, embedded-error norm), each one kernel on every backend. They have
+ * no backward: called on a tensor that records a graph they throw rather than silently cut the graph.
+ */
+import { isGradEnabled } from '../autograd.js';
+import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { fmt, sameShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { checkScalar, sameDevice } from './common.js';
+
+/** Most rows a combination takes (the kernels' coefficient table). */
+export const MAX_COMBINED_ROWS = 16;
+
+function checkNoGraph(op: string, ...ts: Tensor[]): void {
+  if (isGradEnabled() && ts.some((t) => t.requiresGrad)) {
+    throw new InvalidArgumentError(`${op} has no backward: call it inside noGrad, or on tensors that do not require grad`);
+  }
+}
+
+function checkRows(op: string, rows: Tensor, row: readonly number[], coeffs?: readonly number[]): void {
+  if (rows.rank < 1 || !sameShape(rows.shape.slice(1), row)) {
+    throw new ShapeError(`${op}: rows ${fmt(rows.shape)} are not rows of shape ${fmt(row)}`);
+  }
+  if (coeffs) {
+    if (coeffs.length > rows.shape[0] || rows.shape[0] > MAX_COMBINED_ROWS) {
+      throw new ShapeError(`${op}: ${coeffs.length} coefficients for ${rows.shape[0]} rows (at most ${MAX_COMBINED_ROWS} rows)`);
+    }
+    coeffs.forEach((c, j) => checkScalar(`${op}: coefficient ${j}`, c));
+  }
+}
+
+/**
+ * `base + scale · Σ_j coeffs[j] · rows[j]` in one kernel (an RK stage state Y_i = y + h Σ_j a_ij k_j).
+ * `rows` is [r, ...base.shape]; coefficients beyond r are not allowed; zeros are skipped.
+ */
+export function combineRows(base: Tensor, rows: Tensor, coeffs: readonly number[], scale = 1): Tensor {
+  sameDevice('combineRows', base, rows);
+  checkNoGraph('combineRows', base, rows);
+  checkRows('combineRows', rows, base.shape, coeffs);
+  checkScalar('combineRows: scale', scale);
+  const padded = Array.from({ length: rows.shape[0] }, (_, j) => coeffs[j] ?? 0);
+  const out = base.device._empty(base.shape);
+  base.device.backend.rkCombine(base._raw, rows._raw, padded, scale, out._raw, base.size);
+  return out;
+}
+
+/** Writes `value` into row `i` of `rows` in place (no graph; `rows` must not be saved by one). */
+export function writeRow(rows: Tensor, i: number, value: Tensor): void {
+  sameDevice('writeRow', rows, value);
+  checkNoGraph('writeRow', rows, value);
+  checkRows('writeRow', rows, value.shape);
+  if (!Number.isInteger(i) || i < 0 || i >= rows.shape[0]) throw new ShapeError(`writeRow: row ${i} of ${rows.shape[0]}`);
+  const n = value.size;
+  rows.device.backend.copy(value._raw, { offset: 0, strides: [1] }, rows._raw, { offset: i * n, strides: [1] }, [n]);
+}
+
+/**
+ * The embedded-error norm of an adaptive RK step, as torchdiffeq computes it: with err = scale·Σ_j e[j]·rows[j],
+ * `sqrt(mean((err / (atol + rtol·max(|a|, |b|)))²))` over all elements, as a one-element tensor.
+ */
+export function errorRatio(a: Tensor, b: Tensor, rows: Tensor, e: readonly number[], scale: number, rtol: number, atol: number): Tensor {
+  sameDevice('errorRatio', a, b, rows);
+  checkNoGraph('errorRatio', a, b, rows);
+  if (!sameShape(a.shape, b.shape)) throw new ShapeError(`errorRatio: ${fmt(a.shape)} and ${fmt(b.shape)} differ`);
+  checkRows('errorRatio', rows, a.shape, e);
+  const padded = Array.from({ length: rows.shape[0] }, (_, j) => e[j] ?? 0);
+  for (const [name, v] of [['scale', scale], ['rtol', rtol], ['atol', atol]] as const) checkScalar(`errorRatio: ${name}`, v);
+  const out = a.device._empty([1]);
+  a.device.backend.rkErrorRatio(a._raw, b._raw, rows._raw, padded, scale, rtol, atol, out._raw, a.size);
+  return out;
+}
