@@ -4,10 +4,10 @@
  * integral controller reproduces torchdiffeq's step sequence).
  */
 import { describe, it, expect } from 'vitest';
-import { createDevice } from '@sympode/tensor';
-import { GRADIENT_METHODS, GRADIENTS, IntegralController, getTableau, odeint, type StepSizeController } from '@sympode/symplectic';
+import { createDevice, grad } from '@sympode/tensor';
+import { GRADIENT_METHODS, GRADIENTS, IntegralController, getTableau, odeint, reverseSweep, vjp, type GradientMethod, type StepSizeController } from '@sympode/symplectic';
 import { mlpField } from './helpers/mlp-ode.js';
-import { randomData } from './helpers/reference.js';
+import { randomData, relErr } from './helpers/reference.js';
 
 describe('gradient-method registry', () => {
   it('every name maps to the method of that name, default first', () => {
@@ -63,6 +63,49 @@ describe('step-size controllers', () => {
     const c = await dev.noGrad(() => odeint(f, y0, [0, 1], { rtol: 1e-6, atol: 1e-8, controller: timid, stats: s3 }));
     expect(s3.acceptedSteps!).toBeGreaterThan(s2.acceptedSteps!);
     dev.dispose(a, b, c, y0);
+    mlp.dispose();
+  });
+});
+
+describe('a gradient method written by a user (the docs/DESIGN.md example)', () => {
+  it('plugs into odeint as an object and equals backprop through explicit Euler', async () => {
+    const eulerAdjoint: GradientMethod = {
+      name: 'euler-adjoint',
+      description: 'the discrete adjoint of explicit Euler (only for method: euler)',
+      recordsGraph: false,
+      keeps: 'checkpoints',
+      secondOrder: true,
+      backward: (run) =>
+        reverseSweep(run, async ({ t, h, y }, lambda) => {
+          const kappa = lambda.mul(h);
+          const nu = await vjp(run.field, t, y, kappa, run.acc);
+          const next = lambda.add(nu);
+          run.field.device.dispose(kappa, nu, lambda);
+          return next;
+        }),
+      memoryModel: ({ N, T }, { S, P, Vf }) => ({
+        total: (N - 1) * S + T * S + 3 * S + P + Vf,
+        terms: { checkpoints: (N - 1) * S, outputs: T * S, buffers: 3 * S, gradientSums: P, oneVjp: Vf },
+        formula: '(N−1)·S + T·S + 3S + P + Vf',
+      }),
+    };
+    const dev = await createDevice({ backend: 'cpu' });
+    const { f, params, mlp } = mlpField(dev, [2, 8, 2], 4);
+    const y0 = dev.tensor(randomData(6, 5), [3, 2], { requiresGrad: true });
+    const run = async (gradient: GradientMethod | 'backprop') => {
+      const stats: { gradient?: string } = {};
+      const ys = await odeint(f, y0, [0, 0.5, 1], { method: 'euler', stepSize: 0.1, gradient, params, stats });
+      const loss = dev.tidy(() => ys.square().sum());
+      const gs = await grad(loss, [y0, ...params]);
+      const flat = Float64Array.from((await Promise.all(gs.map(async (g) => Array.from(await g.data())))).flat());
+      dev.dispose(ys, loss, gs);
+      return { flat, name: stats.gradient };
+    };
+    const mine = await run(eulerAdjoint);
+    const bp = await run('backprop');
+    expect(mine.name).toBe('euler-adjoint');
+    expect(relErr(mine.flat, bp.flat)).toBeLessThan(1e-12);
+    dev.dispose(y0);
     mlp.dispose();
   });
 });

@@ -20,3 +20,8 @@ export {
   UntrackedParameterError, NonFiniteGradientError,
 } from './solver-errors.js';
 export { skippedStages } from './gradients/symplectic-adjoint.js';
+export { reverseSweep, type StepBackward } from './gradients/reverse-sweep.js';
+export { vjp } from './gradients/symplectic-adjoint.js';
+export type { GradientAccumulator } from './gradients/accumulator.js';
+export type { Field, EvalCounter } from './field.js';
+export type { AcceptedStep } from './integrate.js';

@@ -8,7 +8,6 @@ import { customVjp, isGradEnabled, noGrad, type Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from './field.js';
 import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
-import { GRADIENTS } from './gradients/registry.js';
 import { differentiableBackward } from './gradients/replay.js';
 import { GraphStepper } from './graph-stepper.js';
 import { integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
@@ -40,9 +39,9 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   await checkInitialState(y0);
   const times = dir === 1 ? [...t] : t.map((v) => -v);
   const dev = y0.device;
-  const method = GRADIENTS[o.gradient];
+  const method = o.gradient;
   const stats: OdeintStats = {
-    method: o.tableau.name, gradient: o.gradient, acceptedSteps: 0, rejectedSteps: 0,
+    method: o.tableau.name, gradient: method.name, acceptedSteps: 0, rejectedSteps: 0,
     nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [],
   };
   const publish = () => {

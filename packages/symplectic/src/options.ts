@@ -3,13 +3,15 @@ import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn 
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { IntegralController, type StepSizeController } from './controller.js';
-import { GRADIENT_METHODS, type GradientMethodName } from './gradients/registry.js';
+import type { GradientMethod } from './gradients/method.js';
+import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
   /** The tableau's name. */
   method: string;
-  gradient: GradientMethodName;
+  /** The gradient method's name. */
+  gradient: string;
   acceptedSteps: number;
   rejectedSteps: number;
   /** Function evaluations of the forward solve. */
@@ -37,8 +39,8 @@ export interface OdeintOptions {
   firstStep?: number;
   /** Most steps (accepted + rejected) of one solve (default 100000). */
   maxSteps?: number;
-  /** Gradient method (default 'symplectic-adjoint'). */
-  gradient?: GradientMethodName;
+  /** Gradient method: a registered name (default 'symplectic-adjoint') or your own GradientMethod object. */
+  gradient?: GradientMethodName | GradientMethod;
   /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
   adjointRtol?: number;
   adjointAtol?: number;
@@ -59,7 +61,7 @@ export interface OdeintOptions {
 
 export interface ResolvedOptions {
   tableau: Tableau;
-  gradient: GradientMethodName;
+  gradient: GradientMethod;
   rtol: number;
   atol: number;
   adjointRtol: number;
@@ -80,10 +82,7 @@ function positive(name: string, v: number | undefined, fallback: number): number
 
 export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   const tableau = getTableau(opts.method ?? 'dopri5');
-  const gradient = (opts.gradient ?? 'symplectic-adjoint') as GradientMethodName;
-  if (!GRADIENT_METHODS.includes(gradient)) {
-    throw new UnknownGradientMethodError(`unknown gradient method '${String(opts.gradient)}' (expected one of ${GRADIENT_METHODS.join(', ')})`);
-  }
+  const gradient = resolveGradient(opts.gradient ?? 'symplectic-adjoint');
   const rtol = positive('rtol', opts.rtol, 1e-7);
   const atol = positive('atol', opts.atol, 1e-9);
   const maxSteps = opts.maxSteps ?? 100_000;
@@ -103,6 +102,17 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     checkBackward: opts.checkBackward ?? true,
     controller: opts.controller ?? new IntegralController(),
   };
+}
+
+/** A registered method by name, or a user's method object (checked for the interface's members). */
+function resolveGradient(g: GradientMethodName | GradientMethod): GradientMethod {
+  if (typeof g === 'string' && (GRADIENT_METHODS as readonly string[]).includes(g)) return GRADIENTS[g];
+  if (typeof g === 'object' && g !== null && typeof g.name === 'string' && typeof g.backward === 'function' && typeof g.memoryModel === 'function') {
+    return g;
+  }
+  throw new UnknownGradientMethodError(
+    `unknown gradient method ${typeof g === 'string' ? `'${g}'` : String(g)} (expected one of ${GRADIENT_METHODS.join(', ')}, or a GradientMethod object)`,
+  );
 }
 
 /** Output times: finite, at least one, strictly monotone. Returns +1 (increasing) or −1 (decreasing). */
