@@ -8,6 +8,7 @@ import { createDevice, customVjp, grad, HigherOrderGradientError, type Device, t
 import { odeint, type GradientMethodName, type OdeintOptions } from '@sympode/symplectic';
 import { randomData, relErr } from './helpers/reference.js';
 import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
+import { centralDifference } from './helpers/gradcheck.js';
 
 let dev: Device;
 beforeAll(async () => {
@@ -73,22 +74,11 @@ describe('second derivatives through odeint equal backprop’s (≤ 1e-10 relati
     const analytic = await flat(await grad(pen, params));
     dev.dispose(ys, loss, gs, pen);
     // Central differences on a few entries of the first weight and the last bias.
-    const eps = 1e-5;
     let k = 0;
     for (const p of [params[0], params[params.length - 1]]) {
       const offset = params.slice(0, params.indexOf(p)).reduce((n, q) => n + q.size, 0);
-      const vals = Float64Array.from(await p.data());
       for (const j of [0, p.size - 1]) {
-        const orig = vals[j];
-        vals[j] = orig + eps;
-        dev.backend.write(p._raw, vals, 0);
-        const up = await penaltyAt();
-        vals[j] = orig - eps;
-        dev.backend.write(p._raw, vals, 0);
-        const down = await penaltyAt();
-        vals[j] = orig;
-        dev.backend.write(p._raw, vals, 0);
-        const numeric = (up - down) / (2 * eps);
+        const numeric = await centralDifference(p, j, penaltyAt, 1e-5);
         expect(Math.abs(numeric - analytic[offset + j])).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
         k++;
       }

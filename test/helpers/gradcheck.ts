@@ -46,3 +46,21 @@ export async function gradcheck(
   const maxRelErr = Math.max(...analytic.map((a, i) => relErr(a, numeric[i])));
   return { maxRelErr, analytic, numeric };
 }
+
+/**
+ * Central difference of `value()` in element `j` of a tensor that `value` reads in place (a parameter held
+ * by a closure): writes x[j] ± eps into its storage, evaluates, restores.
+ */
+export async function centralDifference(x: Tensor, j: number, value: () => Promise<number>, eps: number): Promise<number> {
+  const vals = Float64Array.from(await x.data());
+  const at = async (v: number) => {
+    vals[j] = v;
+    x.device.backend.write(x._raw, vals, 0);
+    return value();
+  };
+  const orig = vals[j];
+  const up = await at(orig + eps);
+  const down = await at(orig - eps);
+  await at(orig);
+  return (up - down) / (2 * eps);
+}
