@@ -53,14 +53,18 @@ export async function gradcheck(
  */
 export async function centralDifference(x: Tensor, j: number, value: () => Promise<number>, eps: number): Promise<number> {
   const vals = Float64Array.from(await x.data());
-  const at = async (v: number) => {
+  const orig = vals[j];
+  const set = (v: number) => {
     vals[j] = v;
     x.device.backend.write(x._raw, vals, 0);
-    return value();
   };
-  const orig = vals[j];
-  const up = await at(orig + eps);
-  const down = await at(orig - eps);
-  await at(orig);
-  return (up - down) / (2 * eps);
+  try {
+    set(orig + eps);
+    const up = await value();
+    set(orig - eps);
+    const down = await value();
+    return (up - down) / (2 * eps);
+  } finally {
+    set(orig);
+  }
 }
