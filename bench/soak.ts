@@ -10,6 +10,9 @@
  */
 import { createDevice, nn, optim, type Device, type Tensor } from '@sympode/tensor';
 import { GRADIENT_METHODS, odeint, type GradientMethodName } from '@sympode/symplectic';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeSection } from './lib/sections.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -61,7 +64,8 @@ async function soak(dev: Device, gradient: GradientMethodName): Promise<{ sample
 }
 
 async function main(): Promise<void> {
-  const lines = [`# Soak: ${steps} tidy'd training steps (MLP ODE 2→32→32→2, batch 64, dopri5 rtol 1e-5, Adam)`, ''];
+  const lines = [`## Soak: ${steps} tidy'd training steps (MLP ODE 2→32→32→2, batch 64, dopri5 rtol 1e-5, Adam)`, ''];
+  lines.push(`\`npm run bench:soak\`, ${new Date().toISOString().slice(0, 10)}. After every step the allocator's live bytes, tensors and buffers are compared with step 2 (when Adam's state exists); "drift" names the first step that differs.`, '');
   lines.push('| backend | gradient | live bytes (step 2 → last) | live tensors | live buffers | reserved bytes (step 2 → last) | JS heap after GC, MiB (step 2 → mid → last) | RSS MiB (step 2 → mid → last) | ms/step | drift |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | ---: | --- |');
   let failed = false;
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     dev.destroy();
   }
   console.log(lines.join('\n'));
+  if (steps >= 1000 && !args.includes('--no-write')) await writeSection(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'RESULTS.md'), 'soak', lines.join('\n'));
   if (failed) process.exitCode = 1;
 }
 
