@@ -1,37 +1,22 @@
 /**
- * Loads the handwritten WGSL kernels from the repository's `kernels/` directory and fills their placeholders.
- *
- * The directory is found by walking up from this module's own location until `kernels/matmul.wgsl` exists, so
- * the same code works from `packages/tensor/src/...` (vitest) and from `packages/tensor/dist/...` (tsc output).
- * `SYMPODE_KERNELS_DIR` overrides the search.
+ * The handwritten WGSL kernels (`kernels/*.wgsl`), embedded into the package at build time
+ * (kernels.generated.ts, by scripts/embed-kernels.mjs) so the WebGPU backend needs no file system: it works
+ * from a packed tarball and in a browser bundle alike. `setKernelSources` lets a developer load edited
+ * kernels without rebuilding.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { KERNEL_SOURCES } from './kernels.generated.js';
 
-let kernelsDir: string | undefined;
-const sources = new Map<string, string>();
+let sources: Readonly<Record<string, string>> = KERNEL_SOURCES;
 
-export function findKernelsDir(): string {
-  if (kernelsDir !== undefined) return kernelsDir;
-  const fromEnv = process.env.SYMPODE_KERNELS_DIR;
-  if (fromEnv && existsSync(join(fromEnv, 'matmul.wgsl'))) return (kernelsDir = fromEnv);
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; ) {
-    if (existsSync(join(dir, 'kernels', 'matmul.wgsl'))) return (kernelsDir = join(dir, 'kernels'));
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`sympode: cannot find the WGSL kernels (kernels/matmul.wgsl) above ${start}`);
-    dir = up;
-  }
+/** Replaces the kernel sources (development: e.g. WGSL read from a working copy). Affects programs compiled later. */
+export function setKernelSources(next: Readonly<Record<string, string>>): void {
+  sources = { ...KERNEL_SOURCES, ...next };
 }
 
-/** The raw text of `kernels/<file>.wgsl` (cached). */
+/** The raw text of `kernels/<file>.wgsl`. */
 export function kernelSource(file: string): string {
-  let src = sources.get(file);
-  if (src === undefined) {
-    src = readFileSync(join(findKernelsDir(), `${file}.wgsl`), 'utf8');
-    sources.set(file, src);
-  }
+  const src = sources[file];
+  if (src === undefined) throw new Error(`sympode: no WGSL kernel '${file}' (known: ${Object.keys(sources).join(', ')})`);
   return src;
 }
 
