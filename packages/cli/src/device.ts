@@ -1,6 +1,6 @@
 /**
- * The CLI's device choice. `auto` takes a hardware WebGPU adapter when there is one; on a software adapter
- * (lavapipe) the float64 cpu backend is faster for these small models, so auto takes cpu and says why.
+ * The CLI's device choice: `auto` is the library's own choice (`createDevice()` without a backend: a hardware
+ * WebGPU adapter, else the float64 cpu backend), and the CLI prints why.
  */
 import { createDevice, type Device } from '@sympode/tensor';
 
@@ -8,12 +8,5 @@ export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 
 export async function cliDevice(choice: BackendChoice, seed: number, log: (m: string) => void): Promise<Device> {
   if (choice !== 'auto') return createDevice({ backend: choice, seed });
-  const dev = await createDevice({ seed, log: () => undefined });
-  if (dev.kind === 'webgpu' && dev.backend.emulated) {
-    log(`backend: cpu (float64) — the only WebGPU adapter is software (${dev.backend.description}); pass --backend webgpu to use it`);
-    dev.destroy();
-    return createDevice({ backend: 'cpu', seed });
-  }
-  log(`backend: ${dev.kind} (${dev.backend.description})`);
-  return dev;
+  return createDevice({ seed, log: (m) => log(`backend: ${m.replace(/^sympode: using /, '')}`) });
 }

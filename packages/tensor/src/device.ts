@@ -279,8 +279,10 @@ function flatten(data: readonly NestedArray[]): { flat: number[]; shape: number[
 }
 
 /**
- * Creates a device. `createDevice()` picks webgpu when an adapter exists, else cpu (and says which through
- * `options.log`, default console.info).
+ * Creates a device. Without `backend`, the choice is automatic and said through `options.log` (default
+ * console.info): webgpu on a hardware adapter; cpu (float64) when there is no adapter, or when the only one is
+ * a software rasterizer (lavapipe, SwiftShader), where the cpu backend is faster for the small models of
+ * Neural ODEs and exact to float64 (pass `backend: 'webgpu'` to use it anyway).
  */
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
   const { backend, dtype, seed = 0 } = options;
@@ -297,13 +299,21 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
   const { createWebGpuBackend } = await import('./backends/webgpu/webgpu.js');
   if (backend === 'webgpu') return new Device(await createWebGpuBackend(), seed);
   const log = options.log ?? ((m: string) => console.info(m));
-  try {
-    const dev = new Device(await createWebGpuBackend(), seed);
-    log(`sympode: using webgpu (${dev.backend.description})`);
-    return dev;
-  } catch (e) {
-    if (!(e instanceof DeviceUnavailableError) && !(e instanceof Error && /adapter/i.test(e.message))) throw e;
-    log(`sympode: no WebGPU adapter found, using cpu (float64)`);
+  const cpu = (why: string) => {
+    log(`sympode: using cpu (${dtype ?? 'float64'}): ${why}`);
     return new Device(new CpuBackend(dtype ?? 'float64'), seed);
+  };
+  let gpu;
+  try {
+    gpu = await createWebGpuBackend();
+  } catch (e) {
+    if (!(e instanceof DeviceUnavailableError)) throw e;
+    return cpu('no WebGPU adapter found');
   }
+  if (gpu.emulated) {
+    gpu.destroy();
+    return cpu(`the only WebGPU adapter is a software one (${gpu.description}); pass { backend: 'webgpu' } to use it`);
+  }
+  log(`sympode: using webgpu (${gpu.description})`);
+  return new Device(gpu, seed);
 }
