@@ -12,6 +12,7 @@ export interface EvalCounter {
   nfe: number;
 }
 
+/** f as the solver calls it (see the module comment). */
 export class Field {
   readonly n: number;
   /**

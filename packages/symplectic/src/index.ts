@@ -24,4 +24,4 @@ export { reverseSweep, type StepBackward } from './gradients/reverse-sweep.js';
 export { vjp } from './gradients/symplectic-adjoint.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';
 export type { Field, EvalCounter } from './field.js';
-export type { AcceptedStep } from './integrate.js';
+export type { AcceptedStep, IntegrateOptions, IntegrateStats } from './integrate.js';

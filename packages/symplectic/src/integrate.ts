@@ -8,6 +8,7 @@ import type { StepSizeController } from './controller.js';
 import { MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError } from './solver-errors.js';
 import type { Stepper } from './stepper.js';
 
+/** Tolerances, step budget and controller of one integration. */
 export interface IntegrateOptions {
   rtol: number;
   atol: number;

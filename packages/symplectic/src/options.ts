@@ -24,6 +24,7 @@ export interface OdeintStats {
   stepEndTimes: number[];
 }
 
+/** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
 export interface OdeintOptions {
   /** Tableau name (default 'dopri5'). */
   method?: TableauName;

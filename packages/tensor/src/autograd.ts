@@ -97,6 +97,7 @@ export function customVjp(
   });
 }
 
+/** Options of {@link grad} (and, without createGraph, of `backward`). */
 export interface GradOptions {
   /** Record the backward computation so the gradients can be differentiated again. Default false. */
   createGraph?: boolean;

@@ -13,8 +13,10 @@ import { Tensor } from './tensor.js';
 import { noGrad } from './autograd.js';
 import { currentContext, innermost, runWith, type TidyScope } from './context.js';
 
+/** The compute backends: 'webgpu' (float32 kernels on a GPU) and 'cpu' (float64 or float32 typed arrays). */
 export type BackendName = 'webgpu' | 'cpu';
 
+/** Options of {@link createDevice}. */
 export interface DeviceOptions {
   /** 'webgpu' (float32, Dawn) or 'cpu' (float64 by default). Omitted: webgpu when an adapter exists, else cpu. */
   backend?: BackendName;
@@ -29,17 +31,23 @@ export interface DeviceOptions {
 /** Nested arrays of numbers (any depth). */
 export type NestedArray = number | readonly NestedArray[];
 
+/** Options of the tensor factories (`device.tensor`, `zeros`, `full`, ...). */
 export interface TensorOptions {
   requiresGrad?: boolean;
   /** Accept NaN/±Infinity in the data (rejected by default with a NonFiniteError). */
   allowNonFinite?: boolean;
 }
 
+/** Options of the random factories (`device.randn`, `device.rand`). */
 export interface RandomOptions {
   seed?: number;
   requiresGrad?: boolean;
 }
 
+/**
+ * A compute device: one backend, one allocator that counts every byte (`memory`), the tensor factories and
+ * the lifetime tools (`tidy`, `keep`, `dispose`). Create one with {@link createDevice}.
+ */
 export class Device {
   readonly memory: Memory;
   /** @internal */

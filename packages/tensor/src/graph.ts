@@ -8,6 +8,7 @@ import { GraphFreedError } from './errors.js';
 import type { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 
+/** A value, or a promise of it (backward functions may be async). */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** Computes input gradients from the output gradient; `needs[i]` says whether input i's gradient is wanted. */

@@ -11,6 +11,7 @@ import type { Tensor } from './tensor.js';
 /** Serialised parameters: name → shape and values. */
 export type StateDict = Record<string, { shape: number[]; data: number[] }>;
 
+/** A network: named parameters (kept out of `tidy`, label 'parameters') and a forward function. */
 export abstract class Module {
   /** Parameters with dotted names, in a stable order. */
   abstract namedParameters(): [string, Tensor][];
@@ -55,6 +56,7 @@ function param(device: Device, shape: number[], bound: number, seed: number | un
   return device.keep(t);
 }
 
+/** Options of {@link Linear}. */
 export interface LinearOptions {
   bias?: boolean;
   /** Seed for the init; omitted: the device's random stream. */
@@ -90,6 +92,7 @@ export class Linear extends Module {
   }
 }
 
+/** An activation by name, or any tensor function. */
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'softplus' | ((x: Tensor) => Tensor);
 
 function activate(a: Activation, x: Tensor): Tensor {
@@ -104,6 +107,7 @@ function activate(a: Activation, x: Tensor): Tensor {
   }
 }
 
+/** Options of {@link MLP}. */
 export interface MLPOptions {
   /** Seed: layer i uses seed + 2i (weight) and seed + 2i + 1 (bias). */
   seed?: number;

@@ -51,6 +51,7 @@ abstract class Optimizer {
   abstract dispose(): void;
 }
 
+/** Options of {@link SGD}. */
 export interface SGDOptions {
   lr: number;
   momentum?: number;
@@ -84,6 +85,7 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Options of {@link Adam}. */
 export interface AdamOptions {
   lr?: number;
   betas?: [number, number];

@@ -2,8 +2,10 @@
 import { ShapeError } from './errors.js';
 import type { View } from './backends/backend.js';
 
+/** A tensor shape: the size of each axis. */
 export type Shape = readonly number[];
 
+/** Number of elements of a shape (1 for a scalar). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -16,8 +16,13 @@ import * as mv from './ops/movement.js';
 
 let nextTensorId = 1;
 
+/** A tensor, or a number broadcast as a scalar. */
 export type Operand = Tensor | number;
 
+/**
+ * An n-dimensional array on a device, with reverse-mode autograd: ops on tensors that require grad record a
+ * graph that `grad`/`backward` differentiate. Free it with `dispose()` or inside `device.tidy`.
+ */
 export class Tensor {
   readonly id = nextTensorId++;
   readonly size: number;

@@ -2,6 +2,7 @@
 import { graphLeaves, type Tensor } from '@sympode/tensor';
 import { NonFiniteGradientError, UntrackedParameterError } from '../solver-errors.js';
 
+/** Sums the parameter gradients of a backward pass, one contribution at a time (label 'adjoint'). */
 export class GradientAccumulator {
   /** The parameters gradients are wanted for (those that require grad). */
   readonly params: Tensor[];

@@ -38,6 +38,7 @@ export interface BackwardRun {
   counter: EvalCounter;
 }
 
+/** A gradient method of `odeint` (see the module comment; registry.ts lists the built-in ones). */
 export interface GradientMethod {
   /** The name `odeint`'s `gradient` option takes. */
   readonly name: string;

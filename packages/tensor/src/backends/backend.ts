@@ -7,8 +7,10 @@
  * strides are in elements. Kernels write into an `out` buffer the caller allocated; `out` never aliases
  * an input unless a method says so.
  */
+/** Element types: float32 (webgpu and cpu) or float64 (cpu). */
 export type DType = 'float32' | 'float64';
 
+/** Element-wise unary kernels (and the scalar-parameter forms). */
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'softplus' | 'relu' | 'sin' | 'cos'
   | 'square' | 'sqrt' | 'abs' | 'sign' | 'step'   // step(x) = x > 0 ? 1 : 0 (relu's derivative)
@@ -17,10 +19,12 @@ export type UnaryOp =
   | 'adds' | 'muls' | 'rsubs' | 'rdivs' | 'pows' | 'maxs' | 'mins';
   // adds: x + a, muls: x * a, rsubs: a - x, rdivs: a / x, pows: x ^ a, maxs: max(x, a), mins: min(x, a)
 
+/** Element-wise binary kernels with broadcasting by strides. */
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow'
   | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';        // comparisons give 1 or 0
 
+/** Reductions along one axis. */
 export type ReduceOp = 'sum' | 'max';
 
 /** Element offset plus per-dimension strides (0 for a broadcast dimension). */
@@ -29,6 +33,7 @@ export interface View {
   strides: readonly number[];
 }
 
+/** What a compute backend implements: raw buffers and the kernels the ops call (see the module comment). */
 export interface Backend<R = unknown> {
   readonly kind: 'cpu' | 'webgpu';
   readonly dtype: DType;
@@ -91,6 +96,7 @@ export interface Backend<R = unknown> {
   destroy(): void;
 }
 
+/** Work a backend did since it was created. */
 export interface BackendCounters {
   dispatches: number;
   submits: number;

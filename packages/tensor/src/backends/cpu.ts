@@ -66,6 +66,7 @@ function forEachIndex(shape: readonly number[], views: readonly View[], fn: (i: 
   }
 }
 
+/** The cpu backend: typed arrays of float64 (default) or float32, the reference the WebGPU kernels are tested against. */
 export class CpuBackend implements Backend<Arr> {
   readonly kind = 'cpu' as const;
   readonly emulated = false;

@@ -8,6 +8,7 @@ import type { Backend } from '../backends/backend.js';
 import { currentContext, innermost } from '../context.js';
 import { AllocationTrace } from './trace.js';
 
+/** The memory label of allocations made outside any `memory.scope`. */
 export const DEFAULT_LABEL = 'unlabeled';
 
 export interface Block {
@@ -22,12 +23,14 @@ export interface Block {
   freed: boolean;
 }
 
+/** Live and peak bytes and the allocation count of one memory label. */
 export interface LabelStats {
   liveBytes: number;
   peakBytes: number;
   allocations: number;
 }
 
+/** Exact byte and buffer counts of a device's allocator (`device.memory.stats()`). */
 export interface MemoryStats {
   /** Bytes held by live tensor storages (element count × element size). */
   liveBytes: number;

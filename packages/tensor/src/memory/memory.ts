@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import type { Allocator, MemoryStats } from './allocator.js';
 import type { AllocationTrace } from './trace.js';
 
+/** A device's allocator as users see it: exact stats, peaks, labels, traces (`device.memory`). */
 export class Memory {
   constructor(private readonly allocator: Allocator) {}
 

@@ -17,6 +17,7 @@ export interface TraceEvent {
   labelLiveBytes: number;
 }
 
+/** The alloc/free events recorded between `memory.startTrace()` and `stopTrace()`. */
 export class AllocationTrace {
   readonly events: TraceEvent[] = [];
   private readonly t0 = performance.now();
