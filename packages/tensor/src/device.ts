@@ -3,11 +3,12 @@
  */
 import type { Backend, DType } from './backends/backend.js';
 import { CpuBackend } from './backends/cpu.js';
-import { DeviceUnavailableError, InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
+import { DeviceDestroyedError, DeviceUnavailableError, InvalidArgumentError, NonFiniteError } from './errors.js';
 import { Allocator } from './memory/allocator.js';
 import { Memory } from './memory/memory.js';
 import { Rng } from './random.js';
-import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
+import { describe, hostData } from './host-data.js';
+import { checkShape, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 import { noGrad } from './autograd.js';
@@ -53,6 +54,7 @@ export class Device {
   /** @internal */
   readonly _allocator: Allocator;
   private rng: Rng;
+  private destroyedFlag = false;
 
   constructor(readonly backend: Backend, seed = 0) {
     this._allocator = new Allocator(backend);
@@ -65,6 +67,17 @@ export class Device {
   }
   get dtype(): DType {
     return this.backend.dtype;
+  }
+  /** True after `destroy()`: every op, factory and readback on this device then throws DeviceDestroyedError. */
+  get destroyed(): boolean {
+    return this.destroyedFlag;
+  }
+
+  /** @internal Throws DeviceDestroyedError after `destroy()`. */
+  _checkAlive(): void {
+    if (this.destroyedFlag) {
+      throw new DeviceDestroyedError(`the ${this.kind} device (${this.dtype}) was destroyed; create a new one with createDevice()`);
+    }
   }
 
   /** @internal */
@@ -85,6 +98,7 @@ export class Device {
 
   /** @internal A tensor with fresh, uninitialised storage. */
   _empty(shape: Shape): Tensor {
+    this._checkAlive();
     checkShape(shape);
     const size = sizeOf(shape);
     const storage = new Storage(this._allocator, this._allocator.alloc(size), size);
@@ -98,40 +112,20 @@ export class Device {
 
   /** A tensor from nested arrays or a flat array/typed array (then `shape` is required unless 1-D). */
   tensor(data: NestedArray | ArrayLike<number>, shape?: Shape, opts: TensorOptions = {}): Tensor {
-    let flat: ArrayLike<number>;
-    let inferred: number[];
-    if (typeof data === 'number') {
-      flat = [data];
-      inferred = [];
-    } else if (ArrayBuffer.isView(data) || (Array.isArray(data) && !data.some((v) => Array.isArray(v)))) {
-      flat = data as ArrayLike<number>;
-      inferred = [flat.length];
-    } else {
-      ({ flat, shape: inferred } = flatten(data as readonly NestedArray[]));
-    }
-    const finalShape = shape ? [...shape] : inferred;
-    checkShape(finalShape);
-    if (sizeOf(finalShape) !== flat.length) {
-      throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmt(finalShape)}`);
-    }
-    if (!opts.allowNonFinite) {
-      for (let i = 0; i < flat.length; i++) {
-        if (!Number.isFinite(flat[i])) {
-          throw new NonFiniteError(`tensor: element ${i} is ${flat[i]} (pass { allowNonFinite: true } to accept it)`);
-        }
-      }
-    }
+    this._checkAlive();
+    const { flat, shape: finalShape } = hostData(data, shape, opts?.allowNonFinite ?? false);
     const t = this._empty(finalShape);
     if (t.size) this.backend.write(t._raw, flat, 0);
-    if (opts.requiresGrad) t.requiresGrad = true;
+    if (opts?.requiresGrad) t.requiresGrad = true;
     return t;
   }
 
   full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
-    if (Number.isNaN(value) && !opts.allowNonFinite) throw new NonFiniteError('full: value is NaN');
+    if (typeof value !== 'number') throw new InvalidArgumentError(`full: value is ${describe(value)}; expected a number`);
+    if (Number.isNaN(value) && !opts?.allowNonFinite) throw new NonFiniteError('full: value is NaN (pass { allowNonFinite: true } to accept it)');
     const t = this._empty(shape);
     this.backend.fill(t._raw, value, t.size);
-    if (opts.requiresGrad) t.requiresGrad = true;
+    if (opts?.requiresGrad) t.requiresGrad = true;
     return t;
   }
   zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
@@ -149,19 +143,32 @@ export class Device {
 
   /** Standard normals. With `seed`, the same numbers on every backend; without, from the device's stream. */
   randn(shape: Shape, opts: RandomOptions = {}): Tensor {
-    const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
+    const rng = this.randomStream('randn', shape, opts);
     const vals = Float64Array.from({ length: sizeOf(shape) }, () => rng.normal());
-    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+    return this.tensor(vals, shape, { requiresGrad: opts?.requiresGrad });
   }
   /** Uniform in [low, high). */
   rand(shape: Shape, low = 0, high = 1, opts: RandomOptions = {}): Tensor {
-    const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
+    if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(low) || !Number.isFinite(high) || low > high) {
+      throw new InvalidArgumentError(`rand: the range [${String(low)}, ${String(high)}) must be finite numbers with low ≤ high`);
+    }
+    const rng = this.randomStream('rand', shape, opts);
     const vals = Float64Array.from({ length: sizeOf(shape) }, () => low + (high - low) * rng.uniform());
-    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+    return this.tensor(vals, shape, { requiresGrad: opts?.requiresGrad });
   }
   /** Reseeds the device's default random stream. */
   seed(seed: number): void {
+    checkSeed('seed', seed);
     this.rng = new Rng(seed);
+  }
+
+  /** The stream a random factory draws from, after checking its shape and seed (before any allocation). */
+  private randomStream(op: string, shape: Shape, opts: RandomOptions | undefined): Rng {
+    this._checkAlive();
+    checkShape(shape, `${op}: shape`);
+    if (opts?.seed === undefined) return this.rng;
+    checkSeed(op, opts.seed);
+    return new Rng(opts.seed);
   }
 
   /**
@@ -241,11 +248,20 @@ export class Device {
     t.dispose();
   }
 
-  /** Releases the backend's device (needed for Node to exit with Dawn). Tensors become unusable. */
+  /**
+   * Releases the backend's device (needed for Node to exit with Dawn). Its tensors become unusable (they
+   * throw DeviceDestroyedError) but may still be disposed. A second call does nothing.
+   */
   destroy(): void {
-    this._allocator.emptyCache();
+    if (this.destroyedFlag) return;
+    this.destroyedFlag = true;
+    this._allocator.close();
     this.backend.destroy();
   }
+}
+
+function checkSeed(op: string, seed: unknown): void {
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new InvalidArgumentError(`${op}: seed is ${describe(seed)}; expected a finite number`);
 }
 
 /** The tensors in a value: itself, or nested in arrays, Maps (keys and values), Sets and plain objects. */
@@ -261,29 +277,6 @@ function collectTensors(v: unknown, out: Set<Tensor>, seen = new Set<object>()):
   else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
     for (const x of Object.values(v)) collectTensors(x, out, seen);
   }
-}
-
-function flatten(data: readonly NestedArray[]): { flat: number[]; shape: number[] } {
-  const shape: number[] = [];
-  let level: unknown = data;
-  while (Array.isArray(level)) {
-    shape.push(level.length);
-    level = level[0];
-  }
-  const flat: number[] = [];
-  const walk = (v: unknown, dim: number): void => {
-    if (dim === shape.length) {
-      if (typeof v !== 'number') throw new ShapeError(`tensor: ragged nested array (expected a number at depth ${dim})`);
-      flat.push(v);
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new ShapeError(`tensor: ragged nested array (expected length ${shape[dim]} at depth ${dim})`);
-    }
-    for (const x of v) walk(x, dim + 1);
-  };
-  walk(data, 0);
-  return { flat, shape };
 }
 
 /**

@@ -38,3 +38,6 @@ export class HigherOrderGradientError extends SympodeError {}
  * contexts apart (browsers without AsyncContext).
  */
 export class ConcurrencyError extends SympodeError {}
+
+/** A device used after `destroy()`: its tensors, factories and readbacks (create a new device instead). */
+export class DeviceDestroyedError extends SympodeError {}

@@ -32,6 +32,7 @@ export function fmt(shape: Shape): string {
 }
 
 export function checkShape(shape: Shape, what = 'shape'): void {
+  if (!Array.isArray(shape)) throw new ShapeError(`${what} must be an array of dimension sizes, got ${typeof shape === 'string' ? `'${shape}'` : String(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what} ${fmt(shape)} has an invalid dimension ${d}`);
   }
@@ -73,7 +74,7 @@ export function contiguousView(shape: Shape): View {
 export function normalizeAxis(axis: number, rank: number, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new ShapeError(`${what} ${axis} is out of range for a tensor of rank ${rank}`);
+    throw new ShapeError(`${what} ${String(axis)} is out of range for a tensor of rank ${rank} (valid: ${-rank} to ${rank - 1})`);
   }
   return a;
 }

@@ -109,6 +109,7 @@ export class Tensor {
     if (this.storageRef === null) {
       throw new DisposedTensorError(`tensor #${this.id} (shape ${fmt(this.shape)}) was used after it was disposed`);
     }
+    this.device._checkAlive();
   }
   /** @internal */
   get _storage(): Storage {
@@ -255,6 +256,7 @@ export class Tensor {
   clone(): Tensor { return mv.clone(this); }
 
   toString(): string {
-    return `Tensor#${this.id}(shape ${fmt(this.shape)}${this.isDisposed ? ', disposed' : ''})`;
+    const state = this.isDisposed ? ', disposed' : this.device.destroyed ? ', device destroyed' : '';
+    return `Tensor#${this.id}(shape ${fmt(this.shape)}${state})`;
   }
 }

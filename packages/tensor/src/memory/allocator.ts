@@ -61,6 +61,8 @@ export class Allocator {
   private readonly labels = new Map<string, LabelStats>();
   private readonly pool = new Map<number, unknown[]>();
   private activeTrace: AllocationTrace | null = null;
+  /** Set when the device is destroyed: its buffers are gone, so freed blocks are counted but not pooled. */
+  private closed = false;
   /** Maintained by the device: live tensor handles. */
   liveTensors = 0;
 
@@ -98,6 +100,7 @@ export class Allocator {
     this.padding -= block.allocBytes - block.bytes;
     this.adjust(block.label, -block.bytes, false);
     this.activeTrace?.record({ kind: 'free', id: block.id, bytes: block.bytes, label: block.label, liveBytes: this.live, labelLiveBytes: this.labels.get(block.label)!.liveBytes });
+    if (this.closed) return;
     let list = this.pool.get(block.allocBytes);
     if (!list) this.pool.set(block.allocBytes, (list = []));
     list.push(block.raw);
@@ -160,8 +163,15 @@ export class Allocator {
     return t;
   }
 
+  /** Empties the pool for good, before the backend's device is destroyed (later frees only count). */
+  close(): void {
+    this.emptyCache();
+    this.closed = true;
+  }
+
   /** Destroys every pooled buffer (reservedBytes → 0). */
   emptyCache(): void {
+    if (this.closed) return;
     this.backend.flush();
     for (const list of this.pool.values()) for (const raw of list) this.backend.destroyRaw(raw);
     this.pool.clear();

@@ -7,7 +7,7 @@ import type { BinaryOp, UnaryOp } from '../backends/backend.js';
 import { record, type BackwardFn } from '../autograd.js';
 import { broadcastShapes, broadcastView } from '../shape.js';
 import type { Operand, Tensor } from '../tensor.js';
-import { checkScalar, sameDevice } from './common.js';
+import { checkOperand, checkScalar, sameDevice } from './common.js';
 
 type Grad1 = (g: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
 
@@ -99,23 +99,29 @@ function binaryWithGrad(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   }, [a, b]);
 }
 
+/** `a op b` for a tensor b, or the scalar form for a number b. */
+function binaryOrScalar(op: BinaryOp, scalar: UnaryOp, a: Tensor, b: Operand, toAlpha = (v: number) => v): Tensor {
+  checkOperand(op, b);
+  return typeof b === 'number' ? scalarOp(scalar, a, toAlpha(b)) : binaryWithGrad(op, a, b);
+}
+
 export function add(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('adds', a, b) : binaryWithGrad('add', a, b);
+  return binaryOrScalar('add', 'adds', a, b);
 }
 export function sub(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('adds', a, -b) : binaryWithGrad('sub', a, b);
+  return binaryOrScalar('sub', 'adds', a, b, (v) => -v);
 }
 export function mul(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('muls', a, b) : binaryWithGrad('mul', a, b);
+  return binaryOrScalar('mul', 'muls', a, b);
 }
 export function div(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('muls', a, 1 / b) : binaryWithGrad('div', a, b);
+  return binaryOrScalar('div', 'muls', a, b, (v) => 1 / v);
 }
 export function maximum(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('maxs', a, b) : binaryWithGrad('max', a, b);
+  return binaryOrScalar('max', 'maxs', a, b);
 }
 export function minimum(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('mins', a, b) : binaryWithGrad('min', a, b);
+  return binaryOrScalar('min', 'mins', a, b);
 }
 export function powScalar(a: Tensor, p: number): Tensor {
   return scalarOp('pows', a, p);
@@ -130,6 +136,7 @@ function asTensor(like: Tensor, v: Operand, op: string): { t: Tensor; temp: bool
 
 /** Comparison mask (1 where true, 0 elsewhere); not differentiable. */
 export function compare(op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', a: Tensor, b: Operand): Tensor {
+  checkOperand(op, b);
   const { t, temp } = asTensor(a, b, op);
   const out = binaryRaw(op, a, t);
   if (temp) t.dispose();
@@ -138,11 +145,17 @@ export function compare(op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', a: Tensor, 
 
 /** `a` where cond != 0, else `b`; all three broadcast together. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  // Checked before the scalar temporaries exist, so a failure leaves nothing behind.
+  for (const v of [a, b]) {
+    checkOperand('where', v);
+    if (typeof v === 'number') checkScalar('where', v);
+  }
+  sameDevice('where', cond, ...[a, b].filter((v) => typeof v !== 'number'));
+  const shapeOf = (v: Operand) => (typeof v === 'number' ? [] : v.shape);
+  const shape = broadcastShapes(broadcastShapes(cond.shape, shapeOf(a), 'where'), shapeOf(b), 'where');
   const like = cond;
   const A = asTensor(like, a, 'where');
   const B = asTensor(like, b, 'where');
-  sameDevice('where', cond, A.t, B.t);
-  const shape = broadcastShapes(broadcastShapes(cond.shape, A.t.shape, 'where'), B.t.shape, 'where');
   const out = cond.device._empty(shape);
   cond.device.backend.where(
     cond._raw, broadcastView(cond.shape, shape),

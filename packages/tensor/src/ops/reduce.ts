@@ -1,12 +1,15 @@
 /** Reductions over axes: sum, mean, max. The backend reduces one axis of [outer, n, inner] at a time. */
 import type { ReduceOp } from '../backends/backend.js';
 import { noGrad, record } from '../autograd.js';
+import { ShapeError } from '../errors.js';
+import { describe } from '../host-data.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { compare } from './elementwise.js';
 
 function axesOf(x: Tensor, axis: number | readonly number[] | undefined): number[] {
   if (axis === undefined) return x.shape.map((_, i) => i);
+  if (typeof axis !== 'number' && !Array.isArray(axis)) throw new ShapeError(`axis must be a number or an array of numbers, got ${describe(axis)}`);
   const list = typeof axis === 'number' ? [axis] : [...axis];
   const norm = list.map((a) => normalizeAxis(a, x.rank));
   return [...new Set(norm)].sort((a, b) => a - b);
