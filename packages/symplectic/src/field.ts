@@ -2,7 +2,14 @@
  * The vector field as the solver calls it: f(t, y) counted, shape-checked, its allocations labelled
  * 'network', its temporaries freed by a tidy; and, once, a probe that finds the tensors requiring grad f reads.
  */
-import { enableGrad, graphLeaves, ShapeError, type Device, type Tensor } from '@sympode/tensor';
+import { DisposedTensorError, enableGrad, graphLeaves, InvalidArgumentError, ShapeError, Tensor, type Device } from '@sympode/tensor';
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return `an array (of length ${v.length})`;
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
+  return `the ${typeof v} ${String(v)}`;
+}
 
 /** dy/dt = f(t, y), same shape as y; may read parameters from its closure. */
 export type OdeFunc = (t: number, y: Tensor) => Tensor | Promise<Tensor>;
@@ -55,7 +62,19 @@ export class Field {
   }
 
   private async evalOnce(t: number, y: Tensor): Promise<Tensor> {
-    const k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(t, y)));
+    const k: unknown = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(t, y)));
+    // Anything else f returned that holds tensors moved to the solve's tidy, which frees it on the way out.
+    if (!(k instanceof Tensor)) {
+      throw new InvalidArgumentError(`the ODE function returned ${describe(k)} at t = ${t}; it must return a Tensor of the state's shape [${this.shape.join(', ')}]`);
+    }
+    if (k.isDisposed) throw new DisposedTensorError(`the ODE function returned a disposed tensor at t = ${t}; return a live one (do not dispose it, or return it from its tidy)`);
+    if (k.device !== this.device) {
+      const [a, b] = [k.device, this.device];
+      k.dispose();
+      throw new InvalidArgumentError(
+        `the ODE function returned a tensor of another device (${a.kind} ${a.dtype}) at t = ${t}; it must live on y0's device (${b.kind} ${b.dtype}): compute it from y`,
+      );
+    }
     if (k.size !== this.n || k.shape.length !== this.shape.length || k.shape.some((d, i) => d !== this.shape[i])) {
       if (k !== y) k.dispose();
       throw new ShapeError(`the ODE function returned shape [${k.shape.join(', ')}] at t = ${t}; expected the state's shape [${this.shape.join(', ')}]`);

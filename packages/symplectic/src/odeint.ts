@@ -4,7 +4,7 @@
  * graph; every other method solves without a graph, keeps what its backward needs and is attached as one
  * custom op of the tensor library, so `grad(loss, [y0, ...θ])` and `loss.backward()` work.
  */
-import { customVjp, isGradEnabled, noGrad, type Tensor } from '@sympode/tensor';
+import { customVjp, InvalidArgumentError, isGradEnabled, noGrad, Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from './field.js';
 import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
@@ -19,6 +19,7 @@ function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
   if (dir === 1) return f;
   return async (s, y) => {
     const k = await f(-s, y);
+    if (!(k instanceof Tensor) || k.isDisposed || k.device !== y.device) return k; // the Field says what is wrong
     const r = k.neg();
     if (k !== y) k.dispose();
     return r;
@@ -33,12 +34,17 @@ function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
  * @param t     output times, strictly increasing or strictly decreasing
  * @param options method, tolerances, gradient method, parameters θ (see OdeintOptions)
  */
-export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], options: OdeintOptions = {}): Promise<Tensor> {
+export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | ArrayLike<number>, options: OdeintOptions = {}): Promise<Tensor> {
+  // Every argument is checked before anything is allocated.
+  if (typeof f !== 'function') throw new InvalidArgumentError(`f must be a function (t, y) => dy/dt, got ${f === null ? 'null' : typeof f}`);
   const o = resolveOptions(options);
   const dir = checkTimes(t);
   await checkInitialState(y0);
-  const times = dir === 1 ? [...t] : t.map((v) => -v);
   const dev = y0.device;
+  o.params.forEach((p, i) => {
+    if (p.device !== dev) throw new InvalidArgumentError(`params[${i}] lives on a different device (${p.device.kind}) from y0 (${dev.kind})`);
+  });
+  const times = Array.from(t, (v) => dir * v);
   const method = o.gradient;
   const stats: OdeintStats = {
     method: o.tableau.name, gradient: method.name, acceptedSteps: 0, rejectedSteps: 0,

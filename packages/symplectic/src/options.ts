@@ -1,5 +1,5 @@
 /** odeint's options: types, defaults and validation (each bad value is a clear, typed error). */
-import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn } from '@sympode/tensor';
+import { InvalidArgumentError, NonFiniteError, ShapeError, Tensor, type nn } from '@sympode/tensor';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { IntegralController, type StepSizeController } from './controller.js';
@@ -75,29 +75,68 @@ export interface ResolvedOptions {
   controller: StepSizeController;
 }
 
-function positive(name: string, v: number | undefined, fallback: number): number {
+/** Every key `OdeintOptions` has: any other is a typo that would otherwise be ignored. */
+const OPTION_KEYS: readonly (keyof OdeintOptions)[] = [
+  'method', 'rtol', 'atol', 'controller', 'stepSize', 'firstStep', 'maxSteps', 'gradient', 'adjointRtol', 'adjointAtol',
+  'params', 'checkBackward', 'stats',
+];
+
+function show(v: unknown): string {
+  return typeof v === 'number' ? String(v) : typeof v === 'string' ? `'${v}'` : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
   const x = v ?? fallback;
-  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive finite number, got ${x}`);
+  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive finite number, got ${show(x)}`);
+  if (x > max) throw new InvalidArgumentError(`${name} must be at most ${max} (it is a relative error: 1 means 100%), got ${x}`);
   return x;
 }
 
+/** A user's `params`: tensors (or a Module's), on y0's device. */
+function resolveParams(p: unknown): Tensor[] {
+  if (p === undefined) return [];
+  const list: unknown = Array.isArray(p) ? p : typeof (p as nn.Module | null)?.parameters === 'function' ? (p as nn.Module).parameters() : null;
+  if (!Array.isArray(list)) throw new InvalidArgumentError(`params must be an array of tensors or an nn.Module, got ${show(p)}`);
+  list.forEach((t: unknown, i) => {
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`params[${i}] is ${show(t)}; expected a Tensor`);
+    t._check();
+  });
+  return [...(list as Tensor[])];
+}
+
 export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidArgumentError(`odeint options must be an object, got ${show(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown odeint option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
+  }
   const tableau = getTableau(opts.method ?? 'dopri5');
   const gradient = resolveGradient(opts.gradient ?? 'symplectic-adjoint');
-  const rtol = positive('rtol', opts.rtol, 1e-7);
+  const rtol = positive('rtol', opts.rtol, 1e-7, 1);
   const atol = positive('atol', opts.atol, 1e-9);
   const maxSteps = opts.maxSteps ?? 100_000;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidArgumentError(`maxSteps must be a positive integer, got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidArgumentError(`maxSteps must be a positive integer, got ${show(maxSteps)}`);
   if (opts.stepSize !== undefined) {
     positive('stepSize', opts.stepSize, 1);
     if (tableau.adaptive) throw new InvalidArgumentError(`stepSize is for fixed-step methods; '${tableau.name}' is adaptive (use firstStep)`);
   }
-  if (opts.firstStep !== undefined) positive('firstStep', opts.firstStep, 1);
-  const p = opts.params;
-  const params = p === undefined ? [] : Array.isArray(p) ? [...(p as Tensor[])] : (p as nn.Module).parameters();
+  if (opts.firstStep !== undefined) {
+    positive('firstStep', opts.firstStep, 1);
+    if (!tableau.adaptive) throw new InvalidArgumentError(`firstStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
+  }
+  const params = resolveParams(opts.params);
+  const c = opts.controller;
+  if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.initialStep !== 'function' || typeof c.adapt !== 'function')) {
+    throw new InvalidArgumentError(`controller must be a StepSizeController (an object with initialStep and adapt methods), got ${show(c)}`);
+  }
+  for (const k of ['checkBackward'] as const) {
+    if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new InvalidArgumentError(`${k} must be true or false, got ${show(opts[k])}`);
+  }
+  if (opts.stats !== undefined && (typeof opts.stats !== 'object' || opts.stats === null)) {
+    throw new InvalidArgumentError(`stats must be an object to fill in, got ${show(opts.stats)}`);
+  }
   return {
     tableau, gradient, rtol, atol,
-    adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol),
+    adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol, 1),
     adjointAtol: positive('adjointAtol', opts.adjointAtol, atol),
     stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
     checkBackward: opts.checkBackward ?? true,
@@ -117,9 +156,17 @@ function resolveGradient(g: GradientMethodName | GradientMethod): GradientMethod
 }
 
 /** Output times: finite, at least one, strictly monotone. Returns +1 (increasing) or −1 (decreasing). */
-export function checkTimes(t: readonly number[]): 1 | -1 {
-  if (!Array.isArray(t) || t.length < 1) throw new InvalidArgumentError('t must be a non-empty array of output times');
-  for (const [i, v] of t.entries()) if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`t[${i}] is ${v}; output times must be finite numbers`);
+export function checkTimes(t: ArrayLike<number>): 1 | -1 {
+  if (t instanceof Tensor) {
+    throw new InvalidArgumentError('t is a Tensor; pass the output times as an array of numbers (e.g. Array.from(await t.data()))');
+  }
+  const isList = Array.isArray(t) || (ArrayBuffer.isView(t) && !(t instanceof DataView) && !(t instanceof BigInt64Array) && !(t instanceof BigUint64Array));
+  if (!isList) throw new InvalidArgumentError(`t must be an array of output times, got ${show(t)}`);
+  if (t.length < 1) throw new InvalidArgumentError('t must be a non-empty array of output times, got an empty array');
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`t[${i}] is ${show(v)}; output times must be finite numbers`);
+  }
   if (t.length === 1) return 1;
   const dir = t[1] > t[0] ? 1 : -1;
   for (let i = 1; i < t.length; i++) {
@@ -131,6 +178,7 @@ export function checkTimes(t: readonly number[]): 1 | -1 {
 }
 
 export async function checkInitialState(y0: Tensor): Promise<void> {
+  if (!(y0 instanceof Tensor)) throw new InvalidArgumentError(`y0 must be a Tensor, got ${show(y0)} (create it with device.tensor(...))`);
   y0._check();
   if (y0.size === 0) throw new ShapeError('y0 is empty');
   const v = await y0.data();
