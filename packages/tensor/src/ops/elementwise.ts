@@ -102,6 +102,7 @@ function binaryWithGrad(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 /** `a op b` for a tensor b, or the scalar form for a number b. */
 function binaryOrScalar(op: BinaryOp, scalar: UnaryOp, a: Tensor, b: Operand, toAlpha = (v: number) => v): Tensor {
   checkOperand(op, b);
+  if (typeof b === 'number') checkScalar(op, b);
   return typeof b === 'number' ? scalarOp(scalar, a, toAlpha(b)) : binaryWithGrad(op, a, b);
 }
 
