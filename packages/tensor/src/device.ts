@@ -143,18 +143,14 @@ export class Device {
 
   /** Standard normals. With `seed`, the same numbers on every backend; without, from the device's stream. */
   randn(shape: Shape, opts: RandomOptions = {}): Tensor {
-    const rng = this.randomStream('randn', shape, opts);
-    const vals = Float64Array.from({ length: sizeOf(shape) }, () => rng.normal());
-    return this.tensor(vals, shape, { requiresGrad: opts?.requiresGrad });
+    return this.random('randn', shape, opts, (rng) => rng.normal());
   }
   /** Uniform in [low, high). */
   rand(shape: Shape, low = 0, high = 1, opts: RandomOptions = {}): Tensor {
     if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(low) || !Number.isFinite(high) || low > high) {
       throw new InvalidArgumentError(`rand: the range [${String(low)}, ${String(high)}) must be finite numbers with low ≤ high`);
     }
-    const rng = this.randomStream('rand', shape, opts);
-    const vals = Float64Array.from({ length: sizeOf(shape) }, () => low + (high - low) * rng.uniform());
-    return this.tensor(vals, shape, { requiresGrad: opts?.requiresGrad });
+    return this.random('rand', shape, opts, (rng) => low + (high - low) * rng.uniform());
   }
   /** Reseeds the device's default random stream. */
   seed(seed: number): void {
@@ -162,13 +158,20 @@ export class Device {
     this.rng = new Rng(seed);
   }
 
-  /** The stream a random factory draws from, after checking its shape and seed (before any allocation). */
-  private randomStream(op: string, shape: Shape, opts: RandomOptions | undefined): Rng {
-    this._checkAlive();
+  /** Random numbers from the seeded or default stream; the buffer comes first, so a size it refuses fails fast. */
+  private random(op: string, shape: Shape, opts: RandomOptions | undefined, draw: (rng: Rng) => number): Tensor {
     checkShape(shape, `${op}: shape`);
-    if (opts?.seed === undefined) return this.rng;
-    checkSeed(op, opts.seed);
-    return new Rng(opts.seed);
+    if (opts?.seed !== undefined) checkSeed(op, opts.seed);
+    const rng = opts?.seed === undefined ? this.rng : new Rng(opts.seed);
+    const t = this._empty(shape);
+    try {
+      if (t.size) this.backend.write(t._raw, Float64Array.from({ length: t.size }, () => draw(rng)), 0);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    if (opts?.requiresGrad) t.requiresGrad = true;
+    return t;
   }
 
   /**

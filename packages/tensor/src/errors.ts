@@ -41,3 +41,6 @@ export class ConcurrencyError extends SympodeError {}
 
 /** A device used after `destroy()`: its tensors, factories and readbacks (create a new device instead). */
 export class DeviceDestroyedError extends SympodeError {}
+
+/** The backend could not allocate a buffer: larger than the device's limits or its free memory. */
+export class AllocationError extends SympodeError {}

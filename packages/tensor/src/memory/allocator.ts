@@ -6,6 +6,7 @@
  */
 import type { Backend } from '../backends/backend.js';
 import { currentContext, innermost } from '../context.js';
+import { AllocationError } from '../errors.js';
 import { AllocationTrace } from './trace.js';
 
 /** The memory label of allocations made outside any `memory.scope`. */
@@ -82,7 +83,7 @@ export class Allocator {
       raw = pooled.pop();
       this.reserved -= allocBytes;
     } else {
-      raw = this.backend.createRaw(allocBytes);
+      raw = this.create(allocBytes);
     }
     const block: Block = { id: this.nextId++, raw, bytes, allocBytes, label: this.currentLabel, freed: false };
     this.allocations++;
@@ -91,6 +92,18 @@ export class Allocator {
     this.adjust(block.label, bytes, true);
     this.activeTrace?.record({ kind: 'alloc', id: block.id, bytes, label: block.label, liveBytes: this.live, labelLiveBytes: this.labels.get(block.label)!.liveBytes });
     return block;
+  }
+
+  /** A new backend buffer; a backend's own failure (RangeError, limits) becomes an AllocationError. */
+  private create(allocBytes: number): unknown {
+    try {
+      return this.backend.createRaw(allocBytes);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new AllocationError(
+        `cannot allocate ${allocBytes} bytes on ${this.backend.description} (${this.live} bytes live): ${why}; use smaller tensors or free some (device.memory.stats())`,
+      );
+    }
   }
 
   free(block: Block): void {
