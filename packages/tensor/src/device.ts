@@ -7,7 +7,7 @@ import { DeviceDestroyedError, DeviceUnavailableError, InvalidArgumentError, Non
 import { Allocator } from './memory/allocator.js';
 import { Memory } from './memory/memory.js';
 import { Rng } from './random.js';
-import { describe, hostData } from './host-data.js';
+import { checkFunction, describe, hostData } from './host-data.js';
 import { checkShape, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
@@ -181,6 +181,7 @@ export class Device {
    * calls have their own scopes).
    */
   tidy<T>(fn: () => T): T {
+    checkFunction('tidy', fn);
     const ctx = currentContext();
     const scope: TidyScope = { owner: this, tensors: new Set(), parent: ctx.tidy };
     const parent = innermost(ctx.tidy, this);
@@ -225,6 +226,7 @@ export class Device {
 
   /** Exempts a tensor from every enclosing and future `tidy` disposal (you dispose it). */
   keep<T extends Tensor>(t: T): T {
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`keep expects a Tensor, got ${describe(t)}`);
     t._kept = true;
     t._scope?.tensors.delete(t);
     t._scope = null;

@@ -3,8 +3,9 @@
  * so callers can `instanceof`-dispatch and users read the cause without a stack dive.
  */
 export class SympodeError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** `options.cause`: the underlying error, when this one wraps another (e.g. a backend's RangeError). */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
   }
 }

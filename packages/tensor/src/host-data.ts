@@ -13,9 +13,15 @@ export function describe(v: unknown): string {
   if (typeof v === 'bigint') return `the BigInt ${v}n`;
   if (typeof v === 'boolean' || typeof v === 'number') return `the ${typeof v} ${v}`;
   if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return 'a symbol';
   if (Array.isArray(v)) return `an array of length ${v.length}`;
   const name = (v as object).constructor?.name;
   return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** Throws InvalidArgumentError unless `fn` is a function (callbacks of tidy, noGrad, memory.scope, ...). */
+export function checkFunction(api: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`${api} expects a function, got ${describe(fn)}`);
 }
 
 /** What to do about a value that is not a number. */

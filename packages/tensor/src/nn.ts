@@ -102,7 +102,7 @@ export class Linear extends Module {
   constructor(readonly device: Device, readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
     if (!(Number.isInteger(inFeatures) && Number.isInteger(outFeatures) && inFeatures > 0 && outFeatures > 0)) {
-      throw new InvalidArgumentError(`Linear(${inFeatures}, ${outFeatures}): sizes must be positive integers`);
+      throw new InvalidArgumentError(`Linear(${String(inFeatures)}, ${String(outFeatures)}): sizes must be positive integers`);
     }
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = param(device, [outFeatures, inFeatures], bound, opts.seed);

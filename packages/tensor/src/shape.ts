@@ -28,7 +28,7 @@ export function sameShape(a: Shape, b: Shape): boolean {
 }
 
 export function fmt(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
+  return `[${Array.from(shape, String).join(', ')}]`;
 }
 
 export function checkShape(shape: Shape, what = 'shape'): void {
@@ -72,6 +72,7 @@ export function contiguousView(shape: Shape): View {
 }
 
 export function normalizeAxis(axis: number, rank: number, what = 'axis'): number {
+  if (typeof axis !== 'number') throw new ShapeError(`${what} must be an integer, got ${typeof axis === 'string' ? `'${axis}'` : String(axis as unknown as string)}`);
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
     throw new ShapeError(`${what} ${String(axis)} is out of range for a tensor of rank ${rank} (valid: ${-rank} to ${rank - 1})`);

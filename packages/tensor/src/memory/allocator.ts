@@ -102,6 +102,7 @@ export class Allocator {
       const why = e instanceof Error ? e.message : String(e);
       throw new AllocationError(
         `cannot allocate ${allocBytes} bytes on ${this.backend.description} (${this.live} bytes live): ${why}; use smaller tensors or free some (device.memory.stats())`,
+        { cause: e },
       );
     }
   }

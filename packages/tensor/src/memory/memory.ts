@@ -2,7 +2,9 @@
  * `device.memory`: the user-facing view of the allocator — exact stats, peak reset, labels, traces.
  */
 import { currentContext, runWith } from '../context.js';
-import type { Tensor } from '../tensor.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkFunction, describe } from '../host-data.js';
+import { Tensor } from '../tensor.js';
 import type { Allocator, MemoryStats } from './allocator.js';
 import type { AllocationTrace } from './trace.js';
 
@@ -25,11 +27,15 @@ export class Memory {
    * holds until it settles, for that async call only.
    */
   scope<T>(label: string, fn: () => T): T {
+    if (typeof label !== 'string') throw new InvalidArgumentError(`memory.scope: the label must be a string, got ${describe(label)}`);
+    checkFunction('memory.scope', fn);
     return runWith({ label: { owner: this.allocator, label, parent: currentContext().label } }, fn);
   }
 
   /** Moves a tensor's bytes to another label (e.g. parameters created before labelling). */
   relabel(t: Tensor, label: string): void {
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`memory.relabel expects a Tensor, got ${describe(t)}`);
+    if (typeof label !== 'string') throw new InvalidArgumentError(`memory.relabel: the label must be a string, got ${describe(label)}`);
     this.allocator.relabel(t._storage.block, label);
   }
 

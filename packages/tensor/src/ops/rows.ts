@@ -50,7 +50,7 @@ export function writeRow(rows: Tensor, i: number, value: Tensor): void {
   sameDevice('writeRow', rows, value);
   checkNoGraph('writeRow', rows, value);
   checkRows('writeRow', rows, value.shape);
-  if (!Number.isInteger(i) || i < 0 || i >= rows.shape[0]) throw new ShapeError(`writeRow: row ${i} of ${rows.shape[0]}`);
+  if (!Number.isInteger(i) || i < 0 || i >= rows.shape[0]) throw new ShapeError(`writeRow: row ${String(i)} is not a row index of ${fmt(rows.shape)}`);
   const n = value.size;
   rows.device.backend.copy(value._raw, { offset: 0, strides: [1] }, rows._raw, { offset: i * n, strides: [1] }, [n]);
 }
