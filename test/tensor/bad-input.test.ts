@@ -109,7 +109,14 @@ const cases = [
   bad({ name: 'readback of a tensor of a destroyed device', error: DeviceDestroyedError, message: /was destroyed/, act: (_, _dev, env) => env.deadTensor.data() }),
   bad({ name: 'a live tensor with one of a destroyed device', error: DeviceDestroyedError, message: /was destroyed/, setup: (dev) => dev.ones([2]), act: (x, _dev, env) => x.mul(env.deadTensor) }),
 
+  bad({ name: 'tidy of something that is not a function', error: InvalidArgumentError, message: /tidy expects a function, got the number 5/, act: (_, dev) => dev.tidy(5 as never) }),
+  bad({ name: 'keep of something that is not a tensor', error: InvalidArgumentError, message: /keep expects a Tensor, got undefined/, act: (_, dev) => dev.keep(undefined as never) }),
+  bad({ name: 'memory.scope without a label', error: InvalidArgumentError, message: /memory\.scope: the label must be a string, got undefined/, act: (_, dev) => dev.memory.scope(undefined as never, () => 1) }),
+
   // ---- autograd ----
+  bad({ name: 'gradOutput that is not a tensor', error: InvalidArgumentError, message: /gradOutput must be a Tensor, got an array of length 2/, setup: (dev) => { const x = leaf(dev); return { x, y: x.square() }; }, act: ({ x, y }) => grad(y, [x], { gradOutput: [1, 1] as never }) }),
+  bad({ name: 'grad with options null', error: InvalidArgumentError, message: /grad: options must be an object, got null/, setup: (dev) => { const x = leaf(dev); return { x, y: dev.tidy(() => x.sum()) }; }, act: ({ x, y }) => grad(y, [x], null as never) }),
+  bad({ name: 'customVjp with an output that is not a tensor', error: InvalidArgumentError, message: /customVjp 'c': the output must be a Tensor, got the number 1/, setup: (dev) => leaf(dev), act: (x) => customVjp('c', [x], 1 as never, (g) => [g]) }),
   bad({ name: 'grad of a non-scalar without gradOutput', error: ShapeError, message: /grad of a non-scalar output \[2\] needs \{ gradOutput \}/, setup: (dev) => { const x = leaf(dev); return { x, y: x.square() }; }, act: ({ x, y }) => grad(y, [x]) }),
   bad({ name: 'gradOutput of the wrong size', error: ShapeError, message: /gradOutput \[3\] does not match output \[2\]/, setup: (dev) => { const x = leaf(dev); return { x, y: x.square(), g: dev.ones([3]) }; }, act: ({ x, y, g }) => grad(y, [x], { gradOutput: g }) }),
   bad({ name: 'backward twice through a freed graph', error: GraphFreedError, message: /a second time.*retainGraph: true/, setup: async (dev) => { const x = leaf(dev); const y = dev.tidy(() => x.mul(x).sum()); await y.backward(); return { x, y }; }, act: ({ y }) => y.backward() }),

@@ -3,8 +3,8 @@
  * the controller's accept/reject and next step, the error checks, and the outputs. What a step is (with or
  * without a graph, FSAL reuse) is the stepper's business; which accepted steps to keep is the caller's.
  */
-import { noGrad, type Tensor } from '@sympode/tensor';
-import type { StepSizeController } from './controller.js';
+import { InvalidArgumentError, noGrad, type Tensor } from '@sympode/tensor';
+import type { StepDecision, StepSizeController } from './controller.js';
 import { MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError } from './solver-errors.js';
 import type { Stepper } from './stepper.js';
 
@@ -68,7 +68,7 @@ export async function integrate(
           y1.dispose();
           throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
         }
-        const decision = tab.adaptive ? opts.controller.adapt(hStep, ratio, tab.order) : null;
+        const decision = tab.adaptive ? checkDecision(opts.controller.adapt(hStep, ratio, tab.order)) : null;
         if (decision && !decision.accept) {
           stats.rejectedSteps++;
           stepper.reject();
@@ -139,6 +139,23 @@ async function checkFinite(y: Tensor, ta: number, tb: number, stats: IntegrateSt
   }
 }
 
+/** A step size from the controller: a user's controller returning anything else is named, not stepped with. */
+function checkStepSize(what: string, h: unknown): number {
+  if (typeof h !== 'number' || !(h > 0) || !Number.isFinite(h)) {
+    const got = typeof h === 'number' || typeof h === 'boolean' ? String(h) : h === null ? 'null' : typeof h;
+    throw new InvalidArgumentError(`the step-size controller's ${what} ${got}; expected a positive finite step size`);
+  }
+  return h;
+}
+
+function checkDecision(d: StepDecision): StepDecision {
+  if (typeof d !== 'object' || d === null || typeof d.accept !== 'boolean') {
+    throw new InvalidArgumentError(`the step-size controller's adapt() returned ${d === null ? 'null' : typeof d}; expected { accept: boolean, next: number }`);
+  }
+  checkStepSize('adapt() returned next =', d.next);
+  return d;
+}
+
 /** The first adaptive step: `firstStep`, or the controller's choice from f(t0, y0). */
 async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: IntegrateOptions): Promise<number> {
   const f0 = await stepper.start(t, y0);
@@ -147,7 +164,7 @@ async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: Integrat
     const dev = y0.device;
     const fv = await f0.data();
     if (!fv.every(Number.isFinite)) throw new NonFiniteStateError(`non-finite derivative f(t0, y0) at t = ${t} (step 0)`);
-    return await opts.controller.initialStep({
+    return checkStepSize('initialStep() returned', await opts.controller.initialStep({
       y0: await y0.data(), f0: fv, order: stepper.tableau.order, rtol: opts.rtol, atol: opts.atol,
       f1At: async (h0) => {
         const y1 = noGrad(() => dev.tidy(() => y0.add(f0.mul(h0))));
@@ -156,7 +173,7 @@ async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: Integrat
         dev.dispose(y1, f1);
         return v;
       },
-    });
+    }));
   } finally {
     f0.dispose();
   }

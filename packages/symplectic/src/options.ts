@@ -82,7 +82,7 @@ const OPTION_KEYS: readonly (keyof OdeintOptions)[] = [
 ];
 
 function show(v: unknown): string {
-  return typeof v === 'number' ? String(v) : typeof v === 'string' ? `'${v}'` : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+  return typeof v === 'number' ? String(v) : typeof v === 'string' ? `'${v}'` : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
@@ -109,7 +109,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   for (const k of Object.keys(opts)) {
     if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown odeint option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
   }
-  const tableau = getTableau(opts.method ?? 'dopri5');
+  const method: unknown = opts.method ?? 'dopri5';
+  const tableau = getTableau(typeof method === 'string' ? method : String(method));
   const gradient = resolveGradient(opts.gradient ?? 'symplectic-adjoint');
   const rtol = positive('rtol', opts.rtol, 1e-7, 1);
   const atol = positive('atol', opts.atol, 1e-9);
