@@ -58,8 +58,8 @@ const cases = [
   field('f returns a tensor of the wrong shape', ShapeError, /returned shape \[1, 2\] at t = 0; expected the state's shape \[2\]/, (y) => y.neg().reshape([1, 2])),
   field('f returns a tensor of another device (dtype)', InvalidArgumentError, /returned a tensor of another device \(cpu float(32|64)\) at t = 0; it must live on y0's device/, (_y, env) => env.other.zeros([2])),
   field('f returns a disposed tensor', DisposedTensorError, /returned a disposed tensor at t = 0/, (y) => { const k = y.neg(); k.dispose(); return k; }),
-  field('f returns a number, decreasing t', InvalidArgumentError, /returned the number 1 at t = -?1/, () => 1, [1, 0]),
-  field('f returns the wrong shape, decreasing t', ShapeError, /returned shape \[\] at t = -?1/, (y) => y.sum(), [1, 0]),
+  field('f returns a number, decreasing t', InvalidArgumentError, /returned the number 1 at t = 1;/, () => 1, [1, 0]),
+  field('f returns the wrong shape, decreasing t', ShapeError, /returned shape \[\] at t = 1;/, (y) => y.sum(), [1, 0]),
 
   // ---- options ----
   option('negative rtol', InvalidArgumentError, /rtol must be a positive finite number, got -1/, { rtol: -1 }),
@@ -85,18 +85,19 @@ const cases = [
   option('checkBackward not a boolean', InvalidArgumentError, /checkBackward must be true or false, got 'yes'/, { checkBackward: 'yes' }),
   option('a controller whose initialStep returns NaN', InvalidArgumentError, /the step-size controller's initialStep\(\) returned NaN; expected a positive finite step size/, { controller: { initialStep: () => NaN, adapt: (h: number) => ({ accept: true, next: h }) } }),
   option('a controller whose adapt returns nothing', InvalidArgumentError, /the step-size controller's adapt\(\) returned undefined; expected \{ accept: boolean, next: number \}/, { controller: { initialStep: () => 0.1, adapt: () => undefined } }),
-  bad({ name: 'params on another device', error: InvalidArgumentError, message: /params\[0\] lives on a different device \(cpu\) from y0/, setup: (dev, env) => ({ y0: y0Of(dev), p: env.other.ones([1], { requiresGrad: true }) }), act: ({ y0, p }) => odeint(decay, y0, [0, 1], { params: [p] }), teardown: ({ y0, p }) => { y0.dispose(); p.dispose(); } }),
+  bad({ name: 'params on another device', error: InvalidArgumentError, message: /params\[0\] lives on a different device \(cpu float(32|64)\) from y0 \((cpu float64|webgpu float32)\)/, setup: (dev, env) => ({ y0: y0Of(dev), p: env.other.ones([1], { requiresGrad: true }) }), act: ({ y0, p }) => odeint(decay, y0, [0, 1], { params: [p] }), teardown: ({ y0, p }) => { y0.dispose(); p.dispose(); } }),
 
   // ---- during the solve ----
   bad({ name: 'maxSteps exceeded by an adaptive solve', error: MaxStepsExceededError, message: /maxSteps \(3\) exceeded at t = /, setup: y0Of, act: (y0) => odeint(decay, y0, [0, 10], { maxSteps: 3 }) }),
   bad({ name: 'a fixed-step solve needing more than maxSteps', error: MaxStepsExceededError, message: /maxSteps \(10\) would be exceeded: stepSize 1e-12 needs/, setup: y0Of, act: (y0) => odeint(decay, y0, [0, 1], { method: 'rk4', stepSize: 1e-12, maxSteps: 10 }) }),
   bad({ name: 'a step size that no longer advances t', error: StepSizeUnderflowError, message: /step size underflow at t = 1000000: h = 1e-300/, setup: y0Of, act: (y0) => odeint(decay, y0, [1e6, 1e6 + 1], { firstStep: 1e-300 }) }),
+  bad({ name: 'a step size that no longer advances t, decreasing t', error: StepSizeUnderflowError, message: /step size underflow at t = 1000001: h = 1e-300/, setup: y0Of, act: (y0) => odeint(decay, y0, [1e6 + 1, 1e6], { firstStep: 1e-300 }) }),
   bad({ name: 'a NaN derivative', error: NonFiniteStateError, message: /non-finite derivative f\(t0, y0\) at t = 0/, setup: (dev) => dev.tensor([-1, 1]), act: (y0) => odeint((_t, y) => y.log(), y0, [0, 1]) }),
   bad({ name: 'a fixed-step blow-up', error: NonFiniteStateError, message: /non-finite state between t = 0 and t = 1/, setup: (dev) => dev.tensor([1]), act: (y0) => odeint((_t, y) => y.square().mul(50), y0, [0, 1], { method: 'euler', stepSize: 0.1 }) }),
 
   // ---- backward ----
   ...(['symplectic-adjoint', 'checkpoint', 'adjoint'] as const).map((gradient) =>
-    bad({ name: `NaN in the adjoint (${gradient})`, error: NonFiniteGradientError, message: gradient === 'adjoint' ? /the continuous adjoint's backward solve from t = 1 to 0 failed: non-finite/ : /the adjoint λ became (NaN|-?Infinity) in the backward pass of step \d+.*checkBackward: false/, setup: (dev) => solved(dev, sqrtField, { method: 'rk4', stepSize: 0.5, gradient }), act: ({ y0, W, loss }) => grad(loss, [y0, W]) }),
+    bad({ name: `NaN in the adjoint (${gradient})`, error: NonFiniteGradientError, message: gradient === 'adjoint' ? /the continuous adjoint's backward solve from t = 1 to 0 failed: non-finite state between t = 1 and t = 0/ : /the adjoint λ became (NaN|-?Infinity) in the backward pass of step \d+.*checkBackward: false/, setup: (dev) => solved(dev, sqrtField, { method: 'rk4', stepSize: 0.5, gradient }), act: ({ y0, W, loss }) => grad(loss, [y0, W]) }),
   ),
   bad({ name: 'createGraph through the continuous adjoint', error: HigherOrderGradientError, message: /reached 'odeint\(rk4, adjoint\)', whose backward cannot be differentiated again/, setup: (dev) => solved(dev, linearField, { method: 'rk4', stepSize: 0.5, gradient: 'adjoint' }), act: ({ y0, W, loss }) => grad(loss, [y0, W], { createGraph: true }) }),
   bad({ name: 'grad for an input the solution does not depend on', error: UnusedInputError, message: /does not depend on input 1 \(shape \[3\]\)/, setup: async (dev) => ({ ...(await solved(dev, linearField, { method: 'rk4', stepSize: 0.5 })), z: dev.ones([3], { requiresGrad: true }) }), act: ({ y0, z, loss }) => grad(loss, [y0, z]) }),

@@ -33,13 +33,15 @@ export class Field {
     readonly f: OdeFunc,
     readonly shape: readonly number[],
     readonly counter: EvalCounter,
+    /** The user's time is `sign` × the solver's (−1 for decreasing times); for messages. */
+    readonly sign: 1 | -1 = 1,
   ) {
     this.n = shape.reduce((p, d) => p * d, 1);
   }
 
   /** The same field counting into another counter (the backward's). */
   withCounter(counter: EvalCounter): Field {
-    return new Field(this.device, this.f, this.shape, counter);
+    return new Field(this.device, this.f, this.shape, counter, this.sign);
   }
 
   /** f(t, y). The caller owns the result (which may be y itself when f returns its input). */
@@ -61,8 +63,9 @@ export class Field {
     }
   }
 
-  private async evalOnce(t: number, y: Tensor): Promise<Tensor> {
-    const k: unknown = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(t, y)));
+  private async evalOnce(s: number, y: Tensor): Promise<Tensor> {
+    const t = this.sign * s;
+    const k: unknown = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(s, y)));
     // Anything else f returned that holds tensors moved to the solve's tidy, which frees it on the way out.
     if (!(k instanceof Tensor)) {
       throw new InvalidArgumentError(`the ODE function returned ${describe(k)} at t = ${t}; it must return a Tensor of the state's shape [${this.shape.join(', ')}]`);

@@ -17,6 +17,8 @@ export interface IntegrateOptions {
   firstStep?: number;
   maxSteps: number;
   controller: StepSizeController;
+  /** The user's time is `sign` × the solver's (−1 when decreasing times are solved as s = −t); for messages. */
+  sign?: 1 | -1;
 }
 
 /** Counters of one integration. */
@@ -61,12 +63,12 @@ export async function integrate(
       const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, stats, opts);
       let j = 0;
       while (fixed ? j < fixed.length : t < tNext) {
-        const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts.maxSteps);
+        const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts);
         const y1 = await stepper.attempt(t, y, hStep);
         const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
           y1.dispose();
-          throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
+          throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${user(opts, t)}, h = ${hStep}): the error estimate is ${ratio}`);
         }
         const decision = tab.adaptive ? checkDecision(opts.controller.adapt(hStep, ratio, tab.order)) : null;
         if (decision && !decision.accept) {
@@ -86,7 +88,7 @@ export async function integrate(
         j++;
         if (decision) h = decision.next;
       }
-      if (!tab.adaptive) await checkFinite(y, times[k - 1], tNext, stats);
+      if (!tab.adaptive) await checkFinite(y, user(opts, times[k - 1]), user(opts, tNext), stats);
       if (out.add(k, y)) held.add(y);
     }
   } catch (e) {
@@ -98,6 +100,9 @@ export async function integrate(
   return out.finish();
 }
 
+/** A solver time as the user's t (for messages). */
+const user = (opts: IntegrateOptions, t: number): number => (opts.sign ?? 1) * t;
+
 /** Fixed-step sizes of one output interval: `stepSize` steps, the last shortened; one step without it. */
 function fixedSteps(t0: number, t1: number, stats: IntegrateStats, opts: IntegrateOptions): number[] {
   const span = t1 - t0;
@@ -107,7 +112,7 @@ function fixedSteps(t0: number, t1: number, stats: IntegrateStats, opts: Integra
   const taken = stats.acceptedSteps + stats.rejectedSteps;
   if (taken + m > opts.maxSteps) {
     throw new MaxStepsExceededError(
-      `maxSteps (${opts.maxSteps}) would be exceeded: stepSize ${stepSize} needs ${m} steps from t = ${t0} to ${t1} after ${taken} steps`,
+      `maxSteps (${opts.maxSteps}) would be exceeded: stepSize ${stepSize} needs ${m} steps from t = ${user(opts, t0)} to ${user(opts, t1)} after ${taken} steps`,
     );
   }
   return Array.from({ length: m }, (_, i) => (i < m - 1 ? stepSize : span - (m - 1) * stepSize));
@@ -117,15 +122,16 @@ function fixedSteps(t0: number, t1: number, stats: IntegrateStats, opts: Integra
  * The next step from t with size h: clipped to land on tNext (adaptive: when it would pass it; fixed: on the
  * interval's last step). Throws when the step budget is spent or h no longer advances t.
  */
-function planStep(t: number, h: number, tNext: number, lastFixed: boolean | null, stats: IntegrateStats, maxSteps: number): { hStep: number; t1: number } {
+function planStep(t: number, h: number, tNext: number, lastFixed: boolean | null, stats: IntegrateStats, opts: IntegrateOptions): { hStep: number; t1: number } {
   const taken = stats.acceptedSteps + stats.rejectedSteps;
+  const { maxSteps } = opts;
   if (taken >= maxSteps) {
-    throw new MaxStepsExceededError(`maxSteps (${maxSteps}) exceeded at t = ${t} (${stats.acceptedSteps} accepted, ${stats.rejectedSteps} rejected steps)`);
+    throw new MaxStepsExceededError(`maxSteps (${maxSteps}) exceeded at t = ${user(opts, t)} (${stats.acceptedSteps} accepted, ${stats.rejectedSteps} rejected steps)`);
   }
   const clip = lastFixed ?? t + h > tNext;
   const hStep = clip ? tNext - t : h;
   const t1 = clip ? tNext : t + h;
-  if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${taken})`);
+  if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${user(opts, t)}: h = ${hStep} no longer advances t (step ${taken})`);
   return { hStep, t1 };
 }
 
@@ -163,7 +169,7 @@ async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: Integrat
     if (opts.firstStep !== undefined) return opts.firstStep;
     const dev = y0.device;
     const fv = await f0.data();
-    if (!fv.every(Number.isFinite)) throw new NonFiniteStateError(`non-finite derivative f(t0, y0) at t = ${t} (step 0)`);
+    if (!fv.every(Number.isFinite)) throw new NonFiniteStateError(`non-finite derivative f(t0, y0) at t = ${user(opts, t)} (step 0)`);
     return checkStepSize('initialStep() returned', await opts.controller.initialStep({
       y0: await y0.data(), f0: fv, order: stepper.tableau.order, rtol: opts.rtol, atol: opts.atol,
       f1At: async (h0) => {

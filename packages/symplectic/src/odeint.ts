@@ -42,7 +42,9 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   await checkInitialState(y0);
   const dev = y0.device;
   o.params.forEach((p, i) => {
-    if (p.device !== dev) throw new InvalidArgumentError(`params[${i}] lives on a different device (${p.device.kind}) from y0 (${dev.kind})`);
+    if (p.device !== dev) {
+      throw new InvalidArgumentError(`params[${i}] lives on a different device (${p.device.kind} ${p.device.dtype}) from y0 (${dev.kind} ${dev.dtype})`);
+    }
   });
   const times = Array.from(t, (v) => dir * v);
   const method = o.gradient;
@@ -54,9 +56,9 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     if (options.stats) Object.assign(options.stats, stats, { stepEndTimes: stats.stepEndTimes.map((v) => dir * v) });
   };
   const fwd = { nfe: 0 };
-  const field = new Field(dev, directed(f, dir), y0.shape, fwd);
+  const field = new Field(dev, directed(f, dir), y0.shape, fwd, dir);
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
-  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller };
+  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, sign: dir };
   const recording = isGradEnabled();
   const finishForward = () => {
     Object.assign(stats, { acceptedSteps: istats.acceptedSteps, rejectedSteps: istats.rejectedSteps, nfeForward: fwd.nfe });
@@ -148,7 +150,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
       const gy0 = await method.backward({
         field: bfield, tableau: o.tableau, times, checkpoints, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
         stats: bstats, counter,
-        solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
+        solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
       });
       stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
       result = [gy0, ...acc.take(params)];
