@@ -2,22 +2,27 @@
  * Device: one backend, one allocator, the tensor factories and the lifetime tools (`tidy`, `keep`).
  */
 import type { Backend, DType } from './backends/backend.js';
-import { CpuBackend } from './backends/cpu.js';
-import { DeviceUnavailableError, InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
+import { NonFiniteError, ShapeError } from './errors.js';
 import { Allocator } from './memory/allocator.js';
 import { Memory } from './memory/memory.js';
 import { Rng } from './random.js';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
+import { chooseBackend } from './backend-choice.js';
+import type { WebGpuOptions } from './backends/webgpu/adapter.js';
+import type { KernelStyle } from './backends/webgpu/webgpu.js';
 import { noGrad } from './autograd.js';
 import { currentContext, innermost, runWith, type TidyScope } from './context.js';
 
 /** The compute backends: 'webgpu' (float32 kernels on a GPU) and 'cpu' (float64 or float32 typed arrays). */
 export type BackendName = 'webgpu' | 'cpu';
 
-/** Options of {@link createDevice}. */
-export interface DeviceOptions {
+/**
+ * Options of {@link createDevice}. The WebGPU objects (`gpu`, `adapter`, `device`, `powerPreference`) let you
+ * run on your own GPUDevice; handing one in selects the webgpu backend.
+ */
+export interface DeviceOptions extends WebGpuOptions {
   /** 'webgpu' (float32, Dawn) or 'cpu' (float64 by default). Omitted: webgpu when an adapter exists, else cpu. */
   backend?: BackendName;
   /** cpu: 'float64' (default) or 'float32'; webgpu supports 'float32' only. */
@@ -26,6 +31,8 @@ export interface DeviceOptions {
   seed?: number;
   /** Called with a one-line note when `backend` was omitted and the choice was made automatically. */
   log?: (message: string) => void;
+  /** webgpu: kernel variants tuned for GPUs ('gpu') or software adapters ('cpu'); default chosen from the adapter. */
+  kernelStyle?: KernelStyle;
 }
 
 /** Nested arrays of numbers (any depth). */
@@ -293,35 +300,5 @@ function flatten(data: readonly NestedArray[]): { flat: number[]; shape: number[
  * Neural ODEs and exact to float64 (pass `backend: 'webgpu'` to use it anyway).
  */
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
-  const { backend, dtype, seed = 0 } = options;
-  if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') {
-    throw new InvalidArgumentError(`unknown backend '${String(backend)}' (expected 'webgpu' or 'cpu')`);
-  }
-  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
-    throw new InvalidArgumentError(`unknown dtype '${String(dtype)}' (expected 'float32' or 'float64')`);
-  }
-  if (backend === 'cpu') return new Device(new CpuBackend(dtype ?? 'float64'), seed);
-  if (dtype === 'float64') {
-    throw new InvalidArgumentError("the webgpu backend supports dtype 'float32' only (use backend 'cpu' for float64)");
-  }
-  const { createWebGpuBackend } = await import('./backends/webgpu/webgpu.js');
-  if (backend === 'webgpu') return new Device(await createWebGpuBackend(), seed);
-  const log = options.log ?? ((m: string) => console.info(m));
-  const cpu = (why: string) => {
-    log(`sympode: using cpu (${dtype ?? 'float64'}): ${why}`);
-    return new Device(new CpuBackend(dtype ?? 'float64'), seed);
-  };
-  let gpu;
-  try {
-    gpu = await createWebGpuBackend();
-  } catch (e) {
-    if (!(e instanceof DeviceUnavailableError)) throw e;
-    return cpu('no WebGPU adapter found');
-  }
-  if (gpu.emulated) {
-    gpu.destroy();
-    return cpu(`the only WebGPU adapter is a software one (${gpu.description}); pass { backend: 'webgpu' } to use it`);
-  }
-  log(`sympode: using webgpu (${gpu.description})`);
-  return new Device(gpu, seed);
+  return new Device(await chooseBackend(options), options.seed ?? 0);
 }
