@@ -40,6 +40,7 @@ export function record(
   save: readonly Tensor[] = [],
   info: Omit<NodeInfo, 'inputShapes'> = {},
 ): Tensor {
+  out.device._allocator.annotate(out._storage.block, name, inputs.map((t) => t.shape));
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
     info.onRelease?.();
     return out;
