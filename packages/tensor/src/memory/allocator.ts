@@ -113,9 +113,9 @@ export class Allocator {
     this.allocations++;
     this.liveBuffers++;
     this.liveBlocks.add(block);
-    for (const p of this.profiles) {
+    if (this.profiles.size) {
       if (op === '') block.t0 = performance.now();
-      else p.add(op, bytes, 0);
+      else for (const p of this.profiles) p.add(op, bytes, 0);
     }
     this.padding += allocBytes - bytes;
     this.adjust(block.label, bytes, true);
@@ -149,7 +149,7 @@ export class Allocator {
   /** Names the op that made a block (the first claim wins: views such as reshape share their source's). */
   annotate(block: Block, op: string, inputShapes: readonly (readonly number[])[], force = false): void {
     if (block.op !== '' && !force) {
-      for (const p of this.profiles) p.add(op, 0, 0);
+      if (this.profiles.size) for (const p of this.profiles) p.add(op, 0, 0);
       return;
     }
     if (block.t0 !== undefined) {
@@ -212,7 +212,7 @@ export class Allocator {
   private adjust(label: string, delta: number, isAlloc: boolean): void {
     this.live += delta;
     if (this.live > this.peak) this.peak = this.live;
-    for (const p of this.profiles) if (this.live > p.peak) p.peak = this.live;
+    if (this.profiles.size) for (const p of this.profiles) if (this.live > p.peak) p.peak = this.live;
     const s = this.labelStats(label);
     s.liveBytes += delta;
     if (isAlloc) s.allocations++;

@@ -93,7 +93,7 @@ export class Memory {
 
   /**
    * Starts recording alloc/free events and phases (replacing any running trace), keeping the newest
-   * `maxEvents` (default 1 048 576); `stacks: true` captures each allocation's stack.
+   * `maxEvents` (default 262 144); `stacks: true` captures each allocation's stack.
    */
   startTrace(options?: TraceOptions): AllocationTrace {
     return this.allocator.startTrace(options);

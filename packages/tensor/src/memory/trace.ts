@@ -36,7 +36,7 @@ export interface TraceEvent {
 
 /** Options of `memory.startTrace`. */
 export interface TraceOptions {
-  /** Most events kept (the newest win; older ones are counted in `dropped`). Default 1 048 576. */
+  /** Most events kept (the newest win; older ones are counted in `dropped`). Default 262 144 (~60 MiB). */
   maxEvents?: number;
   /** Capture the JavaScript stack of each allocation (costly: see bench/RESULTS.md). Default false. */
   stacks?: boolean;
@@ -53,8 +53,8 @@ export interface DroppedSummary {
   untilMs: number;
 }
 
-/** Default ring size: about 100 MiB of events at most. */
-export const DEFAULT_MAX_EVENTS = 1 << 20;
+/** Default ring size: about 60 MiB of JS heap (~240 bytes per event, measured by bench/profiling.ts). */
+export const DEFAULT_MAX_EVENTS = 1 << 18;
 
 /** The events recorded between `memory.startTrace()` and `stopTrace()` (the newest `maxEvents` of them). */
 export class AllocationTrace {
