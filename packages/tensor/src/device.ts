@@ -94,8 +94,9 @@ export class Device {
   _empty(shape: Shape, op = ''): Tensor {
     checkShape(shape);
     const size = sizeOf(shape);
-    const storage = new Storage(this._allocator, this._allocator.alloc(size, [...shape], op), size);
-    return new Tensor(this, storage, [...shape]);
+    const own = [...shape]; // shared by the tensor and its block (neither mutates it)
+    const storage = new Storage(this._allocator, this._allocator.alloc(size, own, op), size);
+    return new Tensor(this, storage, own);
   }
 
   /** A tensor of uninitialised contents (like `torch.empty`): for buffers every element of which is written. */
