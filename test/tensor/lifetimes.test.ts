@@ -1,6 +1,6 @@
 /** What is not an error: disposing twice, destroying twice, disposing the tensors of a destroyed device. */
 import { describe, it, expect } from 'vitest';
-import { createDevice, DeviceDestroyedError, type Device } from '@sympode/tensor';
+import { combineRows, concat, createDevice, DeviceDestroyedError, errorRatio, where, type Backend, type Device, type Tensor } from '@sympode/tensor';
 import { webgpuDevice } from '../helpers/devices.js';
 
 const counts = (dev: Device) => {
@@ -45,3 +45,43 @@ for (const backend of ['cpu', 'webgpu'] as const) {
     });
   });
 }
+
+describe('a kernel that throws', () => {
+  // A backend failure (a device lost, a limit the checks did not foresee) must not leak the op's output.
+  // Each case makes its inputs from x first (they are not the op's to free), then returns the op.
+  type Prep = (x: Tensor, dev: Device) => { inputs: Tensor[]; run: () => unknown };
+  const plain = (f: (x: Tensor) => unknown): Prep => (x) => ({ inputs: [], run: () => f(x) });
+  const cases: [keyof Backend, string, Prep, number?][] = [
+    ['unary', 'exp', plain((x) => x.exp())],
+    ['binary', 'add', plain((x) => x.add(x))],
+    ['where', 'where', plain((x) => where(x, x, 0))],
+    ['matmul', 'matmul', (x) => { const w = x.reshape([3, 2]); return { inputs: [w], run: () => x.matmul(w) }; }],
+    ['copy', 'transpose', plain((x) => x.transpose())],
+    ['copy', 'broadcastTo', plain((x) => x.broadcastTo([2, 2, 3]))],
+    ['copy', 'narrow', plain((x) => x.narrow(1, 1, 2))],
+    ['copy', 'concat', plain((x) => concat([x, x], 1))],
+    ['copy', 'clone', plain((x) => x.clone())],
+    ['reduce', 'sum of all', plain((x) => x.sum())],
+    ['reduce', 'second pass of a two-axis sum', (x) => { const x3 = x.reshape([1, 2, 3]); return { inputs: [x3], run: () => x3.sum([1, 2]) }; }, 1],
+    ['rkCombine', 'combineRows', (x, dev) => { const y = dev.ones([3]); return { inputs: [y], run: () => combineRows(y, x, [1, 1]) }; }],
+    ['rkErrorRatio', 'errorRatio', (x) => { const rows = x.reshape([1, 2, 3]); return { inputs: [rows], run: () => errorRatio(x, x, rows, [1], 1, 1e-3, 1e-6) }; }],
+  ];
+  for (const [method, name, prep, okCalls = 0] of cases) {
+    it(`frees the output of ${name}`, async () => {
+      const dev = await createDevice({ backend: 'cpu' });
+      const x = dev.tensor([[1, 2, 3], [4, 5, 6]]);
+      const { inputs, run } = prep(x, dev);
+      const base = counts(dev);
+      const real = (dev.backend[method] as (...a: unknown[]) => unknown).bind(dev.backend);
+      let calls = 0;
+      (dev.backend as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => {
+        if (calls++ % (okCalls + 1) < okCalls) return real(...a);
+        throw new Error('kernel failed');
+      };
+      expect(run).toThrow('kernel failed');
+      expect(counts(dev)).toEqual(base);
+      dev.dispose(x, inputs);
+      dev.destroy();
+    });
+  }
+});

@@ -29,3 +29,14 @@ export function checkScalar(op: string, v: number): void {
   if (typeof v !== 'number') throw new InvalidArgumentError(`${op}: scalar operand is ${describe(v)}; expected a number`);
   if (Number.isNaN(v)) throw new NonFiniteError(`${op}: scalar operand is NaN`);
 }
+
+/** Runs `kernel` into a fresh output; if the backend throws, the output is freed before the error goes on. */
+export function launch(out: Tensor, kernel: (out: Tensor) => void): Tensor {
+  try {
+    kernel(out);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import type { BinaryOp, UnaryOp } from '../backends/backend.js';
 import { record, type BackwardFn } from '../autograd.js';
 import { broadcastShapes, broadcastView } from '../shape.js';
 import type { Operand, Tensor } from '../tensor.js';
-import { checkOperand, checkScalar, sameDevice } from './common.js';
+import { checkOperand, checkScalar, launch, sameDevice } from './common.js';
 
 type Grad1 = (g: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
 
@@ -40,8 +40,7 @@ const savesOutput = new Set<UnaryOp>(['exp', 'tanh', 'sigmoid', 'sqrt', 'recip',
 
 function unaryRaw(op: UnaryOp, x: Tensor, alpha?: number): Tensor {
   x._check();
-  const out = x.device._empty(x.shape);
-  x.device.backend.unary(op, x._raw, out._raw, x.size, alpha);
+  const out = launch(x.device._empty(x.shape), (out) => x.device.backend.unary(op, x._raw, out._raw, x.size, alpha));
   return out;
 }
 
@@ -69,8 +68,7 @@ export function scalarOp(op: UnaryOp, x: Tensor, alpha: number): Tensor {
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   sameDevice(op, a, b);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = a.device._empty(shape);
-  a.device.backend.binary(op, a._raw, broadcastView(a.shape, shape), b._raw, broadcastView(b.shape, shape), out._raw, shape);
+  const out = launch(a.device._empty(shape), (out) => a.device.backend.binary(op, a._raw, broadcastView(a.shape, shape), b._raw, broadcastView(b.shape, shape), out._raw, shape));
   return out;
 }
 
@@ -157,13 +155,20 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const like = cond;
   const A = asTensor(like, a, 'where');
   const B = asTensor(like, b, 'where');
-  const out = cond.device._empty(shape);
-  cond.device.backend.where(
-    cond._raw, broadcastView(cond.shape, shape),
-    A.t._raw, broadcastView(A.t.shape, shape),
-    B.t._raw, broadcastView(B.t.shape, shape),
-    out._raw, shape,
-  );
+  let out: Tensor;
+  try {
+    out = launch(cond.device._empty(shape), (o) => cond.device.backend.where(
+      cond._raw, broadcastView(cond.shape, shape),
+      A.t._raw, broadcastView(A.t.shape, shape),
+      B.t._raw, broadcastView(B.t.shape, shape),
+      o._raw, shape,
+    ));
+  } catch (e) {
+    // The scalar temporaries (freed below on success too).
+    if (A.temp) A.t.dispose();
+    if (B.temp) B.t.dispose();
+    throw e;
+  }
   const result = record('where', out, [A.t, B.t], (g, [c], needs) => {
     const zero = 0;
     return [

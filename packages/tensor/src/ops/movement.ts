@@ -7,7 +7,7 @@ import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { describe } from '../host-data.js';
 import { broadcastShapes, broadcastView, checkShape, contiguousView, fmt, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { sameDevice } from './common.js';
+import { launch, sameDevice } from './common.js';
 
 /** A shape or axis-list argument: an array (of numbers, checked by each op). */
 function listArg(op: string, what: string, v: unknown): void {
@@ -43,8 +43,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   }
   const strides = stridesOf(x.shape);
   const shape = p.map((i) => x.shape[i]);
-  const out = x.device._empty(shape);
-  x.device.backend.copy(x._raw, { offset: 0, strides: p.map((i) => strides[i]) }, out._raw, contiguousView(shape), shape);
+  const out = launch(x.device._empty(shape), (out) => x.device.backend.copy(x._raw, { offset: 0, strides: p.map((i) => strides[i]) }, out._raw, contiguousView(shape), shape));
   const inverse = new Array<number>(p.length);
   p.forEach((v, i) => (inverse[v] = i));
   return record('transpose', out, [x], (g) => [g.transpose(inverse)]);
@@ -59,8 +58,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(target)}`);
   }
   const xShape = x.shape;
-  const out = x.device._empty(target);
-  x.device.backend.copy(x._raw, broadcastView(xShape, target), out._raw, contiguousView(target), target);
+  const out = launch(x.device._empty(target), (out) => x.device.backend.copy(x._raw, broadcastView(xShape, target), out._raw, contiguousView(target), target));
   return record('broadcastTo', out, [x], (g) => [g.sumTo(xShape)]);
 }
 
@@ -101,16 +99,14 @@ function regionOffset(full: readonly number[], starts: readonly number[]): numbe
 function sliceRegion(x: Tensor, starts: readonly number[], sizes: readonly number[]): Tensor {
   checkRegion('slice', x.shape, starts, sizes);
   const xShape = x.shape;
-  const out = x.device._empty(sizes);
-  x.device.backend.copy(x._raw, { offset: regionOffset(xShape, starts), strides: stridesOf(xShape) }, out._raw, contiguousView(sizes), sizes);
+  const out = launch(x.device._empty(sizes), (out) => x.device.backend.copy(x._raw, { offset: regionOffset(xShape, starts), strides: stridesOf(xShape) }, out._raw, contiguousView(sizes), sizes));
   return record('slice', out, [x], (g) => [embed(g, xShape, starts)]);
 }
 
 /** Zeros of `full` with `x` written at `starts` (the adjoint of slicing). */
 function embed(x: Tensor, full: readonly number[], starts: readonly number[]): Tensor {
   checkRegion('embed', full, starts, x.shape);
-  const out = x.device.zeros(full);
-  x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, { offset: regionOffset(full, starts), strides: stridesOf(full) }, x.shape);
+  const out = launch(x.device.zeros(full), (out) => x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, { offset: regionOffset(full, starts), strides: stridesOf(full) }, x.shape));
   const sizes = x.shape;
   return record('embed', out, [x], (g) => [sliceRegion(g, starts, sizes)]);
 }
@@ -162,15 +158,16 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   const shape = [...first.shape];
   shape[a] = tensors.reduce((p, t) => p + t.shape[a], 0);
-  const out = first.device._empty(shape);
   const strides = stridesOf(shape);
   const offsets: number[] = [];
-  let at = 0;
-  for (const t of tensors) {
-    offsets.push(at);
-    first.device.backend.copy(t._raw, contiguousView(t.shape), out._raw, { offset: at * strides[a], strides }, t.shape);
-    at += t.shape[a];
-  }
+  const out = launch(first.device._empty(shape), (o) => {
+    let at = 0;
+    for (const t of tensors) {
+      offsets.push(at);
+      first.device.backend.copy(t._raw, contiguousView(t.shape), o._raw, { offset: at * strides[a], strides }, t.shape);
+      at += t.shape[a];
+    }
+  });
   const lengths = tensors.map((t) => t.shape[a]);
   return record('concat', out, tensors, (g, _s, needs) => lengths.map((len, i) => (needs[i] ? narrow(g, a, offsets[i], len) : null)));
 }
@@ -197,7 +194,6 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 /** A contiguous copy (differentiable). */
 export function clone(x: Tensor): Tensor {
   x._check();
-  const out = x.device._empty(x.shape);
-  x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, contiguousView(x.shape), x.shape);
+  const out = launch(x.device._empty(x.shape), (out) => x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, contiguousView(x.shape), x.shape));
   return record('clone', out, [x], (g) => [g]);
 }
