@@ -25,6 +25,23 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       expect(counts(dev)).toEqual(base);
     });
 
+    it('tidy keeps tensors returned inside a Map or a Set and frees the rest', async (ctx) => {
+      const dev = backend === 'cpu' ? await createDevice({ backend }) : await webgpuDevice();
+      if (!dev) return ctx.skip();
+      const base = counts(dev);
+      const { m, s } = dev.tidy(() => {
+        const a = dev.ones([2]);
+        const b = a.mul(3);
+        a.add(b); // a temporary: freed
+        return { m: new Map([['b', b]]), s: new Set([a]) };
+      });
+      expect(Array.from(await m.get('b')!.data())).toEqual([3, 3]);
+      expect([...s][0].isDisposed).toBe(false);
+      expect(counts(dev)[1]).toBe(base[1] + 2);
+      dev.dispose(m.get('b'), [...s]);
+      expect(counts(dev)).toEqual(base);
+    });
+
     it('a destroyed device refuses work, its tensors say so and can still be disposed; destroy twice is a no-op', async (ctx) => {
       if (backend === 'webgpu' && !(await webgpuDevice())) return ctx.skip();
       const dev = await createDevice({ backend });
