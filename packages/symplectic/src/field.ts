@@ -3,13 +3,7 @@
  * 'network', its temporaries freed by a tidy; and, once, a probe that finds the tensors requiring grad f reads.
  */
 import { DisposedTensorError, enableGrad, graphLeaves, InvalidArgumentError, ShapeError, Tensor, type Device } from '@sympode/tensor';
-
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
-  if (Array.isArray(v)) return `an array (of length ${v.length})`;
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
-  return `the ${typeof v} ${String(v)}`;
-}
+import { describe } from './describe.js';
 
 /** dy/dt = f(t, y), same shape as y; may read parameters from its closure. */
 export type OdeFunc = (t: number, y: Tensor) => Tensor | Promise<Tensor>;
@@ -68,7 +62,7 @@ export class Field {
     const k: unknown = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(s, y)));
     // Anything else f returned that holds tensors moved to the solve's tidy, which frees it on the way out.
     if (!(k instanceof Tensor)) {
-      throw new InvalidArgumentError(`the ODE function returned ${describe(k)} at t = ${t}; it must return a Tensor of the state's shape [${this.shape.join(', ')}]`);
+      throw new InvalidArgumentError(`the ODE function returned ${describe(k, true)} at t = ${t}; it must return a Tensor of the state's shape [${this.shape.join(', ')}]`);
     }
     if (k.isDisposed) throw new DisposedTensorError(`the ODE function returned a disposed tensor at t = ${t}; return a live one (do not dispose it, or return it from its tidy)`);
     if (k.device !== this.device) {

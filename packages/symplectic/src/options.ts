@@ -1,5 +1,6 @@
 /** odeint's options: types, defaults and validation (each bad value is a clear, typed error). */
 import { InvalidArgumentError, NonFiniteError, ShapeError, Tensor, type nn } from '@sympode/tensor';
+import { describe } from './describe.js';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { IntegralController, type StepSizeController } from './controller.js';
@@ -81,13 +82,10 @@ const OPTION_KEYS: readonly (keyof OdeintOptions)[] = [
   'params', 'checkBackward', 'stats',
 ];
 
-function show(v: unknown): string {
-  return typeof v === 'number' ? String(v) : typeof v === 'string' ? `'${v}'` : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
   const x = v ?? fallback;
-  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive finite number, got ${show(x)}`);
+  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive finite number, got ${describe(x)}`);
   if (x > max) throw new InvalidArgumentError(`${name} must be at most ${max} (it is a relative error: 1 means 100%), got ${x}`);
   return x;
 }
@@ -96,16 +94,16 @@ function positive(name: string, v: number | undefined, fallback: number, max = I
 function resolveParams(p: unknown): Tensor[] {
   if (p === undefined) return [];
   const list: unknown = Array.isArray(p) ? p : typeof (p as nn.Module | null)?.parameters === 'function' ? (p as nn.Module).parameters() : null;
-  if (!Array.isArray(list)) throw new InvalidArgumentError(`params must be an array of tensors or an nn.Module, got ${show(p)}`);
+  if (!Array.isArray(list)) throw new InvalidArgumentError(`params must be an array of tensors or an nn.Module, got ${describe(p)}`);
   list.forEach((t: unknown, i) => {
-    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`params[${i}] is ${show(t)}; expected a Tensor`);
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`params[${i}] is ${describe(t)}; expected a Tensor`);
     t._check();
   });
   return [...(list as Tensor[])];
 }
 
 export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidArgumentError(`odeint options must be an object, got ${show(opts)}`);
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidArgumentError(`odeint options must be an object, got ${describe(opts)}`);
   for (const k of Object.keys(opts)) {
     if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown odeint option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
   }
@@ -115,7 +113,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   const rtol = positive('rtol', opts.rtol, 1e-7, 1);
   const atol = positive('atol', opts.atol, 1e-9);
   const maxSteps = opts.maxSteps ?? 100_000;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidArgumentError(`maxSteps must be a positive integer, got ${show(maxSteps)}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidArgumentError(`maxSteps must be a positive integer, got ${describe(maxSteps)}`);
   if (opts.stepSize !== undefined) {
     positive('stepSize', opts.stepSize, 1);
     if (tableau.adaptive) throw new InvalidArgumentError(`stepSize is for fixed-step methods; '${tableau.name}' is adaptive (use firstStep)`);
@@ -127,13 +125,13 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   const params = resolveParams(opts.params);
   const c = opts.controller;
   if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.initialStep !== 'function' || typeof c.adapt !== 'function')) {
-    throw new InvalidArgumentError(`controller must be a StepSizeController (an object with initialStep and adapt methods), got ${show(c)}`);
+    throw new InvalidArgumentError(`controller must be a StepSizeController (an object with initialStep and adapt methods), got ${describe(c)}`);
   }
   for (const k of ['checkBackward'] as const) {
-    if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new InvalidArgumentError(`${k} must be true or false, got ${show(opts[k])}`);
+    if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new InvalidArgumentError(`${k} must be true or false, got ${describe(opts[k])}`);
   }
   if (opts.stats !== undefined && (typeof opts.stats !== 'object' || opts.stats === null)) {
-    throw new InvalidArgumentError(`stats must be an object to fill in, got ${show(opts.stats)}`);
+    throw new InvalidArgumentError(`stats must be an object to fill in, got ${describe(opts.stats)}`);
   }
   return {
     tableau, gradient, rtol, atol,
@@ -162,11 +160,11 @@ export function checkTimes(t: ArrayLike<number>): 1 | -1 {
     throw new InvalidArgumentError('t is a Tensor; pass the output times as an array of numbers (e.g. Array.from(await t.data()))');
   }
   const isList = Array.isArray(t) || (ArrayBuffer.isView(t) && !(t instanceof DataView) && !(t instanceof BigInt64Array) && !(t instanceof BigUint64Array));
-  if (!isList) throw new InvalidArgumentError(`t must be an array of output times, got ${show(t)}`);
+  if (!isList) throw new InvalidArgumentError(`t must be an array of output times, got ${describe(t)}`);
   if (t.length < 1) throw new InvalidArgumentError('t must be a non-empty array of output times, got an empty array');
   for (let i = 0; i < t.length; i++) {
     const v = t[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`t[${i}] is ${show(v)}; output times must be finite numbers`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`t[${i}] is ${describe(v)}; output times must be finite numbers`);
   }
   if (t.length === 1) return 1;
   const dir = t[1] > t[0] ? 1 : -1;
@@ -179,7 +177,7 @@ export function checkTimes(t: ArrayLike<number>): 1 | -1 {
 }
 
 export async function checkInitialState(y0: Tensor): Promise<void> {
-  if (!(y0 instanceof Tensor)) throw new InvalidArgumentError(`y0 must be a Tensor, got ${show(y0)} (create it with device.tensor(...))`);
+  if (!(y0 instanceof Tensor)) throw new InvalidArgumentError(`y0 must be a Tensor, got ${describe(y0)} (create it with device.tensor(...))`);
   y0._check();
   if (y0.size === 0) throw new ShapeError('y0 is empty');
   const v = await y0.data();

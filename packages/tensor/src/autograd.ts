@@ -9,7 +9,7 @@ import { HigherOrderGradientError, InvalidArgumentError, ShapeError, UnusedInput
 import { Node, topoOrder, type BackwardFn, type MaybePromise, type NodeInfo, type Saved } from './graph.js';
 import { Tensor } from './tensor.js';
 import { fmt, sameShape } from './shape.js';
-import { checkFunction, describe } from './host-data.js';
+import { checkFunction, describe } from './args.js';
 
 export type { BackwardFn, MaybePromise } from './graph.js';
 

@@ -6,7 +6,8 @@ import { DeviceDestroyedError, InvalidArgumentError, NonFiniteError } from './er
 import { Allocator } from './memory/allocator.js';
 import { Memory } from './memory/memory.js';
 import { Rng } from './random.js';
-import { checkFunction, describe, hostData } from './host-data.js';
+import { checkFunction, describe } from './args.js';
+import { hostData } from './host-data.js';
 import { checkShape, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';

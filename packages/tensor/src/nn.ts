@@ -4,7 +4,7 @@
  */
 import type { Device } from './device.js';
 import { InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
-import { describe } from './host-data.js';
+import { describe } from './args.js';
 import { sameDevice } from './ops/common.js';
 import { matmulT } from './ops/matmul.js';
 import { fmt, sameShape } from './shape.js';

@@ -5,7 +5,7 @@
  */
 import { DisposedTensorError, InvalidArgumentError, ShapeError } from './errors.js';
 import { noGrad } from './autograd.js';
-import { describe } from './host-data.js';
+import { describe } from './args.js';
 import { contiguousView, fmt, sameShape } from './shape.js';
 import { Tensor } from './tensor.js';
 

@@ -139,7 +139,7 @@ export class Tensor {
     this.storageRef = null;
     this.node?.decref();
     this.node = null;
-    this.grad?.dispose();
+    if (this.grad instanceof Tensor) this.grad.dispose(); // a user may have set .grad to anything
     this.grad = null;
     this.device._untrack(this);
     s.release();

@@ -3,7 +3,7 @@
  */
 import { currentContext, innermost, runWith } from '../context.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkFunction, describe } from '../host-data.js';
+import { checkFunction, describe } from '../args.js';
 import { Tensor } from '../tensor.js';
 import type { Allocator, MemoryStats } from './allocator.js';
 import type { AllocationTrace, TraceOptions } from './trace.js';

@@ -1,6 +1,6 @@
 /** Checks shared by the ops: live tensors, same device, usable scalars. */
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { describe } from '../host-data.js';
+import { describe } from '../args.js';
 import { Tensor } from '../tensor.js';
 
 /** Every operand is a live tensor (not disposed, device not destroyed) of the first one's device. */

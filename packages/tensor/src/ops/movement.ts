@@ -4,7 +4,7 @@
  */
 import { record } from '../autograd.js';
 import { InvalidArgumentError, ShapeError } from '../errors.js';
-import { describe } from '../host-data.js';
+import { describe } from '../args.js';
 import { broadcastShapes, broadcastView, checkShape, contiguousView, fmt, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { launch, sameDevice } from './common.js';

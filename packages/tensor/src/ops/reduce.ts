@@ -2,7 +2,7 @@
 import type { ReduceOp } from '../backends/backend.js';
 import { noGrad, record } from '../autograd.js';
 import { ShapeError } from '../errors.js';
-import { describe } from '../host-data.js';
+import { describe } from '../args.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { launch } from './common.js';
