@@ -1,7 +1,7 @@
 /**
  * @sympode/symplectic: explicit Runge–Kutta solvers (tableaus as data, torchdiffeq's step-size controller)
  * and the gradient methods for Neural ODEs: the symplectic adjoint (exact, O(N + s + L) memory), backprop
- * through the solver, checkpointed backprop (ACA) and the continuous adjoint.
+ * through the solver, checkpointed backprop (ACA), the continuous adjoint and the one-checkpoint baseline.
  */
 export { odeint } from './odeint.js';
 export type { OdeintOptions, OdeintStats } from './options.js';
