@@ -25,3 +25,4 @@ export { vjp } from './gradients/symplectic-adjoint.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';
 export type { Field, EvalCounter } from './field.js';
 export type { AcceptedStep, IntegrateOptions, IntegrateStats } from './integrate.js';
+export type { StepSpan } from './gradients/replay.js';
