@@ -37,7 +37,7 @@ describe('CNF gradients: every exact method = backprop (≤ 1e-12 relative)', ()
       const run = async (g: GradientMethodName) => {
         const cnf = smallCnf(dev, g, opts);
         const r = await lossAndGradients(cnf, x, { noise: eps });
-        for (const n of cnf.nets) (n as unknown as { dispose(): void }).dispose();
+        cnf.dispose();
         return r;
       };
       const bp = await run('backprop');

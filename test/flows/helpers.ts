@@ -5,7 +5,7 @@ import { CNF, toyBatch, type CNFOptions, type EncodeOptions } from '@sympode/flo
 
 /** A CNF of `blocks` concat-squash nets 2 → 8 → 8 → 2 (seeded). */
 export function smallCnf(dev: Device, gradient: GradientMethodName, opts: CNFOptions & { blocks?: number } = {}): CNF {
-  return CNF.ffjord(dev, 2, { hidden: [8, 8], blocks: opts.blocks ?? 1, seed: 3, ...opts, solver: { gradient, rtol: 1e-6, atol: 1e-8, ...opts.solver } });
+  return CNF.ffjord(dev, 2, { hidden: [8, 8], blocks: opts.blocks ?? 1, seed: 3, ...opts, solver: { gradient, rtol: 1e-5, atol: 1e-7, ...opts.solver } });
 }
 
 /** −mean log p(x) (+ the regularizers' means with weight 0.1 when on). */

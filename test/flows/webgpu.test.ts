@@ -19,7 +19,7 @@ async function run(dev: Device, trace: TraceEstimator) {
     return { lp: Float64Array.from(await lp.data()), g0: Float64Array.from(await g0.data()) };
   });
   expect(dev.memory.stats().liveBytes).toBe(live);
-  for (const n of cnf.nets) (n as unknown as { dispose(): void }).dispose();
+  cnf.dispose();
   return out;
 }
 

@@ -175,6 +175,11 @@ export class CNF {
     });
   }
 
+  /** Frees every block's parameters (for nets that can: see {@link TimeNet.dispose}). */
+  dispose(): void {
+    for (const n of this.nets) n.dispose?.();
+  }
+
   /** n samples of the flow: z ~ N(0, I) (seeded), decoded. Shape [n, D]. */
   async sample(n: number, opts: { seed?: number } = {}): Promise<Tensor> {
     if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`CNF.sample: n must be a positive integer, got ${n}`);

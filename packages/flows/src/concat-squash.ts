@@ -5,6 +5,7 @@
  * and the default CNF network stacks them with an activation between (none after the last).
  */
 import { InvalidArgumentError, nn, type Device, type Tensor } from '@sympode/tensor';
+import type { CNF } from './cnf.js';
 
 /** A network of time and state, g(t, x), with its parameters: what a CNF block integrates. */
 export interface TimeNet {
@@ -12,6 +13,8 @@ export interface TimeNet {
   forward(t: number, x: Tensor): Tensor;
   /** The tensors to differentiate (requiring grad). */
   parameters(): Tensor[];
+  /** Frees the parameters (called by {@link CNF.dispose} when present). */
+  dispose?(): void;
 }
 
 /** Options of {@link ConcatSquashLinear} and {@link ConcatSquashNet}. */
