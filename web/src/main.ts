@@ -94,7 +94,7 @@ const peaks = new Map<GradientMethodName, StepRecord>();
 function render(trainer: Trainer): void {
   const h = trainer.history;
   drawLoss($('loss'), h.map((r) => ({ iter: r.iter, loss: r.loss, method: r.method })));
-  drawPhase($('phase'), trainer.truePortrait, learned);
+  drawPhase($('phase'), trainer.trueY, learned);
   const last = h[h.length - 1];
   $('iter').textContent = last
     ? `iteration ${last.iter}: loss ${last.loss.toFixed(4)}, ${last.steps} dopri5 steps, ${last.ms.toFixed(0)} ms`

@@ -80,7 +80,7 @@ export class Trainer {
   }
 
   get description(): string {
-    return `${this.dev.kind} (${this.dev.dtype}): ${this.dev.backend.description}`;
+    return `${this.dev.backend.description} (${this.dev.dtype})`;
   }
 
   /** Back to the initial parameters (seed 0), a fresh optimizer and sampler, an empty history. */
