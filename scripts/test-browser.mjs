@@ -4,8 +4,8 @@
 //   (b) the loss falls over ITERS training iterations (symplectic adjoint);
 //   (c) the WebGPU gradient on a fixed batch matches the float64 cpu backend's, run in the same page;
 //   (d) a screenshot goes to docs/browser.png.
-// Environment: SYMPODE_CHROMIUM (default /usr/bin/chromium, see scripts/setup-browser.sh),
-// SYMPODE_BROWSER_ITERS (default 30), SYMPODE_SCREENSHOT (default docs/browser.png; empty: none).
+// Environment: SYMPODE_CHROMIUM (default /usr/bin/chromium, see scripts/setup-browser.sh), SYMPODE_BROWSER_FLAGS
+// (the WebGPU flags, below), SYMPODE_BROWSER_ITERS (default 30), SYMPODE_SCREENSHOT (default docs/browser.png; empty: none).
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -57,7 +57,9 @@ const url = `http://127.0.0.1:${server.address().port}/?autostart=0`;
 // --use-webgpu-adapter=swiftshader: Chromium's bundled software Vulkan (libvk_swiftshader.so), so the adapter
 //   exists without a GPU or a system Vulkan driver, and the test does not depend on which one is installed.
 // --no-sandbox: Chromium's sandbox refuses to run as root (containers, CI).
-const args = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--window-size=1200,900'];
+// SYMPODE_BROWSER_FLAGS replaces the first two (e.g. '--enable-unsafe-webgpu' alone on a machine with a GPU).
+const webgpuFlags = process.env.SYMPODE_BROWSER_FLAGS?.split(/\s+/).filter(Boolean) ?? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+const args = [...webgpuFlags, '--window-size=1200,900'];
 if (process.getuid?.() === 0) args.push('--no-sandbox');
 
 const t0 = performance.now();
@@ -96,7 +98,7 @@ try {
   // (c) every method; the check uses fresh models of its own, so it may run before training.
   let tc = performance.now();
   const checks = [];
-  for (const m of info.methods) {
+  for (const m of [...info.methods].reverse()) {
     const gc = await page.evaluate((name) => window.sympode.gradientCheck(name), m);
     checks.push(gc);
     console.log(`test:browser: gradient check ${m}: ${JSON.stringify(gc)}`);
@@ -131,7 +133,8 @@ try {
   for (const m of info.methods.filter((m) => m !== 'symplectic-adjoint')) {
     peaks[m] = (await page.evaluate((name) => window.sympode.trainSteps(1, name), m))[0].peakBytes;
   }
-  await page.select('#method', 'symplectic-adjoint');
+  // End on the default method, so the screenshot shows the symplectic adjoint's iteration.
+  await page.evaluate(() => window.sympode.trainSteps(1, 'symplectic-adjoint'));
   console.log(`test:browser: peak bytes of one iteration: ${JSON.stringify(peaks)}`);
   check(peaks.backprop > peaks['symplectic-adjoint'], `backprop's peak (${peaks.backprop} B) is above the symplectic adjoint's (${peaks['symplectic-adjoint']} B)`);
 

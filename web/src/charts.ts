@@ -10,6 +10,17 @@ export const COLORS: Record<string, string> = {
   true: '#888888',
   learned: '#ff7f0e',
 };
+/** Colours of the memory labels (device.memory.scope), in the stacking order of the timeline. */
+export const LABEL_COLORS: Record<string, string> = {
+  parameters: '#7f7f7f',
+  optimizer: '#bcbd22',
+  gradients: '#8c564b',
+  checkpoints: '#1f77b4',
+  stages: '#17becf',
+  network: '#ff7f0e',
+  adjoint: '#9467bd',
+  unlabeled: '#c7c7c7',
+};
 const PAD = { left: 52, right: 12, top: 12, bottom: 28 };
 
 /** A canvas sized for the device pixel ratio; returns its 2d context and size in CSS pixels. */
@@ -54,6 +65,12 @@ export function drawLoss(canvas: HTMLCanvasElement, points: { iter: number; loss
   for (let e = y0; e <= y1 + 1e-9; e += 0.5) ctx.fillText(Number(10 ** e).toPrecision(2), PAD.left - 4, Y(10 ** e) + 4);
   ctx.textAlign = 'center';
   ctx.fillText(String(n), X(n), h - PAD.bottom + 12);
+  const methods = [...new Set(points.map((p) => p.method))];
+  ctx.textAlign = 'right';
+  methods.forEach((m, i) => {
+    ctx.fillStyle = COLORS[m] ?? '#333';
+    ctx.fillText(m, w - PAD.right - 6, PAD.top + 14 + 13 * i);
+  });
   ctx.lineWidth = 1.5;
   for (let k = 1; k < points.length; k++) {
     ctx.strokeStyle = COLORS[points[k].method] ?? '#333';
@@ -90,6 +107,50 @@ export function drawPhase(canvas: HTMLCanvasElement, truth: Float64Array, learne
   ctx.fillText('— true', PAD.left + 6, PAD.top + 14);
   ctx.fillStyle = COLORS.learned;
   ctx.fillText('- - learned', PAD.left + 6, PAD.top + 28);
+}
+
+/** Live bytes over time (ms), stacked by label. */
+export function drawTimeline(canvas: HTMLCanvasElement, samples: { timeMs: number; byLabel: Record<string, number> }[]): void {
+  const { ctx, w, h } = prepare(canvas);
+  const pad = { ...PAD, top: 26 };
+  ctx.strokeStyle = '#999';
+  ctx.strokeRect(pad.left, pad.top, w - pad.left - pad.right, h - pad.top - pad.bottom);
+  ctx.fillStyle = '#444';
+  ctx.textAlign = 'center';
+  ctx.fillText('ms', (pad.left + w - pad.right) / 2, h - 4);
+  if (samples.length < 2) return;
+  const labels = Object.keys(LABEL_COLORS).filter((l) => samples.some((s) => (s.byLabel[l] ?? 0) > 0));
+  for (const s of samples) for (const l of Object.keys(s.byLabel)) if (!labels.includes(l) && s.byLabel[l] > 0) labels.push(l);
+  const top = Math.max(1, ...samples.map((s) => labels.reduce((a, l) => a + (s.byLabel[l] ?? 0), 0)));
+  const end = Math.max(samples[samples.length - 1].timeMs, 1e-3);
+  const X = (t: number) => pad.left + (t / end) * (w - pad.left - pad.right);
+  const Y = (b: number) => h - pad.bottom - (b / top) * (h - pad.top - pad.bottom);
+  ctx.fillStyle = '#444';
+  ctx.textAlign = 'right';
+  ctx.fillText(formatBytes(top), pad.left - 4, pad.top + 8);
+  ctx.fillText('0', pad.left - 4, h - pad.bottom);
+  ctx.textAlign = 'center';
+  ctx.fillText(end.toFixed(0), X(end), h - pad.bottom + 12);
+  const below = samples.map(() => 0);
+  labels.forEach((l) => {
+    ctx.fillStyle = LABEL_COLORS[l] ?? '#333';
+    ctx.beginPath();
+    samples.forEach((s, i) => ctx.lineTo(X(s.timeMs), Y(below[i] + (s.byLabel[l] ?? 0))));
+    for (let i = samples.length - 1; i >= 0; i--) ctx.lineTo(X(samples[i].timeMs), Y(below[i]));
+    ctx.closePath();
+    ctx.fill();
+    samples.forEach((s, i) => (below[i] += s.byLabel[l] ?? 0));
+  });
+  // Legend in the band above the plot, in stacking order.
+  let x = pad.left;
+  ctx.textAlign = 'left';
+  for (const l of labels) {
+    ctx.fillStyle = LABEL_COLORS[l] ?? '#333';
+    ctx.fillRect(x, 8, 9, 9);
+    ctx.fillStyle = '#444';
+    ctx.fillText(l, x + 12, 16);
+    x += 18 + ctx.measureText(l).width;
+  }
 }
 
 export function formatBytes(n: number): string {

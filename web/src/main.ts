@@ -5,7 +5,7 @@
  * ?autostart=0 waits for the Start button (or the hook).
  */
 import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from '@sympode/symplectic';
-import { barRows, COLORS, drawLoss, drawPhase, formatBytes } from './charts.js';
+import { barRows, COLORS, drawLoss, drawPhase, drawTimeline, formatBytes, LABEL_COLORS } from './charts.js';
 import { Trainer, type GradientCheck, type StepRecord } from './trainer.js';
 
 /** What the page runs on, for people and for the test hook. */
@@ -105,6 +105,8 @@ function render(trainer: Trainer): void {
     const labels = Object.entries(last.peakByLabel).filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1]);
     $('peak-labels').innerHTML = barRows(labels.map(([label, bytes]) => ({ label, bytes, color: COLORS[last.method] })));
     $('peak-caption').textContent = `peak of iteration ${last.iter} (${last.method}) by label, above what was live before it`;
+    drawTimeline($('timeline'), last.timeline);
+    $('timeline-caption').textContent = `live bytes by label during iteration ${last.iter} (${last.method}; allocation trace)`;
   }
 }
 
@@ -113,7 +115,7 @@ function watchMemory(trainer: Trainer): void {
   const tick = () => {
     const s = trainer.memory();
     const rows = Object.entries(s.byLabel).filter(([, v]) => v.liveBytes > 0 || v.peakBytes > 0).sort((a, b) => a[0].localeCompare(b[0]));
-    $('live').innerHTML = barRows(rows.map(([label, v]) => ({ label, bytes: v.liveBytes })), s.peakBytes);
+    $('live').innerHTML = barRows(rows.map(([label, v]) => ({ label, bytes: v.liveBytes, color: LABEL_COLORS[label] })), s.peakBytes);
     $('live-total').textContent = `live ${formatBytes(s.liveBytes)} · peak ${formatBytes(s.peakBytes)} · ${s.liveTensors} tensors · pool ${formatBytes(s.reservedBytes)}`;
     requestAnimationFrame(tick);
   };

@@ -4,7 +4,7 @@
  * Browsers have no AsyncLocalStorage (`concurrentContexts` is false), so every call here must be awaited
  * before the next one starts: main.ts runs them through one queue.
  */
-import { createDevice, grad, optim, type Device, type MemoryStats, type Tensor } from '@sympode/tensor';
+import { createDevice, grad, optim, type Device, type MemoryStats, type Tensor, type TraceEvent } from '@sympode/tensor';
 import { odeint, type GradientMethodName } from '@sympode/symplectic';
 import { BatchSampler, SpiralModel, SPIRAL, spiralTimes, trueTrajectory } from '@sympode/cli/spiral';
 
@@ -23,6 +23,34 @@ export interface StepRecord {
   /** Peak bytes of this iteration above what was live before it, total and by label. */
   peakBytes: number;
   peakByLabel: Record<string, number>;
+  /** Live bytes by label during the iteration (from the allocation trace, at most TIMELINE_POINTS samples). */
+  timeline: { timeMs: number; byLabel: Record<string, number> }[];
+}
+
+export const TIMELINE_POINTS = 300;
+
+/**
+ * The trace's live bytes by label, downsampled to at most `points` samples: in each run of consecutive events
+ * the one with the most live bytes, so no peak is lost.
+ */
+function downsample(events: TraceEvent[], start: Record<string, number>, points: number): StepRecord['timeline'] {
+  const live = { ...start };
+  const out: StepRecord['timeline'] = [{ timeMs: 0, byLabel: { ...live } }];
+  const per = Math.max(1, Math.ceil(events.length / points));
+  let best: StepRecord['timeline'][number] | null = null, bestBytes = -1;
+  events.forEach((e, i) => {
+    live[e.label] = e.labelLiveBytes;
+    if (e.liveBytes > bestBytes) {
+      bestBytes = e.liveBytes;
+      best = { timeMs: e.timeMs, byLabel: { ...live } };
+    }
+    if ((i + 1) % per === 0 || i === events.length - 1) {
+      out.push(best!);
+      best = null;
+      bestBytes = -1;
+    }
+  });
+  return out;
 }
 
 /** The gradient of one loss on a fixed batch, on the page's device and on the float64 cpu backend. */
@@ -102,6 +130,7 @@ export class Trainer {
     dev.memory.resetPeak();
     const stats: Record<string, number> = {};
     const start = performance.now();
+    const trace = dev.memory.startTrace();
     const loss = await dev.tidy(async () => {
       const y0 = dev.tensor(batch.y0, [BATCH_SIZE, 2]);
       const target = dev.tensor(batch.target, [BATCH_TIME, BATCH_SIZE, 2]);
@@ -114,11 +143,13 @@ export class Trainer {
       this.opt.zeroGrad();
       return l.item();
     });
+    dev.memory.stopTrace();
     const s = dev.memory.stats();
     const record: StepRecord = {
       iter: this.history.length + 1, method, loss, steps: stats.acceptedSteps ?? 0, ms: performance.now() - start,
       peakBytes: s.peakBytes - base.liveBytes,
       peakByLabel: Object.fromEntries(Object.entries(s.byLabel).map(([l, v]) => [l, v.peakBytes - (base.byLabel[l]?.liveBytes ?? 0)])),
+      timeline: downsample(trace.events, Object.fromEntries(Object.entries(base.byLabel).map(([l, v]) => [l, v.liveBytes])), TIMELINE_POINTS),
     };
     this.history.push(record);
     return record;
