@@ -65,10 +65,14 @@ async function start(): Promise<{ trainer: Trainer; info: PageInfo }> {
   if (params.get('backend') === 'cpu') fallback = 'the cpu backend was asked for (?backend=cpu)';
   else if (!('gpu' in navigator) || !navigator.gpu) fallback = 'this browser has no WebGPU (navigator.gpu is missing)';
   else {
-    try {
-      trainer = await Trainer.create('webgpu');
-    } catch (e) {
-      fallback = `WebGPU is present but gave no device: ${e instanceof Error ? e.message : String(e)}`;
+    const adapter = await navigator.gpu.requestAdapter().catch(() => null);
+    if (!adapter) fallback = 'navigator.gpu gave no adapter (WebGPU disabled, or no supported GPU)';
+    else {
+      try {
+        trainer = await Trainer.create('webgpu', { adapter });
+      } catch (e) {
+        fallback = `the WebGPU adapter gave no device: ${e instanceof Error ? e.message : String(e)}`;
+      }
     }
   }
   trainer ??= await Trainer.create('cpu');

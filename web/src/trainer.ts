@@ -4,9 +4,11 @@
  * Browsers have no AsyncLocalStorage (`concurrentContexts` is false), so every call here must be awaited
  * before the next one starts: main.ts runs them through one queue.
  */
-import { createDevice, grad, optim, type Device, type MemoryStats, type Tensor, type TraceEvent } from '@sympode/tensor';
+import { createDevice, grad, optim, type Device, type DeviceOptions, type MemoryStats, type Tensor, type TraceEvent } from '@sympode/tensor';
 import { odeint, type GradientMethodName } from '@sympode/symplectic';
 import { BatchSampler, SpiralModel, SPIRAL, spiralTimes, trueTrajectory } from '@sympode/cli/spiral';
+
+type WebGpuOptions = Pick<DeviceOptions, 'gpu' | 'adapter' | 'device' | 'powerPreference'>;
 
 export const BATCH_SIZE = 20;
 export const BATCH_TIME = 10;
@@ -97,18 +99,20 @@ export class Trainer {
 
   /**
    * webgpu when asked for and available (its tolerances suit float32), else the cpu backend (float64, the
-   * CLI's tolerances). Throws what createDevice throws when webgpu is asked for and fails.
+   * CLI's tolerances). `webgpu` hands in the page's own adapter (or GPU object, or device): createDevice
+   * accepts them, and would otherwise ask navigator.gpu itself. Throws what createDevice throws.
    */
-  static async create(backend: 'webgpu' | 'cpu', lr = 0.01): Promise<Trainer> {
+  static async create(backend: 'webgpu' | 'cpu', webgpu: WebGpuOptions = {}, lr = 0.01): Promise<Trainer> {
     const cpu = await createDevice({ backend: 'cpu' });
-    const dev = backend === 'cpu' ? cpu : await createDevice({ backend: 'webgpu' });
+    const dev = backend === 'cpu' ? cpu : await createDevice({ backend: 'webgpu', ...webgpu });
     const trueY = await trueTrajectory(cpu, spiralTimes());
     const [rtol, atol] = dev.dtype === 'float32' ? [1e-5, 1e-6] : [1e-7, 1e-9];
     return new Trainer(dev, cpu, trueY, rtol, atol, lr);
   }
 
   get description(): string {
-    return `${this.dev.backend.description} (${this.dev.dtype})`;
+    const d = this.dev.backend.description;
+    return d.includes(this.dev.dtype) ? d : `${d} (${this.dev.dtype})`;
   }
 
   /** Back to the initial parameters (seed 0), a fresh optimizer and sampler, an empty history. */
