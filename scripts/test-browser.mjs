@@ -3,7 +3,8 @@
 //   (a) the page runs on WebGPU (no adapter is a failure, not a skip);
 //   (b) the loss falls over ITERS training iterations (symplectic adjoint);
 //   (c) the WebGPU gradient on a fixed batch matches the float64 cpu backend's, run in the same page;
-//   (d) a screenshot goes to docs/browser.png.
+//   (d) a screenshot goes to docs/browser.png;
+//   and the same gradient check on a GPUDevice the page makes itself and hands in (createDevice({ device })).
 // Environment: SYMPODE_CHROMIUM (default /usr/bin/chromium, see scripts/setup-browser.sh), SYMPODE_BROWSER_FLAGS
 // (the WebGPU flags, below), SYMPODE_BROWSER_ITERS (default 30), SYMPODE_SCREENSHOT (default docs/browser.png; empty: none).
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -144,6 +145,17 @@ try {
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`test:browser: screenshot ${screenshot}`);
   }
+
+  // The page's own GPUDevice (default limits) handed to createDevice({ device }), as the README shows.
+  const own = await browser.newPage();
+  own.on('pageerror', (e) => pageErrors.push(String(e)));
+  await own.goto(url + '&gpu=device');
+  const ownInfo = await own.evaluate(() => window.sympode.ready);
+  const ownCheck = await own.evaluate(() => window.sympode.gradientCheck('symplectic-adjoint'));
+  check(
+    ownInfo.backend === 'webgpu' && ownCheck.maxRelError <= TOLERANCE && pageErrors.length === 0,
+    `on a GPUDevice made by the page (?gpu=device): gradient matches cpu float64, max relative error ${ownCheck.maxRelError.toExponential(2)}`,
+  );
   console.log(`test:browser: passed in ${seconds()} s`);
 } catch (e) {
   if (!process.exitCode) console.error(`test:browser: FAIL: ${e instanceof Error ? e.stack : String(e)}`);

@@ -1,8 +1,8 @@
 /**
  * The page: trains the spiral Neural ODE in the browser (WebGPU, else the cpu backend with a note), draws the
  * loss and the phase portrait, shows live bytes by label and each gradient method's peak, and exposes
- * `window.sympode` for scripts (test/browser drives it). Query: ?backend=cpu forces the cpu backend,
- * ?autostart=0 waits for the Start button (or the hook).
+ * `window.sympode` for scripts (scripts/test-browser.mjs drives it). Query: ?backend=cpu forces the cpu backend,
+ * ?gpu=device hands sympode a GPUDevice made by the page, ?autostart=0 waits for the Start button (or the hook).
  */
 import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from '@sympode/symplectic';
 import { barRows, COLORS, drawLoss, drawPhase, drawTimeline, formatBytes, LABEL_COLORS } from './charts.js';
@@ -69,7 +69,10 @@ async function start(): Promise<{ trainer: Trainer; info: PageInfo }> {
     if (!adapter) fallback = 'navigator.gpu gave no adapter (WebGPU disabled, or no supported GPU)';
     else {
       try {
-        trainer = await Trainer.create('webgpu', { adapter });
+        // ?gpu=device: the page makes its own GPUDevice (default limits) and hands it in, as an app sharing
+        // its device with a renderer would; otherwise it hands in the adapter and sympode requests the device.
+        const handIn = params.get('gpu') === 'device' ? { device: await adapter.requestDevice() } : { adapter };
+        trainer = await Trainer.create('webgpu', handIn);
       } catch (e) {
         fallback = `the WebGPU adapter gave no device: ${e instanceof Error ? e.message : String(e)}`;
       }
