@@ -25,7 +25,10 @@ export interface StepRecord {
   /** Peak bytes of this iteration above what was live before it, total and by label. */
   peakBytes: number;
   peakByLabel: Record<string, number>;
-  /** Live bytes by label during the iteration (from the allocation trace, at most TIMELINE_POINTS samples). */
+  /**
+   * Live bytes by label during the iteration (from the allocation trace, at most TIMELINE_POINTS samples);
+   * emptied when the next iteration is recorded.
+   */
   timeline: { timeMs: number; byLabel: Record<string, number> }[];
 }
 
@@ -155,6 +158,8 @@ export class Trainer {
       peakByLabel: Object.fromEntries(Object.entries(s.byLabel).map(([l, v]) => [l, v.peakBytes - (base.byLabel[l]?.liveBytes ?? 0)])),
       timeline: downsample(trace.events, Object.fromEntries(Object.entries(base.byLabel).map(([l, v]) => [l, v.liveBytes])), TIMELINE_POINTS),
     };
+    const previous = this.history[this.history.length - 1];
+    if (previous) previous.timeline = []; // only the latest iteration's timeline is kept
     this.history.push(record);
     return record;
   }
