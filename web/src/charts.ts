@@ -112,7 +112,7 @@ export function drawPhase(canvas: HTMLCanvasElement, truth: Float64Array, learne
 /** Live bytes over time (ms), stacked by label. */
 export function drawTimeline(canvas: HTMLCanvasElement, samples: { timeMs: number; byLabel: Record<string, number> }[]): void {
   const { ctx, w, h } = prepare(canvas);
-  const pad = { ...PAD, top: 26 };
+  const pad = { ...PAD, left: 66, top: 26 };
   ctx.strokeStyle = '#999';
   ctx.strokeRect(pad.left, pad.top, w - pad.left - pad.right, h - pad.top - pad.bottom);
   ctx.fillStyle = '#444';

@@ -143,19 +143,21 @@ async function loop(trainer: Trainer): Promise<void> {
       await trainOne(trainer, method());
     } catch (e) {
       running = false;
+      runButton.textContent = 'Start';
       status.textContent = `error: ${e instanceof Error ? e.message : String(e)}`;
       console.error(e);
     }
     await new Promise((r) => setTimeout(r, 0));
   }
-  runButton.textContent = 'Start';
 }
 
+let looping: Promise<void> | null = null;
 function setRunning(trainer: Trainer, on: boolean): void {
   if (on === running) return;
   running = on;
   runButton.textContent = on ? 'Pause' : 'Start';
-  if (on) void loop(trainer);
+  // A loop paused mid-iteration sees `running` again when it resumes: never start a second one.
+  if (on) looping ??= loop(trainer).finally(() => (looping = null));
 }
 
 window.sympode = {
