@@ -128,3 +128,18 @@ describe('a long run within a fixed trace budget', () => {
     expect(largest).toBeLessThan(bytes / 4);
   });
 });
+
+describe('relabel in a trace', () => {
+  it('is a free under the old label and an alloc under the new one, the total unchanged', () => {
+    const x = cpu.memory.scope('stages', () => cpu.zeros([4]));
+    const trace = cpu.memory.startTrace();
+    cpu.memory.relabel(x, 'checkpoints');
+    cpu.memory.stopTrace();
+    expect(trace.events.map((e) => [e.kind, e.label, e.op, e.bytes, e.labelLiveBytes])).toEqual([
+      ['free', 'stages', 'relabel', 32, cpu.memory.stats().byLabel.stages.liveBytes],
+      ['alloc', 'checkpoints', 'relabel', 32, cpu.memory.stats().byLabel.checkpoints.liveBytes],
+    ]);
+    expect(trace.events[0].liveBytes).toBe(trace.events[1].liveBytes);
+    x.dispose();
+  });
+});

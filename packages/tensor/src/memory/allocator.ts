@@ -213,11 +213,17 @@ export class Allocator {
   /** Moves a live block's bytes to another label (e.g. a gradient that becomes `.grad`). */
   relabel(block: Block, label: string): void {
     if (block.freed || block.label === label) return;
-    this.labels.get(block.label)!.liveBytes -= block.bytes;
+    const from = this.labels.get(block.label)!;
+    from.liveBytes -= block.bytes;
+    const to = this.labelStats(label);
+    to.liveBytes += block.bytes;
+    to.peakBytes = Math.max(to.peakBytes, to.liveBytes);
+    // In a trace, a move between labels is a free under the old label and an alloc under the new one (op
+    // 'relabel', same id), so every label's series stays right; the total does not change.
+    const common = { id: block.id, bytes: block.bytes, liveBytes: this.live, op: 'relabel', shape: block.shape, phase: this.currentPhase };
+    this.activeTrace?.record({ kind: 'free', label: block.label, labelLiveBytes: from.liveBytes, ...common });
+    this.activeTrace?.record({ kind: 'alloc', label, labelLiveBytes: to.liveBytes, ...common });
     block.label = label;
-    const s = this.labelStats(label);
-    s.liveBytes += block.bytes;
-    s.peakBytes = Math.max(s.peakBytes, s.liveBytes);
   }
 
   private labelStats(label: string): LabelStats {

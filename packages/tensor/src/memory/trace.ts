@@ -7,7 +7,10 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 
-/** One alloc or free, or the begin/end of a phase. */
+/**
+ * One alloc or free, or the begin/end of a phase. A storage moved to another label (`memory.relabel`) shows
+ * as a free under the old label and an alloc under the new one, both with op 'relabel' and the same id.
+ */
 export interface TraceEvent {
   /** Milliseconds since the trace started. */
   timeMs: number;

@@ -43,6 +43,10 @@ export const NO_ADAPTER_MESSAGE =
   'Install a Vulkan driver, e.g. Mesa >= 24 lavapipe (software Vulkan) with `bash scripts/setup-webgpu.sh`, ' +
   'or use the cpu backend.';
 
+export const NO_BROWSER_ADAPTER_MESSAGE =
+  "sympode: navigator.gpu gave no WebGPU adapter (WebGPU disabled, or no supported GPU in this browser); " +
+  "enable WebGPU in the browser's settings, or use the cpu backend.";
+
 /** Limits sympode asks for: the adapter's best, since its kernels tile by workgroup memory and bind large buffers. */
 const WANTED_LIMITS = [
   'maxComputeWorkgroupStorageSize',
@@ -98,7 +102,11 @@ export async function findAdapter(options: WebGpuOptions = {}): Promise<{ adapte
   if (options.adapter) return { adapter: options.adapter, gpu: options.gpu };
   const gpu = await gpuObject(options);
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
-  if (!adapter) throw new DeviceUnavailableError(NO_ADAPTER_MESSAGE);
+  if (!adapter) {
+    // Dawn's advice (a Vulkan driver) means nothing to a browser user.
+    const fromRuntime = !options.gpu && gpu === navigatorGpu();
+    throw new DeviceUnavailableError(fromRuntime ? NO_BROWSER_ADAPTER_MESSAGE : NO_ADAPTER_MESSAGE);
+  }
   return { adapter, gpu };
 }
 
