@@ -62,7 +62,7 @@ const cases = [
   // ---- what f returns ----
   field('f returns a number', InvalidArgumentError, /the ODE function returned the number 1 at t = 0; it must return a Tensor of the state's shape \[2\]/, () => 1),
   field('f returns undefined', InvalidArgumentError, /the ODE function returned undefined at t = 0/, () => undefined),
-  field('f returns an array of tensors', InvalidArgumentError, /returned an array \(of length 1\)/, (y) => [y.neg()]),
+  field('f returns an array of tensors', InvalidArgumentError, /returned an array of length 1 at t = 0/, (y) => [y.neg()]),
   field('f returns a tensor of the wrong shape', ShapeError, /returned shape \[1, 2\] at t = 0; expected the state's shape \[2\]/, (y) => y.neg().reshape([1, 2])),
   field('f returns a tensor of another device (dtype)', InvalidArgumentError, /returned a tensor of another device \(cpu float(32|64)\) at t = 0; it must live on y0's device/, (_y, env) => env.other.zeros([2])),
   field('f returns a disposed tensor', DisposedTensorError, /returned a disposed tensor at t = 0/, (y) => { const k = y.neg(); k.dispose(); return k; }),

@@ -43,13 +43,19 @@ function checkLr(lr: unknown): number {
 
 /** Parameters: a non-empty array of distinct live leaf tensors that require grad. */
 function checkParams(name: string, params: unknown): void {
-  if (!Array.isArray(params)) throw new InvalidArgumentError(`${name}: params must be an array of tensors (e.g. module.parameters()), got ${describe(params)}`);
+  if (!Array.isArray(params)) {
+    throw new InvalidArgumentError(`${name}: params must be an array of tensors (e.g. module.parameters()), got ${describe(params)}`);
+  }
   if (!params.length) throw new InvalidArgumentError(`${name}: no parameters`);
   params.forEach((p: unknown, i) => {
     if (!(p instanceof Tensor)) throw new InvalidArgumentError(`${name}: parameter ${i} is ${describe(p)}; expected a Tensor`);
     p._check();
-    if (!p.requiresGrad) throw new InvalidArgumentError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) does not require grad; set requiresGrad = true or leave it out`);
-    if (!p.isLeaf) throw new InvalidArgumentError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) was computed by an op; optimise the leaf it came from (or a detach()-ed copy)`);
+    if (!p.requiresGrad) {
+      throw new InvalidArgumentError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) does not require grad; set requiresGrad = true or leave it out`);
+    }
+    if (!p.isLeaf) {
+      throw new InvalidArgumentError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) was computed by an op; optimise the leaf it came from (or a detach()-ed copy)`);
+    }
     const j = params.indexOf(p);
     if (j !== i) throw new InvalidArgumentError(`${name}: parameter ${i} is the same tensor as parameter ${j}; list each once`);
   });
@@ -92,14 +98,24 @@ abstract class Optimizer {
     const name = this.kind;
     if (this.disposed) throw new InvalidArgumentError(`${name}.step() after dispose(): create a new optimizer`);
     this.params.forEach((p, i) => {
-      if (p.isDisposed) throw new DisposedTensorError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) was disposed after the optimizer was created`);
+      if (p.isDisposed) {
+        throw new DisposedTensorError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) was disposed after the optimizer was created`);
+      }
       p._check();
       const g: unknown = p.grad;
       if (g === null || g === undefined) return;
-      if (!(g instanceof Tensor)) throw new InvalidArgumentError(`${name}: parameter ${i} has a .grad that is ${describe(g)}; expected a Tensor or null`);
-      if (g.isDisposed) throw new DisposedTensorError(`${name}: the .grad of parameter ${i} was disposed; set it to null (zeroGrad()) instead`);
-      if (g.device !== p.device) throw new InvalidArgumentError(`${name}: the .grad of parameter ${i} lives on a different device (${g.device.kind}) from the parameter (${p.device.kind})`);
-      if (!sameShape(g.shape, p.shape)) throw new ShapeError(`${name}: the .grad of parameter ${i} has shape ${fmt(g.shape)}, the parameter ${fmt(p.shape)}`);
+      if (!(g instanceof Tensor)) {
+        throw new InvalidArgumentError(`${name}: parameter ${i} has a .grad that is ${describe(g)}; expected a Tensor or null`);
+      }
+      if (g.isDisposed) {
+        throw new DisposedTensorError(`${name}: the .grad of parameter ${i} was disposed; set it to null (zeroGrad()) instead`);
+      }
+      if (g.device !== p.device) {
+        throw new InvalidArgumentError(`${name}: the .grad of parameter ${i} lives on a different device (${g.device.kind}) from the parameter (${p.device.kind})`);
+      }
+      if (!sameShape(g.shape, p.shape)) {
+        throw new ShapeError(`${name}: the .grad of parameter ${i} has shape ${fmt(g.shape)}, the parameter ${fmt(p.shape)}`);
+      }
     });
   }
 
@@ -195,7 +211,9 @@ export class Adam extends Optimizer {
     checkKeys('Adam', options, ['lr', 'betas', 'eps', 'weightDecay']);
     this.lr = checkLr(options.lr ?? 1e-3);
     const betas: unknown = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) throw new InvalidArgumentError(`betas must be a pair [beta1, beta2], got ${describe(betas)}`);
+    if (!Array.isArray(betas) || betas.length !== 2) {
+      throw new InvalidArgumentError(`betas must be a pair [beta1, beta2], got ${describe(betas)}`);
+    }
     this.betas = [inRange('betas[0]', betas[0], 0, 1), inRange('betas[1]', betas[1], 0, 1)];
     this.eps = options.eps ?? 1e-8;
     if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) {

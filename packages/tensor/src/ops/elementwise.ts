@@ -68,7 +68,9 @@ export function scalarOp(op: UnaryOp, x: Tensor, alpha: number): Tensor {
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   sameDevice(op, a, b);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = launch(a.device._empty(shape), (out) => a.device.backend.binary(op, a._raw, broadcastView(a.shape, shape), b._raw, broadcastView(b.shape, shape), out._raw, shape));
+  const out = launch(a.device._empty(shape), (out) =>
+    a.device.backend.binary(op, a._raw, broadcastView(a.shape, shape), b._raw, broadcastView(b.shape, shape), out._raw, shape),
+  );
   return out;
 }
 

@@ -43,7 +43,9 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   }
   const strides = stridesOf(x.shape);
   const shape = p.map((i) => x.shape[i]);
-  const out = launch(x.device._empty(shape), (out) => x.device.backend.copy(x._raw, { offset: 0, strides: p.map((i) => strides[i]) }, out._raw, contiguousView(shape), shape));
+  const out = launch(x.device._empty(shape), (out) =>
+    x.device.backend.copy(x._raw, { offset: 0, strides: p.map((i) => strides[i]) }, out._raw, contiguousView(shape), shape),
+  );
   const inverse = new Array<number>(p.length);
   p.forEach((v, i) => (inverse[v] = i));
   return record('transpose', out, [x], (g) => [g.transpose(inverse)]);
@@ -58,7 +60,9 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(target)}`);
   }
   const xShape = x.shape;
-  const out = launch(x.device._empty(target), (out) => x.device.backend.copy(x._raw, broadcastView(xShape, target), out._raw, contiguousView(target), target));
+  const out = launch(x.device._empty(target), (out) =>
+    x.device.backend.copy(x._raw, broadcastView(xShape, target), out._raw, contiguousView(target), target),
+  );
   return record('broadcastTo', out, [x], (g) => [g.sumTo(xShape)]);
 }
 
@@ -99,14 +103,18 @@ function regionOffset(full: readonly number[], starts: readonly number[]): numbe
 function sliceRegion(x: Tensor, starts: readonly number[], sizes: readonly number[]): Tensor {
   checkRegion('slice', x.shape, starts, sizes);
   const xShape = x.shape;
-  const out = launch(x.device._empty(sizes), (out) => x.device.backend.copy(x._raw, { offset: regionOffset(xShape, starts), strides: stridesOf(xShape) }, out._raw, contiguousView(sizes), sizes));
+  const out = launch(x.device._empty(sizes), (out) =>
+    x.device.backend.copy(x._raw, { offset: regionOffset(xShape, starts), strides: stridesOf(xShape) }, out._raw, contiguousView(sizes), sizes),
+  );
   return record('slice', out, [x], (g) => [embed(g, xShape, starts)]);
 }
 
 /** Zeros of `full` with `x` written at `starts` (the adjoint of slicing). */
 function embed(x: Tensor, full: readonly number[], starts: readonly number[]): Tensor {
   checkRegion('embed', full, starts, x.shape);
-  const out = launch(x.device.zeros(full), (out) => x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, { offset: regionOffset(full, starts), strides: stridesOf(full) }, x.shape));
+  const out = launch(x.device.zeros(full), (out) =>
+    x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, { offset: regionOffset(full, starts), strides: stridesOf(full) }, x.shape),
+  );
   const sizes = x.shape;
   return record('embed', out, [x], (g) => [sliceRegion(g, starts, sizes)]);
 }
@@ -194,6 +202,8 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 /** A contiguous copy (differentiable). */
 export function clone(x: Tensor): Tensor {
   x._check();
-  const out = launch(x.device._empty(x.shape), (out) => x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, contiguousView(x.shape), x.shape));
+  const out = launch(x.device._empty(x.shape), (out) =>
+    x.device.backend.copy(x._raw, contiguousView(x.shape), out._raw, contiguousView(x.shape), x.shape),
+  );
   return record('clone', out, [x], (g) => [g]);
 }
