@@ -98,12 +98,24 @@ export async function integrate(
   return out.finish();
 }
 
+/** Steps of one fixed-step output interval: `stepSize` steps, the last shortened; one step without it. */
+function stepsIn(span: number, stepSize: number | undefined): number {
+  return stepSize === undefined ? 1 : Math.max(1, Math.ceil(span / stepSize - 1e-9));
+}
+
+/** The number of steps a fixed-step solve through `times` takes (known before it runs). */
+export function fixedStepCount(times: readonly number[], stepSize: number | undefined): number {
+  let n = 0;
+  for (let k = 1; k < times.length; k++) n += stepsIn(times[k] - times[k - 1], stepSize);
+  return n;
+}
+
 /** Fixed-step sizes of one output interval: `stepSize` steps, the last shortened; one step without it. */
 function fixedSteps(t0: number, t1: number, stats: IntegrateStats, opts: IntegrateOptions): number[] {
   const span = t1 - t0;
   const { stepSize } = opts;
   if (stepSize === undefined) return [span];
-  const m = Math.max(1, Math.ceil(span / stepSize - 1e-9));
+  const m = stepsIn(span, stepSize);
   const taken = stats.acceptedSteps + stats.rejectedSteps;
   if (taken + m > opts.maxSteps) {
     throw new MaxStepsExceededError(

@@ -77,6 +77,12 @@ export class NoGraphStepper implements Stepper {
     this.k0Ready = true;
   }
 
+  /** Forgets row 0 of K: the next attempt evaluates f(t, y) afresh (a replay from another state). */
+  reset(): void {
+    this.dropLastK();
+    this.k0Ready = false;
+  }
+
   outputs(count: number): Outputs {
     const ys = this.field.device.empty([count, ...this.field.shape]);
     return {

@@ -10,7 +10,10 @@ import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
 import { differentiableBackward } from './gradients/replay.js';
 import { GraphStepper } from './graph-stepper.js';
-import { integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
+import { BudgetedCheckpoints } from './gradients/budget-keeper.js';
+import { ReplayStates } from './gradients/budget-replay.js';
+import { keptStates, type StepStates } from './gradients/step-states.js';
+import { fixedStepCount, integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
 import { NoGraphStepper } from './no-graph-stepper.js';
 import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats, type ResolvedOptions } from './options.js';
 
@@ -42,7 +45,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const method = o.gradient;
   const stats: OdeintStats = {
     method: o.tableau.name, gradient: method.name, acceptedSteps: 0, rejectedSteps: 0,
-    nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [],
+    nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [], recomputedSteps: 0,
   };
   const publish = () => {
     if (options.stats) Object.assign(options.stats, stats, { stepEndTimes: stats.stepEndTimes.map((v) => dir * v) });
@@ -80,6 +83,10 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   }
   const checkpoints: AcceptedStep[] = [];
   const keepCheckpoints = method.keeps === 'checkpoints';
+  // A budget keeps some states (the number of steps is known beforehand for fixed-step methods only).
+  const budget = keepCheckpoints && o.checkpoints !== undefined
+    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize))
+    : null;
   const stepper = new NoGraphStepper(field, o.tableau);
   let ys: Tensor;
   try {
@@ -88,6 +95,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
       dev.tidy(() =>
         integrate(stepper, y0, times, iopts, istats, (step) => {
           if (!needsGrad || !keepCheckpoints) return false;
+          if (budget) return budget.accept(step, y0);
           // y0 is the caller's: share it; later states become checkpoints.
           const y = step.y === y0 ? y0.detach() : step.y;
           if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
@@ -100,13 +108,17 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   } catch (e) {
     // Kept checkpoints escape the tidy: a failed solve frees them here.
     dev.dispose(checkpoints.map((c) => c.y));
+    budget?.dispose();
     throw e;
   } finally {
     stepper.dispose();
     finishForward();
   }
-  if (!needsGrad) return ys;
-  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, stats, publish });
+  if (!needsGrad) {
+    budget?.dispose();
+    return ys;
+  }
+  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, budget, stats, publish });
 }
 
 interface Solved {
@@ -117,42 +129,56 @@ interface Solved {
   ys: Tensor;
   params: Tensor[];
   checkpoints: AcceptedStep[];
+  /** The budgeted forward's states and step records (null: every state is in `checkpoints`). */
+  budget: BudgetedCheckpoints | null;
   stats: OdeintStats;
   publish: () => void;
 }
 
 /** Makes ys differentiable through the method's backward (one custom op over [y0, ...params]). */
 function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): Tensor {
-  const { field, times, dir, y0, ys, params, checkpoints, stats } = s;
+  const { field, times, dir, y0, ys, params, checkpoints, budget, stats } = s;
   const dev = y0.device;
   // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
   // (or a tidy may) before backward.
   const ysHeld = method.keeps === 'solution' ? dev.keep(ys.detach()) : null;
-  const release = () => dev.dispose(checkpoints.map((c) => c.y), ysHeld);
+  const release = () => {
+    dev.dispose(checkpoints.map((c) => c.y), ysHeld);
+    budget?.dispose();
+  };
+  // Every step's (t, h) and a state source: kept states, or under a budget the kept ones and a replay.
+  const steps = budget ? budget.records : checkpoints;
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
     const counter = { nfe: 0 };
     const bfield = field.withCounter(counter);
     let result: (Tensor | null)[];
     if (isGradEnabled()) {
       // createGraph: only methods with `secondOrder` get here (the op is marked differentiable for them alone).
-      result = await differentiableBackward(bfield, o.tableau, saved[0], params, checkpoints, times, g, needs);
+      result = await differentiableBackward(bfield, o.tableau, saved[0], params, steps, times, g, needs);
     } else {
       const acc = new GradientAccumulator(params);
       const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
-      const gy0 = await method.backward({
-        field: bfield, tableau: o.tableau, times, checkpoints, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
-        stats: bstats, counter,
-        solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
-      });
+      const states: StepStates = budget ? new ReplayStates(budget, bfield, o.tableau) : keptStates(checkpoints);
+      const snapshots = budget ? budget.snapshots.map((b) => ({ ...budget.records[b.pos], y: b.y })) : checkpoints;
+      try {
+        const gy0 = await method.backward({
+          field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
+          stats: bstats, counter,
+          solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
+        });
+        result = [gy0, ...acc.take(params)];
+      } finally {
+        states.close();
+        stats.recomputedSteps = states.recomputedSteps;
+      }
       stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
-      result = [gy0, ...acc.take(params)];
     }
     stats.nfeBackward = counter.nfe;
     s.publish();
     return result;
   };
   return customVjp(`odeint(${o.tableau.name}, ${method.name})`, [y0, ...params], ys, backward, {
-    onRelease: checkpoints.length || ysHeld ? release : undefined,
+    onRelease: checkpoints.length || ysHeld || budget ? release : undefined,
     differentiableBackward: method.secondOrder,
     save: method.secondOrder ? [y0] : [],
   });

@@ -22,6 +22,8 @@ export interface OdeintStats {
   backwardSteps: number;
   /** End times of the forward solve's accepted steps. */
   stepEndTimes: number[];
+  /** Steps re-executed by the backward to rebuild states a `checkpoints` budget did not keep (0 without one). */
+  recomputedSteps: number;
 }
 
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
@@ -42,6 +44,14 @@ export interface OdeintOptions {
   maxSteps?: number;
   /** Gradient method: a registered name (default 'symplectic-adjoint') or your own GradientMethod object. */
   gradient?: GradientMethodName | GradientMethod;
+  /**
+   * Checkpoint budget of 'symplectic-adjoint' and 'checkpoint': hold at most this many step states at once
+   * (y0 included) and recompute the others from the nearest held one during backward: binomial
+   * checkpointing (revolve) for fixed steps, online thinning for adaptive ones. Gradients are unchanged;
+   * the backward's memory grows with the budget instead of the number of steps, its time with the
+   * recomputed steps (`stats.recomputedSteps`). Default: one checkpoint per accepted step.
+   */
+  checkpoints?: number;
   /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
   adjointRtol?: number;
   adjointAtol?: number;
@@ -73,6 +83,7 @@ export interface ResolvedOptions {
   params: Tensor[];
   checkBackward: boolean;
   controller: StepSizeController;
+  checkpoints?: number;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -93,6 +104,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     if (tableau.adaptive) throw new InvalidArgumentError(`stepSize is for fixed-step methods; '${tableau.name}' is adaptive (use firstStep)`);
   }
   if (opts.firstStep !== undefined) positive('firstStep', opts.firstStep, 1);
+  if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
   const p = opts.params;
   const params = p === undefined ? [] : Array.isArray(p) ? [...(p as Tensor[])] : (p as nn.Module).parameters();
   return {
@@ -102,7 +114,20 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
     checkBackward: opts.checkBackward ?? true,
     controller: opts.controller ?? new IntegralController(),
+    checkpoints: opts.checkpoints,
   };
+}
+
+/** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */
+function checkBudget(c: number, gradient: GradientMethod): void {
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
+    throw new InvalidArgumentError(`checkpoints must be a positive integer (the most step states held at once, y0 included), got ${c}`);
+  }
+  if (!gradient.supportsBudget) {
+    throw new InvalidArgumentError(
+      `checkpoints does not apply to gradient '${gradient.name}': it is a budget for the per-step methods that recompute step states ('symplectic-adjoint', 'checkpoint')`,
+    );
+  }
 }
 
 /** A registered method by name, or a user's method object (checked for the interface's members). */
