@@ -54,3 +54,132 @@ describe('gradients under a checkpoint budget equal the unbudgeted ones (≤ 1e-
     });
   }
 });
+
+/** t(l, s) by brute force over every first split (Griewank's recursion), independent of revolve.ts. */
+function bruteRevolve(N: number, c: number): number {
+  const t: number[][] = Array.from({ length: N + 1 }, () => new Array<number>(c + 1).fill(Infinity));
+  for (let s = 1; s <= c; s++) t[1][s] = 0;
+  for (let l = 2; l <= N; l++) {
+    t[l][1] = t[l - 1][1] + (l - 1); // one snapshot: advance to the last step from the start every time
+    for (let s = 2; s <= c; s++) {
+      for (let j = 1; j < l; j++) t[l][s] = Math.min(t[l][s], j + t[l - j][s - 1] + t[j][s]);
+    }
+  }
+  return t[N][c];
+}
+
+const BATCH = 8, DIM = 3;
+
+/** The peak of one VJP of f above its inputs (the model's Vf), measured as the bench measures it. */
+async function vjpPeak(f: (t: number, y: Tensor) => Tensor, params: Tensor[]): Promise<number> {
+  const y = dev.tensor(randomData(BATCH * DIM, 2), [BATCH, DIM]);
+  const kappa = dev.tensor(randomData(BATCH * DIM, 3), [BATCH, DIM]);
+  dev.memory.resetPeak();
+  const base = dev.memory.stats().liveBytes;
+  const leaf = y.detach();
+  leaf.requiresGrad = true;
+  const o = enableGrad(() => f(0, leaf));
+  const gs = await grad(o, [leaf, ...params], { gradOutput: kappa });
+  const peak = dev.memory.stats().peakBytes - base;
+  dev.dispose(o, leaf, gs, y, kappa);
+  return peak;
+}
+
+async function budgetedPeak(N: number, c: number | undefined) {
+  const { f, params, mlp } = mlpField(dev, [DIM, 16, 16, DIM], 2, false);
+  const Vf = await vjpPeak(f, params);
+  const y0 = dev.tensor(randomData(BATCH * DIM, 4), [BATCH, DIM], { requiresGrad: true });
+  const g = dev.tensor(randomData(2 * BATCH * DIM, 5), [2, BATCH, DIM]);
+  const stats: Partial<OdeintStats> = {};
+  // Peak above what the caller holds (y0, θ, the cotangent), from the solve through the backward.
+  const held = dev.memory.stats().liveBytes;
+  const ys = await odeint(f, y0, [0, 1], { method: 'rk4', stepSize: 1 / N, params, stats, checkpoints: c });
+  dev.memory.resetPeak();
+  const gs = await grad(ys, [y0, ...params], { gradOutput: g });
+  const peak = dev.memory.stats().peakBytes - held;
+  dev.dispose(ys, gs, y0, g);
+  mlp.dispose();
+  const S = BATCH * DIM * 8;
+  const P = params.reduce((n, p) => n + p.size * 8, 0);
+  const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('rk4'), N, T: 2, checkpoints: c }, { S, P, Vf, Ge: 0, Xb: 0, elementBytes: 8 });
+  return { peak, model, stats };
+}
+
+describe('fixed steps: revolve', () => {
+  it('recomputes exactly revolve’s optimum (brute-force programme and closed form); the peak is the model’s to the byte, grows by one state per snapshot and not with N', async () => {
+    const S = BATCH * DIM * 8;
+    const N = 256;
+    const full = await budgetedPeak(N, undefined);
+    expect(full.peak).toBe(full.model.total);
+    const peaks: number[] = [];
+    for (const c of [4, 8, 16]) {
+      const r = await budgetedPeak(N, c);
+      expect(revolveCost(N, c)).toBe(bruteRevolve(N, c));
+      // The forward solve advanced N − 1 of the steps revolve counts; the backward replays the rest.
+      expect(r.stats.recomputedSteps).toBe(bruteRevolve(N, c) - (N - 1));
+      expect(r.peak).toBe(r.model.total);
+      expect(r.model.terms.checkpoints).toBe(c * S);
+      expect(r.model.hostBytes).toBe(16 * N);
+      peaks.push(r.peak);
+    }
+    expect(peaks[1] - peaks[0]).toBe(4 * S);
+    expect(peaks[2] - peaks[1]).toBe(8 * S);
+    expect(peaks[2]).toBeLessThan(full.peak / 3);
+    // Half the steps, the same budget: the same peak.
+    expect((await budgetedPeak(N / 2, 8)).peak).toBe(peaks[1]);
+  });
+});
+
+describe('adaptive steps: online thinning', () => {
+  it('replays the accepted steps (rejections in the forward), stays within the model and recomputes a bounded number of steps', async () => {
+    const { f, params, mlp } = mlpField(dev, [DIM, 16, 16, DIM], 2, false);
+    const Vf = await vjpPeak(f, params);
+    const y0 = dev.tensor(randomData(BATCH * DIM, 4), [BATCH, DIM], { requiresGrad: true });
+    const g = dev.tensor(randomData(2 * BATCH * DIM, 5), [2, BATCH, DIM]);
+    const run = async (c: number | undefined) => {
+      const stats: Partial<OdeintStats> = {};
+      const held = dev.memory.stats().liveBytes;
+      const ys = await odeint(f, y0, [0, 4], { method: 'bosh3', rtol: 1e-7, atol: 1e-9, params, stats, checkpoints: c });
+      dev.memory.resetPeak();
+      const gs = await grad(ys, [y0, ...params], { gradOutput: g });
+      const peak = dev.memory.stats().peakBytes - held;
+      const flat = Float64Array.from((await Promise.all(gs.map(async (x) => Array.from(await x.data())))).flat());
+      dev.dispose(ys, gs);
+      return { peak, flat, stats };
+    };
+    const full = await run(undefined);
+    const N = full.stats.acceptedSteps!;
+    expect(full.stats.rejectedSteps).toBeGreaterThan(0);
+    const S = BATCH * DIM * 8;
+    const P = params.reduce((n, p) => n + p.size * 8, 0);
+    for (const c of [4, 8]) {
+      const r = await run(c);
+      expect(relErr(r.flat, full.flat)).toBeLessThan(1e-12);
+      const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('bosh3'), N, T: 2, checkpoints: c }, { S, P, Vf, Ge: 0, Xb: 0, elementBytes: 8 });
+      expect(r.peak).toBeLessThanOrEqual(model.total);
+      // Thinning keeps ⌈c/2⌉ states; each segment is reversed by revolve with the snapshots then free.
+      expect(r.stats.recomputedSteps).toBeLessThan(1.5 * (revolveCost(N, c) - (N - 1)));
+    }
+    dev.dispose(y0, g);
+    mlp.dispose();
+  });
+});
+
+describe('a second backward and the option’s checks', () => {
+  it('a retained graph: the second backward starts again from y0 and gives the same gradients', async () => {
+    const r = await gradients({ method: 'rk4', stepSize: 0.05, checkpoints: 3 }, true);
+    expect(relErr(r.again!, r.g)).toBe(0);
+  });
+
+  it('checkpoints must be a positive integer, for symplectic-adjoint and checkpoint only', async () => {
+    const y0 = dev.tensor([1, 2], [1, 2]);
+    const f = (_t: number, y: Tensor) => y.neg();
+    for (const c of [0, -1, 2.5, NaN, Infinity]) {
+      await expect(odeint(f, y0, [0, 1], { checkpoints: c })).rejects.toThrow(InvalidArgumentError);
+    }
+    for (const gradient of ['backprop', 'adjoint'] as const) {
+      await expect(odeint(f, y0, [0, 1], { gradient, checkpoints: 4 })).rejects.toThrow(/checkpoints does not apply to gradient/);
+    }
+    y0.dispose();
+  });
+});

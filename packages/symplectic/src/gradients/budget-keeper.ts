@@ -74,7 +74,7 @@ export class BudgetedCheckpoints {
 
   /** Removes a consumed snapshot (the backward reversed everything after it) and frees it if unused. */
   consume(s: Snapshot): void {
-    const i = this.snapshots.indexOf(s);
+    const i = this.snapshots.findIndex((k) => k.y === s.y);
     if (i >= 0) this.snapshots.splice(i, 1);
     this.release(s.y);
   }
