@@ -14,6 +14,7 @@ export { combinationStates, evalsPerStep, checkpointStates } from './gradients/m
 export { revolveCost, revolveSplit, revolveChain, binomialReach } from './gradients/revolve.js';
 export type { StepStates, StepRecord } from './gradients/step-states.js';
 export { IntegralController } from './controller.js';
+export { PIDController, type PIDControllerOptions } from './pid-controller.js';
 export type { StepSizeController, IntegralControllerOptions, InitialStepInput, StepDecision } from './controller.js';
 export { TABLEAUS, TABLEAU_NAMES, getTableau, isTableauName, UnknownMethodError } from './tableaus.js';
 export type { Tableau, TableauName } from './tableaus.js';

@@ -48,6 +48,8 @@ export async function integrate(
   onAccept?: (step: AcceptedStep) => boolean,
 ): Promise<Tensor> {
   const tab = stepper.tableau;
+  // A controller with memory starts each solve afresh.
+  opts = { ...opts, controller: opts.controller.forSolve?.() ?? opts.controller };
   const out = stepper.outputs(times.length, y0);
   const held = new Set<Tensor>([y0]);
   let y = y0;
