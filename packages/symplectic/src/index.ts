@@ -5,6 +5,7 @@
  */
 export { odeint } from './odeint.js';
 export type { OdeintOptions, OdeintStats } from './options.js';
+export type { ErrorNorm } from './stepper.js';
 export type { OdeFunc } from './field.js';
 export { GRADIENTS, GRADIENT_METHODS } from './gradients/registry.js';
 export type { GradientMethodName } from './gradients/registry.js';

@@ -6,7 +6,7 @@
 import { noGrad, type Tensor } from '@sympode/tensor';
 import type { StepSizeController } from './controller.js';
 import { MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError } from './solver-errors.js';
-import type { Stepper } from './stepper.js';
+import type { ErrorNorm, Stepper } from './stepper.js';
 
 /** Tolerances, step budget and controller of one integration. */
 export interface IntegrateOptions {
@@ -17,6 +17,8 @@ export interface IntegrateOptions {
   firstStep?: number;
   maxSteps: number;
   controller: StepSizeController;
+  /** Error norm of adaptive steps (default 'batch'). */
+  norm?: ErrorNorm;
 }
 
 /** Counters of one integration. */
@@ -65,7 +67,7 @@ export async function integrate(
       while (fixed ? j < fixed.length : t < tNext) {
         const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts.maxSteps);
         const y1 = await stepper.attempt(t, y, hStep);
-        const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol) : 0;
+        const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
           y1.dispose();
           throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);

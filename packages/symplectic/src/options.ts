@@ -3,6 +3,7 @@ import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn 
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { IntegralController, type StepSizeController } from './controller.js';
+import type { ErrorNorm } from './stepper.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 
@@ -36,6 +37,14 @@ export interface OdeintOptions {
   atol?: number;
   /** Step-size controller of adaptive methods (default: torchdiffeq's integral controller). */
   controller?: StepSizeController;
+  /**
+   * Error norm of adaptive steps: 'batch' (default) takes one RMS over the whole state, so one step size
+   * serves the batch on average; 'per-sample' takes one RMS per sample (y0's leading axis; a state of rank < 2
+   * is one sample) and the worst sample decides (torchode's choice): every sample's local error is within
+   * tolerance, at the price of the steps the hardest sample needs. It costs a few more element-wise
+   * dispatches per step (still one readback); the first step is chosen from the whole state either way.
+   */
+  norm?: ErrorNorm;
   /** Fixed-step methods: step size; without it, one step per output interval. */
   stepSize?: number;
   /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
@@ -84,6 +93,7 @@ export interface ResolvedOptions {
   checkBackward: boolean;
   controller: StepSizeController;
   checkpoints?: number;
+  norm: ErrorNorm;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -105,6 +115,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   }
   if (opts.firstStep !== undefined) positive('firstStep', opts.firstStep, 1);
   if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
+  const norm = opts.norm ?? 'batch';
+  if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${String(norm)}`);
   const p = opts.params;
   const params = p === undefined ? [] : Array.isArray(p) ? [...(p as Tensor[])] : (p as nn.Module).parameters();
   return {
@@ -115,6 +127,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     checkBackward: opts.checkBackward ?? true,
     controller: opts.controller ?? new IntegralController(),
     checkpoints: opts.checkpoints,
+    norm,
   };
 }
 
