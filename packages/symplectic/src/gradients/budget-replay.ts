@@ -41,6 +41,7 @@ export class ReplayStates implements StepStates {
     return this.kept.records[i];
   }
 
+  /** Lets recomputation use a sweep's own no-graph stepper (its stage buffer) instead of allocating one. */
   useStepper(stepper: NoGraphStepper): void {
     if (!this.stepper) this.stepper = stepper;
   }

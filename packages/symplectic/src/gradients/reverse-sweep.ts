@@ -6,19 +6,14 @@
 import { noGrad, type Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
 import { NonFiniteGradientError } from '../solver-errors.js';
-import type { NoGraphStepper } from '../no-graph-stepper.js';
 import type { BackwardRun } from './method.js';
 
 /** λ_n from λ_{n+1} over one accepted step (consumes λ_{n+1}). */
 export type StepBackward = (step: AcceptedStep, lambda: Tensor) => Promise<Tensor>;
 
-/**
- * Returns ∂L/∂y0; parameter gradients go into `run.acc`. `stepper`: a no-graph stepper of the sweep's own
- * whose stage buffer recomputation may share (budgeted checkpoints), instead of allocating one.
- */
-export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward, stepper?: NoGraphStepper): Promise<Tensor> {
+/** Returns ∂L/∂y0; parameter gradients go into `run.acc`. */
+export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward): Promise<Tensor> {
   const { field, states, times, g } = run;
-  if (stepper) states.useStepper?.(stepper);
   const dev = field.device;
   const T = times.length;
   const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(field.shape));

@@ -5,7 +5,6 @@
  */
 import type { Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
-import type { NoGraphStepper } from '../no-graph-stepper.js';
 
 /** An accepted step's start time and size: scalars, kept for every step so a replay takes the same steps. */
 export interface StepRecord {
@@ -26,8 +25,6 @@ export interface StepStates {
    * `close` (the states own it).
    */
   at(i: number): Promise<Tensor>;
-  /** Lets recomputation use the sweep's own no-graph stepper (its stage buffer) instead of allocating one. */
-  useStepper?(stepper: NoGraphStepper): void;
   /** Frees what the sweep made (called once the sweep ends, also when it failed). */
   close(): void;
 }

@@ -17,6 +17,7 @@ import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
 import { reverseSweep } from './reverse-sweep.js';
+import { ReplayStates } from './budget-replay.js';
 import { checkpointStates, stepRecordBytes } from './memory-model.js';
 
 /** skip[i]: κ_i ≡ 0 for every λ (decided from the tableau, not the data). */
@@ -119,7 +120,8 @@ export const symplecticAdjoint: GradientMethod = {
     const sweep = new Sweep(run.field, run.tableau, run.acc);
     try {
       // Under a budget, recomputation shares the sweep's stage buffer.
-      return await reverseSweep(run, (step, lambda) => sweep.step(step, lambda), sweep.stepper);
+      if (run.states instanceof ReplayStates) run.states.useStepper(sweep.stepper);
+      return await reverseSweep(run, (step, lambda) => sweep.step(step, lambda));
     } finally {
       sweep.dispose();
     }
