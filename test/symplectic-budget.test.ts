@@ -119,6 +119,9 @@ describe('fixed steps: revolve', () => {
       expect(revolveCost(N, c)).toBe(bruteRevolve(N, c));
       // The forward solve advanced N − 1 of the steps revolve counts; the backward replays the rest.
       expect(r.stats.recomputedSteps).toBe(bruteRevolve(N, c) - (N - 1));
+      // rk4 (no FSAL): four evaluations per replayed step, inside the backward's count.
+      expect(r.stats.recomputedNfe).toBe(4 * r.stats.recomputedSteps!);
+      expect(r.stats.nfeBackward).toBeGreaterThan(r.stats.recomputedNfe!);
       expect(r.peak).toBe(r.model.total);
       expect(r.model.terms.checkpoints).toBe(c * S);
       expect(r.model.hostBytes).toBe(16 * N);

@@ -45,7 +45,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const method = o.gradient;
   const stats: OdeintStats = {
     method: o.tableau.name, gradient: method.name, acceptedSteps: 0, rejectedSteps: 0,
-    nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [], recomputedSteps: 0,
+    nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [], recomputedSteps: 0, recomputedNfe: 0,
   };
   const publish = () => {
     if (options.stats) Object.assign(options.stats, stats, { stepEndTimes: stats.stepEndTimes.map((v) => dir * v) });
@@ -170,6 +170,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
       } finally {
         states.close();
         stats.recomputedSteps = states.recomputedSteps;
+        stats.recomputedNfe = states.recomputedNfe;
       }
       stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
     }

@@ -25,6 +25,8 @@ export interface OdeintStats {
   stepEndTimes: number[];
   /** Steps re-executed by the backward to rebuild states a `checkpoints` budget did not keep (0 without one). */
   recomputedSteps: number;
+  /** Evaluations of f those recomputed steps took (included in `nfeBackward`). */
+  recomputedNfe: number;
 }
 
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */

@@ -26,6 +26,7 @@ interface Held extends Snapshot {
 export class ReplayStates implements StepStates {
   readonly count: number;
   recomputedSteps = 0;
+  recomputedNfe = 0;
   private readonly stack: Held[];
   /** The state returned last when it is not on the stack (freed at the next call). */
   private working: Tensor | null = null;
@@ -71,6 +72,7 @@ export class ReplayStates implements StepStates {
     // Row 0 of the stage buffer may hold another step's f: the first replayed step evaluates it afresh.
     stepper.reset();
     let y = from.y;
+    const nfe0 = this.field.counter.nfe;
     try {
       for (let n = from.pos; n < q; n++) {
         const { t, h } = this.kept.records[n];
@@ -85,6 +87,7 @@ export class ReplayStates implements StepStates {
       throw e;
     } finally {
       stepper.reset();
+      this.recomputedNfe += this.field.counter.nfe - nfe0;
     }
     dev.memory.relabel(y, 'checkpoints');
     return y;

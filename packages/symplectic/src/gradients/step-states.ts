@@ -18,6 +18,8 @@ export interface StepStates {
   readonly count: number;
   /** Steps re-executed so far to rebuild states that were not kept. */
   readonly recomputedSteps: number;
+  /** Evaluations of f those steps took (part of the backward's count). */
+  readonly recomputedNfe: number;
   /** Start time and size of step i. */
   step(i: number): StepRecord;
   /**
@@ -34,6 +36,7 @@ export function keptStates(checkpoints: readonly AcceptedStep[]): StepStates {
   return {
     count: checkpoints.length,
     recomputedSteps: 0,
+    recomputedNfe: 0,
     step: (i) => checkpoints[i],
     at: async (i) => checkpoints[i].y,
     close: () => {},
