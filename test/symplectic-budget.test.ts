@@ -190,6 +190,13 @@ describe('a second backward and the option’s checks', () => {
       expect(r.stats.recomputedSteps).toBe(0);
       expect(relErr(r.g, full.g)).toBe(0);
     }
+    // Adaptive: while c − 1 states suffice, the online scheme keeps them all.
+    const adaptive = await gradients({ method: 'dopri5', rtol: 1e-9, atol: 1e-11 });
+    const n = adaptive.stats.acceptedSteps!;
+    expect(n).toBeGreaterThan(5);
+    const roomy = await gradients({ method: 'dopri5', rtol: 1e-9, atol: 1e-11, checkpoints: n + 1 });
+    expect(roomy.stats.recomputedSteps).toBe(0);
+    expect(relErr(roomy.g, adaptive.g)).toBe(0);
     const rev = async (checkpoints?: number) => {
       const { f, params, mlp } = mlpField(dev, [2, 8, 2], 5);
       const y0 = dev.tensor(randomData(6, 3), [3, 2], { requiresGrad: true });
