@@ -8,7 +8,7 @@
  *    (a short solve recomputes nothing); past that, states at multiples of a stride are kept in at most
  *    ⌈c/2⌉ snapshots, and when one more would be needed the stride doubles and every other one goes. The
  *    other snapshots are left for the backward, which reverses each segment between kept states by revolve
- *    with the snapshots free at that time (budget-replay.ts). Simulated for c = 4…32 and N = 100…5000 this
+ *    with the snapshots free at that time (budget-replay.ts). Simulated on the host for c = 4…32 and N = 100…5000, this
  *    advances 1.02–1.3× the steps offline revolve (N known) would.
  * The start state of the last step taken is held too: it is the backward's first working state (revolve's
  * "youturn"), so the forward's last advance is not repeated.
