@@ -1,7 +1,7 @@
 /**
  * @sympode/symplectic: explicit Runge–Kutta solvers (tableaus as data, torchdiffeq's step-size controller)
  * and the gradient methods for Neural ODEs: the symplectic adjoint (exact, O(N + s + L) memory), backprop
- * through the solver, checkpointed backprop (ACA) and the continuous adjoint.
+ * through the solver, checkpointed backprop (ACA), the continuous adjoint and the one-checkpoint baseline.
  */
 export { odeint } from './odeint.js';
 export type { OdeintOptions, OdeintStats } from './options.js';
@@ -13,7 +13,7 @@ export type { GradientMethod, BackwardRun } from './gradients/method.js';
 export type { FunctionBytes, SolveShape, MemoryPrediction } from './gradients/memory-model.js';
 export { combinationStates, evalsPerStep, checkpointStates } from './gradients/memory-model.js';
 export { revolveCost, revolveSplit, revolveChain, binomialReach } from './gradients/revolve.js';
-export type { StepStates, StepRecord } from './gradients/step-states.js';
+export type { StepStates } from './gradients/step-states.js';
 export { IntegralController } from './controller.js';
 export { PIDController, type PIDControllerOptions } from './pid-controller.js';
 export type { StepSizeController, IntegralControllerOptions, InitialStepInput, StepDecision } from './controller.js';
@@ -29,3 +29,4 @@ export { vjp } from './gradients/symplectic-adjoint.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';
 export type { Field, EvalCounter } from './field.js';
 export type { AcceptedStep, IntegrateOptions, IntegrateStats } from './integrate.js';
+export type { StepSpan } from './gradients/replay.js';

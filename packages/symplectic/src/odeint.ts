@@ -8,7 +8,7 @@ import { customVjp, isGradEnabled, noGrad, type Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from './field.js';
 import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
-import { differentiableBackward } from './gradients/replay.js';
+import { differentiableBackward, type StepSpan } from './gradients/replay.js';
 import { GraphStepper } from './graph-stepper.js';
 import { BudgetedCheckpoints } from './gradients/budget-keeper.js';
 import { ReplayStates } from './gradients/budget-replay.js';
@@ -82,10 +82,12 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     };
   }
   const checkpoints: AcceptedStep[] = [];
+  // (t, h) of every accepted step: numbers only, for the replays of second derivatives and 'recompute'.
+  const steps: StepSpan[] = [];
   const keepCheckpoints = method.keeps === 'checkpoints';
   // A budget keeps some states (the number of steps is known beforehand for fixed-step methods only).
   const budget = keepCheckpoints && o.checkpoints !== undefined
-    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize))
+    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize), steps)
     : null;
   const stepper = new NoGraphStepper(field, o.tableau);
   let ys: Tensor;
@@ -94,6 +96,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     ys = await noGrad(() =>
       dev.tidy(() =>
         integrate(stepper, y0, times, iopts, istats, (step) => {
+          if (needsGrad) steps.push({ t: step.t, h: step.h });
           if (!needsGrad || !keepCheckpoints) return false;
           if (budget) return budget.accept(step, y0);
           // y0 is the caller's: share it; later states become checkpoints.
@@ -118,7 +121,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     budget?.dispose();
     return ys;
   }
-  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, budget, stats, publish });
+  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, budget, stats, publish });
 }
 
 interface Solved {
@@ -129,7 +132,9 @@ interface Solved {
   ys: Tensor;
   params: Tensor[];
   checkpoints: AcceptedStep[];
-  /** The budgeted forward's states and step records (null: every state is in `checkpoints`). */
+  /** (t, h) of every accepted step. */
+  steps: StepSpan[];
+  /** The budgeted forward's states (null: every state is in `checkpoints`). */
   budget: BudgetedCheckpoints | null;
   stats: OdeintStats;
   publish: () => void;
@@ -137,17 +142,17 @@ interface Solved {
 
 /** Makes ys differentiable through the method's backward (one custom op over [y0, ...params]). */
 function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): Tensor {
-  const { field, times, dir, y0, ys, params, checkpoints, budget, stats } = s;
+  const { field, times, dir, y0, ys, params, checkpoints, steps, budget, stats } = s;
   const dev = y0.device;
   // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
   // (or a tidy may) before backward.
   const ysHeld = method.keeps === 'solution' ? dev.keep(ys.detach()) : null;
+  // 'initial' (recompute) holds y0 without its graph (shared storage: no bytes), for the same reason.
+  const y0Held = method.keeps === 'initial' ? dev.keep(y0.detach()) : null;
   const release = () => {
-    dev.dispose(checkpoints.map((c) => c.y), ysHeld);
+    dev.dispose(checkpoints.map((c) => c.y), ysHeld, y0Held);
     budget?.dispose();
   };
-  // Every step's (t, h) and a state source: kept states, or under a budget the kept ones and a replay.
-  const steps = budget ? budget.records : checkpoints;
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
     const counter = { nfe: 0 };
     const bfield = field.withCounter(counter);
@@ -158,12 +163,13 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     } else {
       const acc = new GradientAccumulator(params);
       const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
+      // Each step's start state: kept by the forward, or under a budget recomputed from the kept ones.
       const states: StepStates = budget ? new ReplayStates(budget, bfield, o.tableau) : keptStates(checkpoints);
-      const snapshots = budget ? budget.snapshots.map((b) => ({ ...budget.records[b.pos], y: b.y })) : checkpoints;
+      const snapshots = budget ? budget.snapshots.map((b) => ({ ...steps[b.pos], y: b.y })) : checkpoints;
       try {
         const gy0 = await method.backward({
-          field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
-          stats: bstats, counter,
+          field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, g, acc,
+          checkFinite: o.checkBackward, dir, stats: bstats, counter,
           solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
         });
         result = [gy0, ...acc.take(params)];
@@ -179,7 +185,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     return result;
   };
   return customVjp(`odeint(${o.tableau.name}, ${method.name})`, [y0, ...params], ys, backward, {
-    onRelease: checkpoints.length || ysHeld || budget ? release : undefined,
+    onRelease: checkpoints.length || ysHeld || y0Held || budget ? release : undefined,
     differentiableBackward: method.secondOrder,
     save: method.secondOrder ? [y0] : [],
   });

@@ -91,16 +91,17 @@ export class Device {
   }
 
   /** @internal A tensor with fresh, uninitialised storage. */
-  _empty(shape: Shape): Tensor {
+  _empty(shape: Shape, op = ''): Tensor {
     checkShape(shape);
     const size = sizeOf(shape);
-    const storage = new Storage(this._allocator, this._allocator.alloc(size), size);
-    return new Tensor(this, storage, [...shape]);
+    const own = [...shape]; // shared by the tensor and its block (neither mutates it)
+    const storage = new Storage(this._allocator, this._allocator.alloc(size, own, op), size);
+    return new Tensor(this, storage, own);
   }
 
   /** A tensor of uninitialised contents (like `torch.empty`): for buffers every element of which is written. */
   empty(shape: Shape): Tensor {
-    return this._empty(shape);
+    return this._empty(shape, 'empty');
   }
 
   /** A tensor from nested arrays or a flat array/typed array (then `shape` is required unless 1-D). */
@@ -128,7 +129,7 @@ export class Device {
         }
       }
     }
-    const t = this._empty(finalShape);
+    const t = this._empty(finalShape, 'tensor');
     if (t.size) this.backend.write(t._raw, flat, 0);
     if (opts.requiresGrad) t.requiresGrad = true;
     return t;
@@ -136,7 +137,7 @@ export class Device {
 
   full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
     if (Number.isNaN(value) && !opts.allowNonFinite) throw new NonFiniteError('full: value is NaN');
-    const t = this._empty(shape);
+    const t = this._empty(shape, 'full');
     this.backend.fill(t._raw, value, t.size);
     if (opts.requiresGrad) t.requiresGrad = true;
     return t;
@@ -158,13 +159,18 @@ export class Device {
   randn(shape: Shape, opts: RandomOptions = {}): Tensor {
     const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
     const vals = Float64Array.from({ length: sizeOf(shape) }, () => rng.normal());
-    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+    return this._renamed(this.tensor(vals, shape, { requiresGrad: opts.requiresGrad }), 'randn');
   }
   /** Uniform in [low, high). */
   rand(shape: Shape, low = 0, high = 1, opts: RandomOptions = {}): Tensor {
     const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
     const vals = Float64Array.from({ length: sizeOf(shape) }, () => low + (high - low) * rng.uniform());
-    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+    return this._renamed(this.tensor(vals, shape, { requiresGrad: opts.requiresGrad }), 'rand');
+  }
+  /** The factory's own name on a storage made through `tensor` (for traces and snapshots). */
+  private _renamed(t: Tensor, op: string): Tensor {
+    this._allocator.annotate(t._storage.block, op, [], true);
+    return t;
   }
   /** Reseeds the device's default random stream. */
   seed(seed: number): void {
@@ -242,7 +248,7 @@ export class Device {
 
   /** Waits for all submitted work (a no-op on cpu). */
   async sync(): Promise<void> {
-    const t = this._empty([1]);
+    const t = this._empty([1], 'sync');
     this.backend.fill(t._raw, 0, 1);
     await t.data();
     t.dispose();

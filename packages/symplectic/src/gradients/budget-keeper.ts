@@ -16,7 +16,7 @@
 import type { Device, Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
 import { revolveChain } from './revolve.js';
-import type { StepRecord } from './step-states.js';
+import type { StepSpan } from './replay.js';
 
 /** A kept state and the number of snapshots (itself included) it may use to reverse the steps after it. */
 export interface Snapshot {
@@ -27,8 +27,7 @@ export interface Snapshot {
 
 /** The states and step records a budgeted forward keeps (the backward consumes them; `dispose` frees the rest). */
 export class BudgetedCheckpoints {
-  /** (t, h) of every accepted step. */
-  readonly records: StepRecord[] = [];
+  private count = 0;
   /** Kept states by increasing position; the k-th has budget c − k. */
   readonly snapshots: Snapshot[] = [];
   /** The start state of the last accepted step (the backward's first working state) until taken. */
@@ -38,10 +37,11 @@ export class BudgetedCheckpoints {
   private stride = 1;
 
   /**
-   * @param c   the budget: most states held at once, y_0 included (≥ 1)
-   * @param steps the number of steps when known before the solve (fixed-step methods), else null
+   * @param c       the budget: most states held at once, y_0 included (≥ 1)
+   * @param steps   the number of steps when known before the solve (fixed-step methods), else null
+   * @param records (t, h) of every accepted step, filled by the caller before each `accept` (the replay's plan)
    */
-  constructor(readonly device: Device, readonly c: number, steps: number | null) {
+  constructor(readonly device: Device, readonly c: number, steps: number | null, readonly records: readonly StepSpan[]) {
     this.planned = steps === null ? null : new Set(revolveChain(steps, c).map((p) => p.pos));
     this.online = Math.max(1, Math.ceil(c / 2));
   }
@@ -49,8 +49,7 @@ export class BudgetedCheckpoints {
   /** The integration loop's `onAccept`: takes every start state (true), keeps those the plan asks for. */
   accept(step: AcceptedStep, y0: Tensor): boolean {
     const dev = this.device;
-    const n = this.records.length;
-    this.records.push({ t: step.t, h: step.h });
+    const n = this.count++;
     // y0 is the caller's: share it; later states are ours.
     const y = dev.keep(step.y === y0 ? y0.detach() : step.y);
     if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');

@@ -15,7 +15,8 @@ import { NoGraphStepper } from '../no-graph-stepper.js';
 import type { Tableau } from '../tableaus.js';
 import type { BudgetedCheckpoints, Snapshot } from './budget-keeper.js';
 import { revolveSplit } from './revolve.js';
-import type { StepRecord, StepStates } from './step-states.js';
+import type { StepSpan } from './replay.js';
+import type { StepStates } from './step-states.js';
 
 interface Held extends Snapshot {
   /** Made by this sweep (freed when popped) or the forward's (consumed from the keeper). */
@@ -38,7 +39,7 @@ export class ReplayStates implements StepStates {
     this.stack = kept.snapshots.map((s) => ({ ...s, own: false }));
   }
 
-  step(i: number): StepRecord {
+  step(i: number): StepSpan {
     return this.kept.records[i];
   }
 

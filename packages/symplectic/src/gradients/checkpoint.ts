@@ -51,7 +51,7 @@ export const checkpoint: GradientMethod = {
       total: ckpt + out + K + P + step + Xb,
       terms: { checkpoints: ckpt, outputs: out, stageBuffer: K, gradientSums: P, oneStepGraph: step, backward: Xb },
       formula: budgeted ? '(c + s)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb' : '(N−1)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb',
-      hostBytes: stepRecordBytes(N, c),
+      hostBytes: stepRecordBytes(N),
     };
   },
 };

@@ -37,7 +37,7 @@ export interface MemoryPrediction {
   total: number;
   terms: Record<string, number>;
   formula: string;
-  /** Host bytes on top (not in `total`): the budget's (t, h) record of every step, 16 bytes each. */
+  /** Host bytes on top (not in `total`): the (t, h) record of every step replays read, 16 bytes each. */
   hostBytes?: number;
 }
 
@@ -51,9 +51,12 @@ export function checkpointStates(N: number, budget: number | undefined): number 
   return budget;
 }
 
-/** Host bytes of a budgeted forward's step records ((t, h) as two float64 per step); 0 without a budget. */
-export function stepRecordBytes(N: number, budget: number | undefined): number {
-  return budget === undefined ? 0 : 16 * N;
+/**
+ * Host bytes of the (t, h) record of every accepted step (two float64 each) that a graph-free forward keeps
+ * for its replays: recomputation under a checkpoint budget, and second derivatives.
+ */
+export function stepRecordBytes(N: number): number {
+  return 16 * N;
 }
 
 /** Number of nonzero coefficients in a row. */

@@ -5,12 +5,7 @@
  */
 import type { Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
-
-/** An accepted step's start time and size: scalars, kept for every step so a replay takes the same steps. */
-export interface StepRecord {
-  t: number;
-  h: number;
-}
+import type { StepSpan } from './replay.js';
 
 /** The start states of the forward's accepted steps, visited last to first. */
 export interface StepStates {
@@ -21,7 +16,7 @@ export interface StepStates {
   /** Evaluations of f those steps took (part of the backward's count). */
   readonly recomputedNfe: number;
   /** Start time and size of step i. */
-  step(i: number): StepRecord;
+  step(i: number): StepSpan;
   /**
    * y_i. Call with i = count−1, count−2, …, 0 in that order; the tensor stays valid until the next call or
    * `close` (the states own it).

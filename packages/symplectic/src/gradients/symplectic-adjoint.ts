@@ -138,7 +138,7 @@ export const symplecticAdjoint: GradientMethod = {
       total: ckpt + out + buffers + P + Vf,
       terms: { checkpoints: ckpt, outputs: out, stageAndAdjointBuffers: buffers, gradientSums: P, oneVjp: Vf },
       formula: c === undefined ? '(N−1)·S + T·S + (3s+3)·S + P + Vf' : 'min(c, N−1)·S + T·S + (3s+3)·S + P + Vf',
-      hostBytes: stepRecordBytes(N, c),
+      hostBytes: stepRecordBytes(N),
     };
   },
 };
