@@ -1,8 +1,9 @@
 /**
  * Per-sample error norms (`norm: 'per-sample'`): the tensor op against a float64 host reference on both
  * backends, and a batch whose samples differ in scale and speed: with one RMS over the batch the fast, small
- * sample is averaged away and its error grows; per sample, it is as accurate as when solved alone, at the
- * cost of the steps it needs.
+ * sample is averaged away, its local error exceeds the tolerance in some steps and its error grows; per
+ * sample, every step is within tolerance for it and it is as accurate as when solved alone, at the cost of
+ * the steps it needs.
  */
 import { describe, it, expect } from 'vitest';
 import { concat, createDevice, errorRatio, errorRatioPerSample, InvalidArgumentError, type Device, type Tensor } from '@sympode/tensor';
@@ -81,6 +82,47 @@ describe("odeint's norm option", () => {
     expect(perSample.steps).toBeLessThanOrEqual(alone.steps + 2);
     // The slow samples are no worse for it.
     for (let b = 0; b < B - 1; b++) expect(perSample.errs[b]).toBeLessThanOrEqual(batch.errs[b] * 1.01);
+  });
+
+  it('per-sample: every accepted step is within tolerance for every sample (batch: not for the fast one)', async () => {
+    const dev = await createDevice({ backend: 'cpu' });
+    const rtol = 1e-6, atol = 1e-9;
+    const omega = Array.from({ length: B }, (_, b) => (b === B - 1 ? FAST : 1));
+    const amp = Array.from({ length: B }, (_, b) => (b === B - 1 ? SMALL : 1));
+    const field = (w: Tensor) => (_t: number, y: Tensor) => dev.tidy(() => concat([y.narrow(1, 1, 1).mul(w), y.narrow(1, 0, 1).mul(w).neg()], 1));
+    const w = dev.tensor(omega, [B, 1]), wFast = dev.tensor([FAST], [1, 1]);
+    const y0 = dev.tensor(amp.flatMap((a) => [a, 0]), [B, 2]);
+    /** The fast sample's own error ratio in each accepted step of a solve with this norm. */
+    const fastRatios = async (norm: 'batch' | 'per-sample') => {
+      const stats: Partial<OdeintStats> = {};
+      await dev.noGrad(async () => (await odeint(field(w), y0, [0, T], { rtol, atol, norm, stats })).dispose());
+      const ends = stats.stepEndTimes!;
+      // The same steps again, with every step's start state as an output.
+      let k = 0;
+      const span = (i: number) => (ends[i] - (i === 0 ? 0 : ends[i - 1])) * (1 + 1e-12);
+      const replay = { initialStep: async () => span(0), adapt: () => ({ accept: true, next: span(++k) }) };
+      const ys = await dev.noGrad(() => odeint(field(w), y0, [0, ...ends], { rtol, atol, controller: replay }));
+      const states = await ys.data();
+      const ratios: number[] = [];
+      for (let n = 0; n < ends.length; n++) {
+        const t = n === 0 ? 0 : ends[n - 1];
+        const i = (n * B + B - 1) * 2;
+        const yFast = dev.tensor([states[i], states[i + 1]], [1, 2]);
+        // One step of the fast sample alone, of the size the batch took: its error ratio is the first decision.
+        let first: number | null = null;
+        const record = { initialStep: async () => 0, adapt: (h: number, r: number) => ((first ??= r), { accept: true, next: h }) };
+        const out = await dev.noGrad(() => odeint(field(wFast), yFast, [t, ends[n]], { rtol, atol, firstStep: ends[n] - t, controller: record }));
+        ratios.push(first!);
+        dev.dispose(yFast, out);
+      }
+      ys.dispose();
+      return ratios;
+    };
+    const perSample = await fastRatios('per-sample');
+    const batch = await fastRatios('batch');
+    expect(Math.max(...perSample)).toBeLessThanOrEqual(1);
+    expect(Math.max(...batch)).toBeGreaterThan(2);
+    dev.dispose(w, wFast, y0);
   });
 
   it('rejects other values', async () => {
