@@ -92,6 +92,8 @@ const cases = [
   option('controller without methods', InvalidArgumentError, /controller must be a StepSizeController \(an object with initialStep and adapt methods\)/, { controller: {} }),
   option('checkBackward not a boolean', InvalidArgumentError, /checkBackward must be true or false, got 'yes'/, { checkBackward: 'yes' }),
   option('a controller whose initialStep returns NaN', InvalidArgumentError, /the step-size controller's initialStep\(\) returned NaN; expected a positive finite step size/, { controller: { initialStep: () => NaN, adapt: (h: number) => ({ accept: true, next: h }) } }),
+  option('a controller whose next step is NaN', InvalidArgumentError, /the step-size controller's adapt\(\) returned next = NaN; expected a positive finite step size/, { controller: { initialStep: () => 0.1, adapt: () => ({ accept: false, next: NaN }) } }),
+  option('an unknown norm', InvalidArgumentError, /norm must be 'batch' or 'per-sample', got 'max'/, { norm: 'max' }),
   option('a controller whose adapt returns nothing', InvalidArgumentError, /the step-size controller's adapt\(\) returned undefined; expected \{ accept: boolean, next: number \}/, { controller: { initialStep: () => 0.1, adapt: () => undefined } }),
   bad({ name: 'params on another device', error: InvalidArgumentError, message: /params\[0\] lives on a different device \(cpu float(32|64)\) from y0 \((cpu float64|webgpu float32)\)/, setup: (dev, env) => ({ y0: y0Of(dev), p: env.other.ones([1], { requiresGrad: true }) }), act: ({ y0, p }) => odeint(decay, y0, [0, 1], { params: [p] }), teardown: ({ y0, p }) => { y0.dispose(); p.dispose(); } }),
 

@@ -4,6 +4,7 @@ import { describe } from './describe.js';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { IntegralController, type StepSizeController } from './controller.js';
+import type { ErrorNorm } from './stepper.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 
@@ -23,6 +24,10 @@ export interface OdeintStats {
   backwardSteps: number;
   /** End times of the forward solve's accepted steps. */
   stepEndTimes: number[];
+  /** Steps re-executed by the backward to rebuild states a `checkpoints` budget did not keep (0 without one). */
+  recomputedSteps: number;
+  /** Evaluations of f those recomputed steps took (included in `nfeBackward`). */
+  recomputedNfe: number;
 }
 
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
@@ -35,6 +40,14 @@ export interface OdeintOptions {
   atol?: number;
   /** Step-size controller of adaptive methods (default: torchdiffeq's integral controller). */
   controller?: StepSizeController;
+  /**
+   * Error norm of adaptive steps: 'batch' (default) takes one RMS over the whole state, so one step size
+   * serves the batch on average; 'per-sample' takes one RMS per sample (y0's leading axis; a state of rank < 2
+   * is one sample) and the worst sample decides (torchode's choice): every sample's local error is within
+   * tolerance, at the price of the steps the hardest sample needs. It costs a few more element-wise
+   * dispatches per step (still one readback); the first step is chosen from the whole state either way.
+   */
+  norm?: ErrorNorm;
   /** Fixed-step methods: step size; without it, one step per output interval. */
   stepSize?: number;
   /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
@@ -43,6 +56,14 @@ export interface OdeintOptions {
   maxSteps?: number;
   /** Gradient method: a registered name (default 'symplectic-adjoint') or your own GradientMethod object. */
   gradient?: GradientMethodName | GradientMethod;
+  /**
+   * Checkpoint budget of 'symplectic-adjoint' and 'checkpoint': hold at most this many step states at once
+   * (y0 included) and recompute the others from the nearest held one during backward: binomial
+   * checkpointing (revolve) for fixed steps, online thinning for adaptive ones. Gradients are unchanged;
+   * the backward's memory grows with the budget instead of the number of steps, its time with the
+   * recomputed steps (`stats.recomputedSteps`). Default: one checkpoint per accepted step.
+   */
+  checkpoints?: number;
   /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
   adjointRtol?: number;
   adjointAtol?: number;
@@ -74,14 +95,15 @@ export interface ResolvedOptions {
   params: Tensor[];
   checkBackward: boolean;
   controller: StepSizeController;
+  checkpoints?: number;
+  norm: ErrorNorm;
 }
 
-/** Every key `OdeintOptions` has: any other is a typo that would otherwise be ignored. */
-const OPTION_KEYS: readonly (keyof OdeintOptions)[] = [
-  'method', 'rtol', 'atol', 'controller', 'stepSize', 'firstStep', 'maxSteps', 'gradient', 'adjointRtol', 'adjointAtol',
-  'params', 'checkBackward', 'stats',
-];
-
+/** Every key `OdeintOptions` has (the compiler keeps the list complete): any other is a typo that would be ignored. */
+const OPTION_KEYS = Object.keys({
+  method: true, rtol: true, atol: true, controller: true, norm: true, stepSize: true, firstStep: true, maxSteps: true,
+  gradient: true, checkpoints: true, adjointRtol: true, adjointAtol: true, params: true, checkBackward: true, stats: true,
+} satisfies Record<keyof OdeintOptions, true>);
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
   const x = v ?? fallback;
@@ -122,6 +144,9 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     positive('firstStep', opts.firstStep, 1);
     if (!tableau.adaptive) throw new InvalidArgumentError(`firstStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
   }
+  if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
+  const norm = opts.norm ?? 'batch';
+  if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${describe(norm)}`);
   const params = resolveParams(opts.params);
   const c = opts.controller;
   if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.initialStep !== 'function' || typeof c.adapt !== 'function')) {
@@ -140,7 +165,21 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
     checkBackward: opts.checkBackward ?? true,
     controller: opts.controller ?? new IntegralController(),
+    checkpoints: opts.checkpoints,
+    norm,
   };
+}
+
+/** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */
+function checkBudget(c: number, gradient: GradientMethod): void {
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
+    throw new InvalidArgumentError(`checkpoints must be a positive integer (the most step states held at once, y0 included), got ${c}`);
+  }
+  if (!gradient.supportsBudget) {
+    throw new InvalidArgumentError(
+      `checkpoints does not apply to gradient '${gradient.name}': it is a budget for the per-step methods that recompute step states ('symplectic-adjoint', 'checkpoint')`,
+    );
+  }
 }
 
 /** A registered method by name, or a user's method object (checked for the interface's members). */

@@ -13,6 +13,7 @@ export { concurrentContexts } from './context.js';
 export { concat, stack } from './ops/movement.js';
 export { where } from './ops/elementwise.js';
 export { combineRows, writeRow, errorRatio, MAX_COMBINED_ROWS } from './ops/rows.js';
+export { errorRatioPerSample } from './ops/error-ratio-per-sample.js';
 export * from './errors.js';
 export type { MemoryStats, LabelStats } from './memory/allocator.js';
 export { DEFAULT_LABEL } from './memory/allocator.js';
