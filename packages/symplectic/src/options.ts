@@ -173,7 +173,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
 /** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */
 function checkBudget(c: number, gradient: GradientMethod): void {
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
-    throw new InvalidArgumentError(`checkpoints must be a positive integer (the most step states held at once, y0 included), got ${c}`);
+    throw new InvalidArgumentError(`checkpoints must be a positive integer (the most step states held at once, y0 included), got ${describe(c)}`);
   }
   if (!gradient.supportsBudget) {
     throw new InvalidArgumentError(
