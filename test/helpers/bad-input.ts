@@ -4,6 +4,7 @@
  * problem, the allocator's live bytes, tensors and buffers back at the baseline taken just before the call,
  * everything freed once the case's inputs are, and the device still computing right afterwards.
  */
+import { appendFileSync } from 'node:fs';
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, SympodeError, type Device, type Tensor } from '@sympode/tensor';
 import { webgpuDevice } from './devices.js';
@@ -52,7 +53,10 @@ export async function expectComputes(dev: Device): Promise<void> {
   dev.dispose(a, b, c);
 }
 
-async function runCase(c: BadInput<unknown>, dev: Device, env: Env): Promise<void> {
+/** `npm run docs:errors` sets this: each case's error (cpu) is appended as a JSON line for docs/errors.md. */
+const tableFile = process.env.SYMPODE_ERRORS_TABLE;
+
+async function runCase(c: BadInput<unknown>, dev: Device, env: Env, suite: string): Promise<void> {
   const start = counts(dev);
   const input = c.setup ? await c.setup(dev, env) : undefined;
   const baseline = counts(dev);
@@ -66,6 +70,10 @@ async function runCase(c: BadInput<unknown>, dev: Device, env: Env): Promise<voi
   expect(caught, String(caught)).toBeInstanceOf(c.error);
   expect(caught).toBeInstanceOf(SympodeError);
   expect((caught as Error).message).toMatch(c.message);
+  if (tableFile && dev.kind === 'cpu') {
+    const row = { suite, name: c.name, error: (caught as Error).constructor.name, message: (caught as Error).message };
+    appendFileSync(tableFile, `${JSON.stringify(row)}\n`);
+  }
   expect(counts(dev), 'allocator after the failure').toEqual(baseline);
   await c.after?.(input, dev);
   (c.teardown ?? ((x: unknown, d: Device) => d.dispose(x)))(input, dev);
@@ -91,7 +99,7 @@ export function badInputSuite(title: string, cases: readonly BadInput<unknown>[]
       for (const c of cases) {
         it(c.name, async (ctx) => {
           if (!dev) return ctx.skip();
-          await runCase(c, dev, env);
+          await runCase(c, dev, env, title);
         });
       }
     });

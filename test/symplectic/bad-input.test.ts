@@ -43,7 +43,7 @@ const nonFiniteMessage = {
 };
 
 const cases = [
-  // ---- f, y0, t ----
+  // ---- `f`, `y0`, `t` ----
   bad({ name: 'f is not a function', error: InvalidArgumentError, message: /f must be a function \(t, y\) => dy\/dt, got number/, setup: y0Of, act: (y0) => odeint(5 as never, y0, [0, 1]) }),
   bad({ name: 'y0 is a number', error: InvalidArgumentError, message: /y0 must be a Tensor, got 1 \(create it with device\.tensor/, act: () => odeint(decay, 1 as never, [0, 1]) }),
   bad({ name: 'y0 is an array', error: InvalidArgumentError, message: /y0 must be a Tensor, got an array/, act: () => odeint(decay, [1, 2] as never, [0, 1]) }),
@@ -59,7 +59,7 @@ const cases = [
   bad({ name: 't is not strictly monotone', error: InvalidArgumentError, message: /strictly increasing or strictly decreasing: t\[1\] = 1, t\[2\] = 1/, setup: y0Of, act: (y0) => odeint(decay, y0, [0, 1, 1]) }),
   bad({ name: 't changes direction', error: InvalidArgumentError, message: /t\[1\] = 1, t\[2\] = 0\.5/, setup: y0Of, act: (y0) => odeint(decay, y0, new Float64Array([0, 1, 0.5])) }),
 
-  // ---- what f returns ----
+  // ---- What `f` returns ----
   field('f returns a number', InvalidArgumentError, /the ODE function returned the number 1 at t = 0; it must return a Tensor of the state's shape \[2\]/, () => 1),
   field('f returns undefined', InvalidArgumentError, /the ODE function returned undefined at t = 0/, () => undefined),
   field('f returns an array of tensors', InvalidArgumentError, /returned an array of length 1 at t = 0/, (y) => [y.neg()]),
@@ -69,7 +69,7 @@ const cases = [
   field('f returns a number, decreasing t', InvalidArgumentError, /returned the number 1 at t = 1;/, () => 1, [1, 0]),
   field('f returns the wrong shape, decreasing t', ShapeError, /returned shape \[\] at t = 1;/, (y) => y.sum(), [1, 0]),
 
-  // ---- options ----
+  // ---- Options ----
   option('negative rtol', InvalidArgumentError, /rtol must be a positive finite number, got -1/, { rtol: -1 }),
   option('NaN rtol', InvalidArgumentError, /rtol must be a positive finite number, got NaN/, { rtol: NaN }),
   option('rtol above 1', InvalidArgumentError, /rtol must be at most 1 \(it is a relative error: 1 means 100%\), got 2/, { rtol: 2 }),
@@ -99,7 +99,7 @@ const cases = [
   option('a controller whose adapt returns nothing', InvalidArgumentError, /the step-size controller's adapt\(\) returned undefined; expected \{ accept: boolean, next: number \}/, { controller: { initialStep: () => 0.1, adapt: () => undefined } }),
   bad({ name: 'params on another device', error: InvalidArgumentError, message: /params\[0\] lives on a different device \(cpu float(32|64)\) from y0 \((cpu float64|webgpu float32)\)/, setup: (dev, env) => ({ y0: y0Of(dev), p: env.other.ones([1], { requiresGrad: true }) }), act: ({ y0, p }) => odeint(decay, y0, [0, 1], { params: [p] }), teardown: ({ y0, p }) => { y0.dispose(); p.dispose(); } }),
 
-  // ---- during the solve ----
+  // ---- During the solve ----
   bad({ name: 'maxSteps exceeded by an adaptive solve', error: MaxStepsExceededError, message: /maxSteps \(3\) exceeded at t = /, setup: y0Of, act: (y0) => odeint(decay, y0, [0, 10], { maxSteps: 3 }) }),
   bad({ name: 'a fixed-step solve needing more than maxSteps', error: MaxStepsExceededError, message: /maxSteps \(10\) would be exceeded: stepSize 1e-12 needs/, setup: y0Of, act: (y0) => odeint(decay, y0, [0, 1], { method: 'rk4', stepSize: 1e-12, maxSteps: 10 }) }),
   bad({ name: 'a step size that no longer advances t', error: StepSizeUnderflowError, message: /step size underflow at t = 1000000: h = 1e-300/, setup: y0Of, act: (y0) => odeint(decay, y0, [1e6, 1e6 + 1], { firstStep: 1e-300 }) }),
@@ -107,7 +107,7 @@ const cases = [
   bad({ name: 'a NaN derivative', error: NonFiniteStateError, message: /non-finite derivative f\(t0, y0\) at t = 0/, setup: (dev) => dev.tensor([-1, 1]), act: (y0) => odeint((_t, y) => y.log(), y0, [0, 1]) }),
   bad({ name: 'a fixed-step blow-up', error: NonFiniteStateError, message: /non-finite state between t = 0 and t = 1/, setup: (dev) => dev.tensor([1]), act: (y0) => odeint((_t, y) => y.square().mul(50), y0, [0, 1], { method: 'euler', stepSize: 0.1 }) }),
 
-  // ---- backward ----
+  // ---- Backward ----
   ...(['symplectic-adjoint', 'checkpoint', 'adjoint', 'recompute'] as const).map((gradient) =>
     bad({ name: `NaN in the adjoint (${gradient})`, error: NonFiniteGradientError, message: nonFiniteMessage[gradient], setup: (dev) => solved(dev, sqrtField, { method: 'rk4', stepSize: 0.5, gradient }), act: ({ y0, W, loss }) => grad(loss, [y0, W]) }),
   ),

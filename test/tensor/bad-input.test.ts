@@ -47,7 +47,7 @@ const stepCase = (name: string, error: typeof ShapeError, message: RegExp, secon
   });
 
 const cases = [
-  // ---- device.tensor and the factories ----
+  // ---- `device.tensor` and the factories ----
   bad({ name: 'tensor: a string element', error: InvalidArgumentError, message: /element \[0\] is the string "a"; tensor data must be numbers/, act: (_, dev) => dev.tensor(['a', 1] as never) }),
   bad({ name: 'tensor: a BigInt element', error: InvalidArgumentError, message: /element \[1\] is the BigInt 2n.*Number\(\)/, act: (_, dev) => dev.tensor([1, 2n] as never) }),
   bad({ name: 'tensor: a boolean element', error: InvalidArgumentError, message: /element \[0\] is the boolean true.*1 and 0/, act: (_, dev) => dev.tensor([true, 0] as never) }),
@@ -73,7 +73,7 @@ const cases = [
   bad({ name: 'randn: more elements than the backend can hold', error: AllocationError, message: /cannot allocate \d+ bytes/, act: (_, dev) => dev.randn([2 ** 25, 2 ** 25], { seed: 1 }) }),
   bad({ name: 'rand: low above high', error: InvalidArgumentError, message: /rand: the range \[1, 0\) must be finite numbers with low ≤ high/, act: (_, dev) => dev.rand([2], 1, 0) }),
 
-  // ---- ops ----
+  // ---- Ops ----
   bad({ name: 'add: operands on different devices', error: InvalidArgumentError, message: /add: tensors live on different devices \(operand 1 on cpu/, setup: (dev, env) => [dev.ones([2]), env.other.ones([2])], act: ([a, b]) => a.add(b), teardown: (xs) => xs.forEach((t) => t.dispose()) }),
   bad({ name: 'matmul: operands on different devices', error: InvalidArgumentError, message: /matmul: tensors live on different devices/, setup: (dev, env) => [dev.ones([2, 2]), env.other.ones([2, 2])], act: ([a, b]) => a.matmul(b), teardown: (xs) => xs.forEach((t) => t.dispose()) }),
   bad({ name: 'add: a string operand', error: InvalidArgumentError, message: /add: the operand is the string "3"; expected a Tensor or a number/, setup: x23, act: (x) => x.add('3' as never) }),
@@ -99,7 +99,7 @@ const cases = [
   bad({ name: 'where: a NaN scalar branch', error: NonFiniteError, message: /where: scalar operand is NaN/, setup: (dev) => dev.ones([2]), act: (c) => where(c, 1, NaN) }),
   bad({ name: 'item: more than one element', error: ShapeError, message: /item\(\) needs a one-element tensor, got shape \[2, 3\]/, setup: x23, act: (x) => x.item() }),
 
-  // ---- lifetimes ----
+  // ---- Lifetimes ----
   bad({ name: 'an op on a disposed tensor', error: DisposedTensorError, message: /tensor #\d+ \(shape \[2, 3\]\) was used after it was disposed/, setup: (dev) => { const x = x23(dev); x.dispose(); return x; }, act: (x) => x.add(1) }),
   bad({ name: 'a tensor used after its tidy ended', error: DisposedTensorError, message: /was used after it was disposed/, setup: (dev) => { let inner!: Tensor; dev.tidy(() => { inner = dev.ones([2]); }); return inner; }, act: (x) => x.exp() }),
   bad({ name: 'readback of a disposed tensor', error: DisposedTensorError, message: /was used after it was disposed/, setup: (dev) => { const x = x23(dev); x.dispose(); return x; }, act: (x) => x.data() }),
@@ -113,7 +113,7 @@ const cases = [
   bad({ name: 'keep of something that is not a tensor', error: InvalidArgumentError, message: /keep expects a Tensor, got undefined/, act: (_, dev) => dev.keep(undefined as never) }),
   bad({ name: 'memory.scope without a label', error: InvalidArgumentError, message: /memory\.scope: the label must be a string, got undefined/, act: (_, dev) => dev.memory.scope(undefined as never, () => 1) }),
 
-  // ---- autograd ----
+  // ---- Autograd ----
   bad({ name: 'gradOutput that is not a tensor', error: InvalidArgumentError, message: /gradOutput must be a Tensor, got an array of length 2/, setup: (dev) => { const x = leaf(dev); return { x, y: x.square() }; }, act: ({ x, y }) => grad(y, [x], { gradOutput: [1, 1] as never }) }),
   bad({ name: 'grad with options null', error: InvalidArgumentError, message: /grad: options must be an object, got null/, setup: (dev) => { const x = leaf(dev); return { x, y: dev.tidy(() => x.sum()) }; }, act: ({ x, y }) => grad(y, [x], null as never) }),
   bad({ name: 'customVjp with an output that is not a tensor', error: InvalidArgumentError, message: /customVjp 'c': the output must be a Tensor, got the number 1/, setup: (dev) => leaf(dev), act: (x) => customVjp('c', [x], 1 as never, (g) => [g]) }),
@@ -127,7 +127,7 @@ const cases = [
   bad({ name: 'createGraph through a customVjp without a differentiable backward', error: HigherOrderGradientError, message: /reached 'once', whose backward cannot be differentiated again/, setup: (dev) => { const x = leaf(dev); const out = customVjp('once', [x], dev.noGrad(() => x.mul(2)), (g) => [g.mul(2)]); return { x, out, loss: out.sum() }; }, act: ({ x, loss }) => grad(loss, [x], { createGraph: true }) }),
   bad({ name: 'requiresGrad changed on a non-leaf', error: InvalidArgumentError, message: /requiresGrad can only be changed on leaf tensors/, setup: (dev) => { const x = leaf(dev); return { x, y: x.mul(2) }; }, act: ({ y }) => { y.requiresGrad = false; } }),
 
-  // ---- nn ----
+  // ---- `nn` ----
   loadCase('loadStateDict: too few values', ShapeError, /'layers\.0\.weight' has 2 values for shape \[3, 2\] \(6 expected\)/, (s) => ((s['layers.0.weight'].data = [1, 2]), s)),
   loadCase('loadStateDict: a null value', InvalidArgumentError, /'layers\.1\.bias'\.data\[1\] is null; expected a number/, (s) => ((s['layers.1.bias'].data[1] = null as never), s)),
   loadCase('loadStateDict: a NaN value', NonFiniteError, /'layers\.0\.bias'\.data\[0\] is NaN; parameters must be finite/, (s) => ((s['layers.0.bias'].data[0] = NaN), s)),
@@ -139,7 +139,7 @@ const cases = [
   bad({ name: 'Linear: an input with the wrong features', error: ShapeError, message: /Linear\(2, 3\): input \[4, 5\] has 5 features/, setup: (dev) => ({ l: new nn.Linear(dev, 2, 3, { seed: 0 }), x: dev.ones([4, 5]) }), act: ({ l, x }) => l.forward(x), teardown: ({ l, x }) => { l.dispose(); x.dispose(); } }),
   bad({ name: 'MLP: an unknown activation', error: InvalidArgumentError, message: /unknown activation 'gelu' \(expected tanh, relu, sigmoid or softplus\)/, act: (_, dev) => new nn.MLP(dev, [2, 2], 'gelu' as never) }),
 
-  // ---- optim ----
+  // ---- `optim` ----
   bad({ name: 'Adam: beta1 = 1', error: InvalidArgumentError, message: /betas\[0\] must be a number with 0 ≤ betas\[0\] < 1, got 1/, setup: (dev) => leaf(dev), act: (p) => new optim.Adam([p], { betas: [1, 0.999] }) }),
   bad({ name: 'Adam: betas not a pair', error: InvalidArgumentError, message: /betas must be a pair \[beta1, beta2\]/, setup: (dev) => leaf(dev), act: (p) => new optim.Adam([p], { betas: [0.9] as never }) }),
   bad({ name: 'Adam: eps = 0', error: InvalidArgumentError, message: /eps must be a positive finite number, got 0/, setup: (dev) => leaf(dev), act: (p) => new optim.Adam([p], { eps: 0 }) }),
