@@ -107,12 +107,32 @@ const cases = [
   bad({ name: 'a NaN derivative', error: NonFiniteStateError, message: /non-finite derivative f\(t0, y0\) at t = 0/, setup: (dev) => dev.tensor([-1, 1]), act: (y0) => odeint((_t, y) => y.log(), y0, [0, 1]) }),
   bad({ name: 'a fixed-step blow-up', error: NonFiniteStateError, message: /non-finite state between t = 0 and t = 1/, setup: (dev) => dev.tensor([1]), act: (y0) => odeint((_t, y) => y.square().mul(50), y0, [0, 1], { method: 'euler', stepSize: 0.1 }) }),
 
+  ...(['symplectic-adjoint', 'backprop'] as const).map((gradient) =>
+    bad({
+      name: `an op in f failing halfway through a solve that records gradients (${gradient})`, error: ShapeError, message: /matmul: inner dimensions differ/,
+      setup: (dev) => ({ W: dev.tensor([[0.5, 0], [0, -0.5]], undefined, { requiresGrad: true }), bad: dev.ones([3, 3]), y0: dev.tensor([[1, 2]], undefined, { requiresGrad: true }) }),
+      act: ({ W, bad, y0 }) => odeint((t, y) => (t < 0.5 ? y.matmul(W).tanh() : y.matmul(bad)), y0, [0, 1], { method: 'rk4', stepSize: 0.1, gradient }),
+    }),
+  ),
+
   // ---- Backward ----
   ...(['symplectic-adjoint', 'checkpoint', 'adjoint', 'recompute'] as const).map((gradient) =>
     bad({ name: `NaN in the adjoint (${gradient})`, error: NonFiniteGradientError, message: nonFiniteMessage[gradient], setup: (dev) => solved(dev, sqrtField, { method: 'rk4', stepSize: 0.5, gradient }), act: ({ y0, W, loss }) => grad(loss, [y0, W]) }),
   ),
   bad({ name: 'createGraph through the continuous adjoint', error: HigherOrderGradientError, message: /reached 'odeint\(rk4, adjoint\)', whose backward cannot be differentiated again/, setup: (dev) => solved(dev, linearField, { method: 'rk4', stepSize: 0.5, gradient: 'adjoint' }), act: ({ y0, W, loss }) => grad(loss, [y0, W], { createGraph: true }) }),
   bad({ name: 'grad for an input the solution does not depend on', error: UnusedInputError, message: /does not depend on input 1 \(shape \[3\]\)/, setup: async (dev) => ({ ...(await solved(dev, linearField, { method: 'rk4', stepSize: 0.5 })), z: dev.ones([3], { requiresGrad: true }) }), act: ({ y0, z, loss }) => grad(loss, [y0, z]) }),
+  // Backprop's graph holds what it saved, so it needs nothing of f's closure; the others evaluate f again.
+  ...(['symplectic-adjoint', 'checkpoint', 'adjoint', 'recompute'] as const).map((gradient) =>
+    bad({
+      name: `a parameter disposed between the solve and backward (${gradient})`, error: DisposedTensorError, message: /was used after it was disposed/,
+      setup: async (dev) => {
+        const s = await solved(dev, linearField, { method: 'rk4', stepSize: 0.25, gradient });
+        s.W.dispose();
+        return s;
+      },
+      act: ({ y0, loss }) => grad(loss, [y0]),
+    }),
+  ),
   bad({
     name: 'a parameter f starts reading after its first evaluation', error: UntrackedParameterError,
     message: /f reads tensor #\d+ \(shape \[1\]\), which requires grad, but it was not among the parameters found at f's first evaluation; pass it in odeint's `params`/,
