@@ -66,7 +66,7 @@ export async function integrate(
       let j = 0;
       while (fixed ? j < fixed.length : t < tNext) {
         const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts.maxSteps);
-        const y1 = await stepper.attempt(t, y, hStep);
+        const y1 = await y.device.memory.phase(`step ${stats.acceptedSteps}`, () => stepper.attempt(t, y, hStep));
         const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
           y1.dispose();

@@ -40,8 +40,12 @@ export class Memory {
   /**
    * Marks `fn` as a phase (forward solve, step n, VJP, ...): a slice in Chrome traces and the `phase` of the
    * storages allocated inside it. Nested phases stack on their outermost phase's track. `fn` may be async.
+   * Recorded while a trace runs (`startTrace`); otherwise `fn` runs as is, at no cost. `odeint` marks its
+   * forward solve, each step, the backward sweep, each backward step and its VJPs.
    */
   phase<T>(name: string, fn: () => T): T {
+    // Phases cost a context switch; they matter only to a trace, so without one `fn` just runs.
+    if (!this.allocator.tracing) return fn();
     const parent = innermost(currentContext().phase, this.allocator);
     const track = parent?.track ?? nextTrack++;
     this.allocator.markPhase('begin', name, track);
