@@ -70,7 +70,7 @@ describe('allocator', () => {
     const json = JSON.parse(trace.toChromeTrace());
     expect(json.traceEvents.some((e: { ph: string }) => e.ph === 'C')).toBe(true);
     const csv = trace.toCSV().trim().split('\n');
-    expect(csv[0]).toBe('time_ms,event,id,bytes,label,live_bytes,label_live_bytes');
+    expect(csv[0]).toBe('time_ms,event,id,bytes,label,live_bytes,label_live_bytes,op,shape,phase');
     expect(csv).toHaveLength(3);
   });
 

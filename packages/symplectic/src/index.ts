@@ -1,7 +1,7 @@
 /**
  * @sympode/symplectic: explicit Runge–Kutta solvers (tableaus as data, torchdiffeq's step-size controller)
  * and the gradient methods for Neural ODEs: the symplectic adjoint (exact, O(N + s + L) memory), backprop
- * through the solver, checkpointed backprop (ACA) and the continuous adjoint.
+ * through the solver, checkpointed backprop (ACA), the continuous adjoint and the one-checkpoint baseline.
  */
 export { odeint } from './odeint.js';
 export type { OdeintOptions, OdeintStats } from './options.js';
@@ -25,3 +25,4 @@ export { vjp } from './gradients/symplectic-adjoint.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';
 export type { Field, EvalCounter } from './field.js';
 export type { AcceptedStep, IntegrateOptions, IntegrateStats } from './integrate.js';
+export type { StepSpan } from './gradients/replay.js';

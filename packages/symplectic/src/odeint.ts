@@ -8,7 +8,7 @@ import { customVjp, isGradEnabled, noGrad, type Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from './field.js';
 import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
-import { differentiableBackward } from './gradients/replay.js';
+import { differentiableBackward, type StepSpan } from './gradients/replay.js';
 import { GraphStepper } from './graph-stepper.js';
 import { integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
 import { NoGraphStepper } from './no-graph-stepper.js';
@@ -79,6 +79,8 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     };
   }
   const checkpoints: AcceptedStep[] = [];
+  // (t, h) of every accepted step: numbers only, for the replays of second derivatives and 'recompute'.
+  const steps: StepSpan[] = [];
   const keepCheckpoints = method.keeps === 'checkpoints';
   const stepper = new NoGraphStepper(field, o.tableau);
   let ys: Tensor;
@@ -87,6 +89,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     ys = await noGrad(() =>
       dev.tidy(() =>
         integrate(stepper, y0, times, iopts, istats, (step) => {
+          if (needsGrad) steps.push({ t: step.t, h: step.h });
           if (!needsGrad || !keepCheckpoints) return false;
           // y0 is the caller's: share it; later states become checkpoints.
           const y = step.y === y0 ? y0.detach() : step.y;
@@ -106,7 +109,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     finishForward();
   }
   if (!needsGrad) return ys;
-  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, stats, publish });
+  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, stats, publish });
 }
 
 interface Solved {
@@ -117,30 +120,33 @@ interface Solved {
   ys: Tensor;
   params: Tensor[];
   checkpoints: AcceptedStep[];
+  steps: StepSpan[];
   stats: OdeintStats;
   publish: () => void;
 }
 
 /** Makes ys differentiable through the method's backward (one custom op over [y0, ...params]). */
 function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): Tensor {
-  const { field, times, dir, y0, ys, params, checkpoints, stats } = s;
+  const { field, times, dir, y0, ys, params, checkpoints, steps, stats } = s;
   const dev = y0.device;
   // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
   // (or a tidy may) before backward.
   const ysHeld = method.keeps === 'solution' ? dev.keep(ys.detach()) : null;
-  const release = () => dev.dispose(checkpoints.map((c) => c.y), ysHeld);
+  // 'initial' (recompute) holds y0 without its graph (shared storage: no bytes), for the same reason.
+  const y0Held = method.keeps === 'initial' ? dev.keep(y0.detach()) : null;
+  const release = () => dev.dispose(checkpoints.map((c) => c.y), ysHeld, y0Held);
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
     const counter = { nfe: 0 };
     const bfield = field.withCounter(counter);
     let result: (Tensor | null)[];
     if (isGradEnabled()) {
       // createGraph: only methods with `secondOrder` get here (the op is marked differentiable for them alone).
-      result = await differentiableBackward(bfield, o.tableau, saved[0], params, checkpoints, times, g, needs);
+      result = await differentiableBackward(bfield, o.tableau, saved[0], params, steps, times, g, needs);
     } else {
       const acc = new GradientAccumulator(params);
       const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
       const gy0 = await method.backward({
-        field: bfield, tableau: o.tableau, times, checkpoints, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
+        field: bfield, tableau: o.tableau, times, checkpoints, steps, y0: y0Held, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
         stats: bstats, counter,
         solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
       });
@@ -152,7 +158,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     return result;
   };
   return customVjp(`odeint(${o.tableau.name}, ${method.name})`, [y0, ...params], ys, backward, {
-    onRelease: checkpoints.length || ysHeld ? release : undefined,
+    onRelease: checkpoints.length || ysHeld || y0Held ? release : undefined,
     differentiableBackward: method.secondOrder,
     save: method.secondOrder ? [y0] : [],
   });

@@ -40,6 +40,8 @@ export function record(
   save: readonly Tensor[] = [],
   info: Omit<NodeInfo, 'inputShapes'> = {},
 ): Tensor {
+  const inputShapes = inputs.map((t) => t.shape);
+  out.device._allocator.annotate(out._storage.block, name, inputShapes);
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
     info.onRelease?.();
     return out;
@@ -50,7 +52,7 @@ export function record(
     node?.incref();
     return { storage: t._storage.retain(), shape: t.shape, node, isOutput };
   });
-  const nodeInfo: NodeInfo = { differentiableBackward: true, ...info, inputShapes: inputs.map((t) => t.shape) };
+  const nodeInfo: NodeInfo = { differentiableBackward: true, ...info, inputShapes };
   out._setNode(new Node(name, inputs.map((t) => t._gradNode()), backward, saved, null, nodeInfo));
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * The execution context of library calls: grad mode, the open `tidy` scopes and the open memory labels.
+ * The execution context of library calls: grad mode, the open `tidy` scopes, memory labels and phases.
  *
  * It follows the async call that set it, so two solves awaited at once (`Promise.all`) never see each other's
  * grad mode or tidy scope. Where the runtime has AsyncLocalStorage (Node, Deno, Bun) or `AsyncContext`, the
@@ -22,11 +22,21 @@ export interface LabelFrame {
   readonly parent: LabelFrame | null;
 }
 
+/** An open profiling phase of one allocator (`memory.phase`): forward solve, step n, VJP, ... */
+export interface PhaseFrame {
+  readonly owner: object;
+  readonly name: string;
+  /** Trace id shared by a phase and the phases nested in it (one nestable async track in Chrome traces). */
+  readonly track: number;
+  readonly parent: PhaseFrame | null;
+}
+
 /** Immutable: every region makes a new one, so a suspended region's context cannot change under it. */
 export interface Context {
   readonly grad: boolean;
   readonly tidy: TidyScope | null;
   readonly label: LabelFrame | null;
+  readonly phase: PhaseFrame | null;
 }
 
 interface Carrier {
@@ -34,7 +44,7 @@ interface Carrier {
   run<T>(ctx: Context, fn: () => T): T;
 }
 
-const ROOT: Context = { grad: true, tidy: null, label: null };
+const ROOT: Context = { grad: true, tidy: null, label: null, phase: null };
 
 /** AsyncLocalStorage looked up at run time, so browser bundles carry no Node import. */
 function asyncCarrier(): Carrier | null {

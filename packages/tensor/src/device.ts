@@ -2,22 +2,27 @@
  * Device: one backend, one allocator, the tensor factories and the lifetime tools (`tidy`, `keep`).
  */
 import type { Backend, DType } from './backends/backend.js';
-import { CpuBackend } from './backends/cpu.js';
-import { DeviceUnavailableError, InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
+import { NonFiniteError, ShapeError } from './errors.js';
 import { Allocator } from './memory/allocator.js';
 import { Memory } from './memory/memory.js';
 import { Rng } from './random.js';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
+import { chooseBackend } from './backend-choice.js';
+import type { WebGpuOptions } from './backends/webgpu/adapter.js';
+import type { KernelStyle } from './backends/webgpu/webgpu.js';
 import { noGrad } from './autograd.js';
 import { currentContext, innermost, runWith, type TidyScope } from './context.js';
 
 /** The compute backends: 'webgpu' (float32 kernels on a GPU) and 'cpu' (float64 or float32 typed arrays). */
 export type BackendName = 'webgpu' | 'cpu';
 
-/** Options of {@link createDevice}. */
-export interface DeviceOptions {
+/**
+ * Options of {@link createDevice}. The WebGPU objects (`gpu`, `adapter`, `device`, `powerPreference`) let you
+ * run on your own GPUDevice; handing one in selects the webgpu backend.
+ */
+export interface DeviceOptions extends WebGpuOptions {
   /** 'webgpu' (float32, Dawn) or 'cpu' (float64 by default). Omitted: webgpu when an adapter exists, else cpu. */
   backend?: BackendName;
   /** cpu: 'float64' (default) or 'float32'; webgpu supports 'float32' only. */
@@ -26,6 +31,8 @@ export interface DeviceOptions {
   seed?: number;
   /** Called with a one-line note when `backend` was omitted and the choice was made automatically. */
   log?: (message: string) => void;
+  /** webgpu: kernel variants tuned for GPUs ('gpu') or software adapters ('cpu'); default chosen from the adapter. */
+  kernelStyle?: KernelStyle;
 }
 
 /** Nested arrays of numbers (any depth). */
@@ -84,16 +91,17 @@ export class Device {
   }
 
   /** @internal A tensor with fresh, uninitialised storage. */
-  _empty(shape: Shape): Tensor {
+  _empty(shape: Shape, op = ''): Tensor {
     checkShape(shape);
     const size = sizeOf(shape);
-    const storage = new Storage(this._allocator, this._allocator.alloc(size), size);
-    return new Tensor(this, storage, [...shape]);
+    const own = [...shape]; // shared by the tensor and its block (neither mutates it)
+    const storage = new Storage(this._allocator, this._allocator.alloc(size, own, op), size);
+    return new Tensor(this, storage, own);
   }
 
   /** A tensor of uninitialised contents (like `torch.empty`): for buffers every element of which is written. */
   empty(shape: Shape): Tensor {
-    return this._empty(shape);
+    return this._empty(shape, 'empty');
   }
 
   /** A tensor from nested arrays or a flat array/typed array (then `shape` is required unless 1-D). */
@@ -121,7 +129,7 @@ export class Device {
         }
       }
     }
-    const t = this._empty(finalShape);
+    const t = this._empty(finalShape, 'tensor');
     if (t.size) this.backend.write(t._raw, flat, 0);
     if (opts.requiresGrad) t.requiresGrad = true;
     return t;
@@ -129,7 +137,7 @@ export class Device {
 
   full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
     if (Number.isNaN(value) && !opts.allowNonFinite) throw new NonFiniteError('full: value is NaN');
-    const t = this._empty(shape);
+    const t = this._empty(shape, 'full');
     this.backend.fill(t._raw, value, t.size);
     if (opts.requiresGrad) t.requiresGrad = true;
     return t;
@@ -151,13 +159,18 @@ export class Device {
   randn(shape: Shape, opts: RandomOptions = {}): Tensor {
     const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
     const vals = Float64Array.from({ length: sizeOf(shape) }, () => rng.normal());
-    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+    return this._renamed(this.tensor(vals, shape, { requiresGrad: opts.requiresGrad }), 'randn');
   }
   /** Uniform in [low, high). */
   rand(shape: Shape, low = 0, high = 1, opts: RandomOptions = {}): Tensor {
     const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
     const vals = Float64Array.from({ length: sizeOf(shape) }, () => low + (high - low) * rng.uniform());
-    return this.tensor(vals, shape, { requiresGrad: opts.requiresGrad });
+    return this._renamed(this.tensor(vals, shape, { requiresGrad: opts.requiresGrad }), 'rand');
+  }
+  /** The factory's own name on a storage made through `tensor` (for traces and snapshots). */
+  private _renamed(t: Tensor, op: string): Tensor {
+    this._allocator.annotate(t._storage.block, op, [], true);
+    return t;
   }
   /** Reseeds the device's default random stream. */
   seed(seed: number): void {
@@ -235,7 +248,7 @@ export class Device {
 
   /** Waits for all submitted work (a no-op on cpu). */
   async sync(): Promise<void> {
-    const t = this._empty([1]);
+    const t = this._empty([1], 'sync');
     this.backend.fill(t._raw, 0, 1);
     await t.data();
     t.dispose();
@@ -293,35 +306,5 @@ function flatten(data: readonly NestedArray[]): { flat: number[]; shape: number[
  * Neural ODEs and exact to float64 (pass `backend: 'webgpu'` to use it anyway).
  */
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
-  const { backend, dtype, seed = 0 } = options;
-  if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') {
-    throw new InvalidArgumentError(`unknown backend '${String(backend)}' (expected 'webgpu' or 'cpu')`);
-  }
-  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
-    throw new InvalidArgumentError(`unknown dtype '${String(dtype)}' (expected 'float32' or 'float64')`);
-  }
-  if (backend === 'cpu') return new Device(new CpuBackend(dtype ?? 'float64'), seed);
-  if (dtype === 'float64') {
-    throw new InvalidArgumentError("the webgpu backend supports dtype 'float32' only (use backend 'cpu' for float64)");
-  }
-  const { createWebGpuBackend } = await import('./backends/webgpu/webgpu.js');
-  if (backend === 'webgpu') return new Device(await createWebGpuBackend(), seed);
-  const log = options.log ?? ((m: string) => console.info(m));
-  const cpu = (why: string) => {
-    log(`sympode: using cpu (${dtype ?? 'float64'}): ${why}`);
-    return new Device(new CpuBackend(dtype ?? 'float64'), seed);
-  };
-  let gpu;
-  try {
-    gpu = await createWebGpuBackend();
-  } catch (e) {
-    if (!(e instanceof DeviceUnavailableError)) throw e;
-    return cpu('no WebGPU adapter found');
-  }
-  if (gpu.emulated) {
-    gpu.destroy();
-    return cpu(`the only WebGPU adapter is a software one (${gpu.description}); pass { backend: 'webgpu' } to use it`);
-  }
-  log(`sympode: using webgpu (${gpu.description})`);
-  return new Device(gpu, seed);
+  return new Device(await chooseBackend(options), options.seed ?? 0);
 }

@@ -7,6 +7,7 @@
  */
 import type { Tensor } from '@sympode/tensor';
 import type { AcceptedStep, IntegrateOptions, IntegrateStats } from '../integrate.js';
+import type { StepSpan } from './replay.js';
 import type { EvalCounter, Field } from '../field.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
@@ -21,6 +22,10 @@ export interface BackwardRun {
   times: readonly number[];
   /** The forward's accepted steps with their start states (when `keeps` is 'checkpoints'). */
   checkpoints: readonly AcceptedStep[];
+  /** Start time and size of every accepted step, in order (numbers only; every graph-free method gets them). */
+  steps: readonly StepSpan[];
+  /** The initial state, without its graph (when `keeps` is 'initial'). */
+  y0: Tensor | null;
   /** The forward solution [T, ...shape] (when `keeps` is 'solution'). */
   ys: Tensor | null;
   /** ∂L/∂ys, [T, ...shape]. */
@@ -46,8 +51,11 @@ export interface GradientMethod {
   readonly description: string;
   /** The forward records its graph (backprop through the solver); `keeps` and `backward` are then unused. */
   readonly recordsGraph: boolean;
-  /** What the graph-free forward keeps for backward. */
-  readonly keeps: 'checkpoints' | 'solution' | 'nothing';
+  /**
+   * What the graph-free forward keeps for backward: one state per accepted step, the solution at the output
+   * times, only the initial state (with the accepted steps' t and h, which every method gets), or nothing.
+   */
+  readonly keeps: 'checkpoints' | 'solution' | 'initial' | 'nothing';
   /**
    * Supports a second backward (`grad(..., { createGraph: true })`): for the per-step methods by replaying the
    * accepted steps with a graph (gradients/replay.ts). Otherwise such a call throws HigherOrderGradientError.

@@ -6,6 +6,7 @@ import { backprop } from './backprop.js';
 import { checkpoint } from './checkpoint.js';
 import { continuousAdjointMethod } from './continuous-adjoint.js';
 import type { GradientMethod } from './method.js';
+import { recompute } from './recompute.js';
 import { symplecticAdjoint } from './symplectic-adjoint.js';
 
 const REGISTRY = {
@@ -13,6 +14,7 @@ const REGISTRY = {
   backprop,
   checkpoint,
   adjoint: continuousAdjointMethod,
+  recompute,
 } as const satisfies Record<string, GradientMethod>;
 
 /** The name of a gradient method (`odeint`'s `gradient` option). */

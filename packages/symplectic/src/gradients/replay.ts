@@ -10,11 +10,16 @@
 import { grad, stack, type Tensor } from '@sympode/tensor';
 import type { Field } from '../field.js';
 import { stepWithGraph } from '../graph-stepper.js';
-import type { AcceptedStep } from '../integrate.js';
 import type { Tableau } from '../tableaus.js';
 
+/** Start time and size of one accepted step: all a replay needs to retake it. */
+export interface StepSpan {
+  t: number;
+  h: number;
+}
+
 /** The solution at `times` recomputed with a graph through the given accepted steps, from y0 (with its graph). */
-async function replayWithGraph(field: Field, tableau: Tableau, y0: Tensor, steps: readonly AcceptedStep[], times: readonly number[]): Promise<Tensor> {
+export async function replayWithGraph(field: Field, tableau: Tableau, y0: Tensor, steps: readonly StepSpan[], times: readonly number[]): Promise<Tensor> {
   const dev = field.device;
   const outputs: Tensor[] = [y0];
   let y = y0;
@@ -47,7 +52,7 @@ export async function differentiableBackward(
   tableau: Tableau,
   y0: Tensor,
   params: readonly Tensor[],
-  steps: readonly AcceptedStep[],
+  steps: readonly StepSpan[],
   times: readonly number[],
   g: Tensor,
   needs: readonly boolean[],

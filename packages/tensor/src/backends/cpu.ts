@@ -103,15 +103,41 @@ export class CpuBackend implements Backend<Arr> {
   }
   unary(op: UnaryOp, x: Arr, out: Arr, size: number, alpha = 0): void {
     this.counters.dispatches++;
-    const f = unaryFns[op];
-    for (let i = 0; i < size; i++) out[i] = f(x[i], alpha);
+    // The hottest ops of MLP fields as their own loops (one indirect call per element costs more than the op).
+    if (op === 'tanh') for (let i = 0; i < size; i++) out[i] = Math.tanh(x[i]);
+    else if (op === 'muls') for (let i = 0; i < size; i++) out[i] = x[i] * alpha;
+    else if (op === 'square') for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
+    else if (op === 'adds') for (let i = 0; i < size; i++) out[i] = x[i] + alpha;
+    else {
+      const f = unaryFns[op];
+      for (let i = 0; i < size; i++) out[i] = f(x[i], alpha);
+    }
   }
   binary(op: BinaryOp, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
     this.counters.dispatches++;
     const f = binaryFns[op];
-    forEachIndex(shape, [av, bv], (i, o) => {
-      out[i] = f(a[o[0]], b[o[1]]);
-    });
+    const rank = shape.length;
+    if (rank === 0) {
+      out[0] = f(a[av.offset], b[bv.offset]);
+      return;
+    }
+    // The innermost dimension as a plain strided loop (no callback per element): ops are host-bound on cpu.
+    const n = shape[rank - 1];
+    const sa = av.strides[rank - 1];
+    const sb = bv.strides[rank - 1];
+    const outer = shape.slice(0, -1);
+    let i = 0;
+    const row = (oa: number, ob: number): void => {
+      if (op === 'add') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] + b[ob];
+      else if (op === 'mul') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] * b[ob];
+      else if (op === 'sub') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] - b[ob];
+      else for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = f(a[oa], b[ob]);
+    };
+    if (rank === 1) row(av.offset, bv.offset);
+    else {
+      const outerViews = [{ offset: av.offset, strides: av.strides.slice(0, -1) }, { offset: bv.offset, strides: bv.strides.slice(0, -1) }];
+      forEachIndex(outer, outerViews, (_k, o) => row(o[0], o[1]));
+    }
   }
   where(cond: Arr, cv: View, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
     this.counters.dispatches++;

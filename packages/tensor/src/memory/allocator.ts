@@ -6,7 +6,9 @@
  */
 import type { Backend } from '../backends/backend.js';
 import { currentContext, innermost } from '../context.js';
-import { AllocationTrace } from './trace.js';
+import { AllocationTrace, type TraceEvent, type TraceOptions } from './trace.js';
+import type { MemorySnapshot } from './snapshot.js';
+import { ProfileRecorder } from './profile.js';
 
 /** The memory label of allocations made outside any `memory.scope`. */
 export const DEFAULT_LABEL = 'unlabeled';
@@ -21,6 +23,19 @@ export interface Block {
   readonly allocBytes: number;
   label: string;
   freed: boolean;
+  /** Shape of the first tensor on this storage. */
+  readonly shape: readonly number[];
+  /** The op that made it ('' until an op claims it: ops allocate their output, then record themselves). */
+  op: string;
+  inputShapes?: readonly (readonly number[])[];
+  /** Innermost `memory.phase` open at allocation ('' outside any). */
+  readonly phase: string;
+  /** Allocation stack, while a trace with `stacks` runs. */
+  readonly stack?: string;
+  /** Its alloc event in the running trace, to fill in the op. */
+  event?: TraceEvent;
+  /** Allocation time while a profile runs (the op's host time ends at its record). */
+  t0?: number;
 }
 
 /** Live and peak bytes and the allocation count of one memory label. */
@@ -60,6 +75,9 @@ export class Allocator {
   private nextId = 1;
   private readonly labels = new Map<string, LabelStats>();
   private readonly pool = new Map<number, unknown[]>();
+  private readonly liveBlocks = new Set<Block>();
+  /** Running profiles (nested or concurrent `memory.profile` calls each see every allocation). */
+  private readonly profiles = new Set<ProfileRecorder>();
   private activeTrace: AllocationTrace | null = null;
   /** Maintained by the device: live tensor handles. */
   liveTensors = 0;
@@ -71,7 +89,12 @@ export class Allocator {
     return innermost(currentContext().label, this)?.label ?? DEFAULT_LABEL;
   }
 
-  alloc(elements: number): Block {
+  /** The innermost phase of this allocator in the running call. */
+  get currentPhase(): string {
+    return innermost(currentContext().phase, this)?.name ?? '';
+  }
+
+  alloc(elements: number, shape: readonly number[] = [elements], op = ''): Block {
     const bytes = elements * this.backend.elementBytes;
     const allocBytes = this.backend.allocationSize(bytes);
     const pooled = this.pool.get(allocBytes);
@@ -82,36 +105,108 @@ export class Allocator {
     } else {
       raw = this.backend.createRaw(allocBytes);
     }
-    const block: Block = { id: this.nextId++, raw, bytes, allocBytes, label: this.currentLabel, freed: false };
+    const trace = this.activeTrace;
+    const block: Block = {
+      id: this.nextId++, raw, bytes, allocBytes, label: this.currentLabel, freed: false, shape, op, phase: this.currentPhase,
+      stack: trace?.stacks ? stackHere() : undefined,
+    };
     this.allocations++;
     this.liveBuffers++;
+    this.liveBlocks.add(block);
+    if (this.profiles.size) {
+      if (op === '') block.t0 = performance.now();
+      else for (const p of this.profiles) p.add(op, bytes, 0);
+    }
     this.padding += allocBytes - bytes;
     this.adjust(block.label, bytes, true);
-    this.activeTrace?.record({ kind: 'alloc', id: block.id, bytes, label: block.label, liveBytes: this.live, labelLiveBytes: this.labels.get(block.label)!.liveBytes });
+    if (trace) {
+      block.event = trace.record({
+        kind: 'alloc', id: block.id, bytes, label: block.label, liveBytes: this.live,
+        labelLiveBytes: this.labels.get(block.label)!.liveBytes, op, shape, phase: block.phase, stack: block.stack,
+      });
+    }
     return block;
   }
 
   free(block: Block): void {
     if (block.freed) throw new Error(`internal: block ${block.id} freed twice`);
     block.freed = true;
+    block.event = undefined;
     this.liveBuffers--;
+    this.liveBlocks.delete(block);
     this.padding -= block.allocBytes - block.bytes;
     this.adjust(block.label, -block.bytes, false);
-    this.activeTrace?.record({ kind: 'free', id: block.id, bytes: block.bytes, label: block.label, liveBytes: this.live, labelLiveBytes: this.labels.get(block.label)!.liveBytes });
+    this.activeTrace?.record({
+      kind: 'free', id: block.id, bytes: block.bytes, label: block.label, liveBytes: this.live,
+      labelLiveBytes: this.labels.get(block.label)!.liveBytes, op: block.op, shape: block.shape, phase: this.currentPhase,
+    });
     let list = this.pool.get(block.allocBytes);
     if (!list) this.pool.set(block.allocBytes, (list = []));
     list.push(block.raw);
     this.reserved += block.allocBytes;
   }
 
+  /** Names the op that made a block (the first claim wins: views such as reshape share their source's). */
+  annotate(block: Block, op: string, inputShapes: readonly (readonly number[])[], force = false): void {
+    if (block.op !== '' && !force) {
+      if (this.profiles.size) for (const p of this.profiles) p.add(op, 0, 0);
+      return;
+    }
+    if (block.t0 !== undefined) {
+      const ms = performance.now() - block.t0;
+      for (const p of this.profiles) p.add(op, block.bytes, ms);
+      block.t0 = undefined;
+    }
+    block.op = op;
+    block.inputShapes = inputShapes;
+    if (block.event) {
+      block.event.op = op;
+      block.event.inputShapes = inputShapes;
+      block.event = undefined;
+    }
+  }
+
+  /** Starts counting allocations for a profile; `endProfile` stops. */
+  beginProfile(): ProfileRecorder {
+    const p = new ProfileRecorder(this.live);
+    this.profiles.add(p);
+    return p;
+  }
+  endProfile(p: ProfileRecorder): void {
+    this.profiles.delete(p);
+  }
+
+  /** Marks a phase boundary in the running trace. */
+  markPhase(kind: 'begin' | 'end', name: string, track: number): void {
+    this.activeTrace?.record({ kind, id: track, bytes: 0, label: name, liveBytes: this.live, labelLiveBytes: 0, op: '', shape: [], phase: name });
+  }
+
+  /** Every live storage and the pool's contents, now. */
+  snapshot(): MemorySnapshot {
+    const dtype = this.backend.dtype;
+    const storages = [...this.liveBlocks].map((b) => ({
+      id: b.id, label: b.label, shape: [...b.shape], dtype, bytes: b.bytes, allocBytes: b.allocBytes, op: b.op,
+      ...(b.inputShapes ? { inputShapes: b.inputShapes.map((s) => [...s]) } : {}),
+      phase: b.phase, ...(b.stack ? { stack: b.stack } : {}),
+    }));
+    const pool = [...this.pool].filter(([, list]) => list.length > 0).map(([allocBytes, list]) => ({ allocBytes, buffers: list.length }));
+    return { stats: this.stats(), storages, pool };
+  }
+
   /** Moves a live block's bytes to another label (e.g. a gradient that becomes `.grad`). */
   relabel(block: Block, label: string): void {
     if (block.freed || block.label === label) return;
-    this.labels.get(block.label)!.liveBytes -= block.bytes;
+    const from = this.labels.get(block.label)!;
+    from.liveBytes -= block.bytes;
+    const to = this.labelStats(label);
+    to.liveBytes += block.bytes;
+    to.peakBytes = Math.max(to.peakBytes, to.liveBytes);
+    // In a trace, a move between labels is a free under the old label and an alloc under the new one (op
+    // 'relabel', same id), so every label's series stays right; the total does not change.
+    const common = { id: block.id, bytes: block.bytes, liveBytes: this.live, op: 'relabel', shape: block.shape, phase: this.currentPhase };
+    this.activeTrace?.record({ kind: 'free', label: block.label, labelLiveBytes: from.liveBytes, ...common });
+    this.activeTrace?.record({ kind: 'alloc', label, labelLiveBytes: to.liveBytes, ...common });
     block.label = label;
-    const s = this.labelStats(label);
-    s.liveBytes += block.bytes;
-    s.peakBytes = Math.max(s.peakBytes, s.liveBytes);
   }
 
   private labelStats(label: string): LabelStats {
@@ -123,6 +218,7 @@ export class Allocator {
   private adjust(label: string, delta: number, isAlloc: boolean): void {
     this.live += delta;
     if (this.live > this.peak) this.peak = this.live;
+    if (this.profiles.size) for (const p of this.profiles) if (this.live > p.peak) p.peak = this.live;
     const s = this.labelStats(label);
     s.liveBytes += delta;
     if (isAlloc) s.allocations++;
@@ -150,8 +246,8 @@ export class Allocator {
     for (const s of this.labels.values()) s.peakBytes = s.liveBytes;
   }
 
-  startTrace(): AllocationTrace {
-    this.activeTrace = new AllocationTrace();
+  startTrace(options?: TraceOptions): AllocationTrace {
+    this.activeTrace = new AllocationTrace(options);
     return this.activeTrace;
   }
   stopTrace(): AllocationTrace | null {
@@ -167,4 +263,10 @@ export class Allocator {
     this.pool.clear();
     this.reserved = 0;
   }
+}
+
+/** The caller's stack without the allocator's own frames. */
+function stackHere(): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(1);
+  return lines.filter((l) => !/memory\/allocator|storage\.|device\.(ts|js)/.test(l)).slice(0, 12).join('\n');
 }

@@ -1,10 +1,14 @@
 /**
  * `device.memory`: the user-facing view of the allocator — exact stats, peak reset, labels, traces.
  */
-import { currentContext, runWith } from '../context.js';
+import { currentContext, innermost, runWith } from '../context.js';
 import type { Tensor } from '../tensor.js';
 import type { Allocator, MemoryStats } from './allocator.js';
-import type { AllocationTrace } from './trace.js';
+import type { AllocationTrace, TraceOptions } from './trace.js';
+import type { MemorySnapshot } from './snapshot.js';
+import type { Profile } from './profile.js';
+
+let nextTrack = 1;
 
 /** A device's allocator as users see it: exact stats, peaks, labels, traces (`device.memory`). */
 export class Memory {
@@ -33,9 +37,66 @@ export class Memory {
     this.allocator.relabel(t._storage.block, label);
   }
 
-  /** Starts recording alloc/free events (replacing any running trace). */
-  startTrace(): AllocationTrace {
-    return this.allocator.startTrace();
+  /**
+   * Marks `fn` as a phase (forward solve, step n, VJP, ...): a slice in Chrome traces and the `phase` of the
+   * storages allocated inside it. Nested phases stack on their outermost phase's track. `fn` may be async.
+   */
+  phase<T>(name: string, fn: () => T): T {
+    const parent = innermost(currentContext().phase, this.allocator);
+    const track = parent?.track ?? nextTrack++;
+    this.allocator.markPhase('begin', name, track);
+    const end = () => this.allocator.markPhase('end', name, track);
+    let result: T;
+    try {
+      result = runWith({ phase: { owner: this.allocator, name, track, parent: currentContext().phase } }, fn);
+    } catch (e) {
+      end();
+      throw e;
+    }
+    if (result instanceof Promise) return result.finally(end) as T;
+    end();
+    return result;
+  }
+
+  /**
+   * Runs `fn` and reports what it allocated, kept and peaked at, and per op its calls, bytes and host time
+   * (like `tf.profile`; print with `profileTable`). Every allocation on this device while `fn` runs counts,
+   * including concurrent work.
+   */
+  async profile<T>(fn: () => T | Promise<T>): Promise<Profile<T>> {
+    const a = this.allocator;
+    const before = a.stats();
+    const rec = a.beginProfile();
+    const t0 = performance.now();
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      a.endProfile(rec);
+    }
+    const after = a.stats();
+    const ops = [...rec.ops.values()].sort((x, y) => y.bytesAdded - x.bytesAdded || y.hostMs - x.hostMs);
+    return {
+      result,
+      newBytes: after.liveBytes - before.liveBytes,
+      newTensors: after.liveTensors - before.liveTensors,
+      peakBytes: rec.peak - before.liveBytes,
+      totalMs: performance.now() - t0,
+      ops,
+    };
+  }
+
+  /** Every live storage (id, label, shape, dtype, bytes, op, phase, stack) and the pool's contents. */
+  snapshot(): MemorySnapshot {
+    return this.allocator.snapshot();
+  }
+
+  /**
+   * Starts recording alloc/free events and phases (replacing any running trace), keeping the newest
+   * `maxEvents` (default 262 144); `stacks: true` captures each allocation's stack.
+   */
+  startTrace(options?: TraceOptions): AllocationTrace {
+    return this.allocator.startTrace(options);
   }
 
   /** Stops recording; returns the trace (export with `toChromeTrace()` / `toCSV()`). */

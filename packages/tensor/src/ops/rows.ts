@@ -40,7 +40,7 @@ export function combineRows(base: Tensor, rows: Tensor, coeffs: readonly number[
   checkRows('combineRows', rows, base.shape, coeffs);
   checkScalar('combineRows: scale', scale);
   const padded = Array.from({ length: rows.shape[0] }, (_, j) => coeffs[j] ?? 0);
-  const out = base.device._empty(base.shape);
+  const out = base.device._empty(base.shape, 'combineRows');
   base.device.backend.rkCombine(base._raw, rows._raw, padded, scale, out._raw, base.size);
   return out;
 }
@@ -66,7 +66,7 @@ export function errorRatio(a: Tensor, b: Tensor, rows: Tensor, e: readonly numbe
   checkRows('errorRatio', rows, a.shape, e);
   const padded = Array.from({ length: rows.shape[0] }, (_, j) => e[j] ?? 0);
   for (const [name, v] of [['scale', scale], ['rtol', rtol], ['atol', atol]] as const) checkScalar(`errorRatio: ${name}`, v);
-  const out = a.device._empty([1]);
+  const out = a.device._empty([1], 'errorRatio');
   a.device.backend.rkErrorRatio(a._raw, b._raw, rows._raw, padded, scale, rtol, atol, out._raw, a.size);
   return out;
 }

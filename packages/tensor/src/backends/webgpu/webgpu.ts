@@ -16,6 +16,9 @@
 import type { Backend, BackendCounters, BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
 import { DeviceUnavailableError } from '../../errors.js';
 import { ProgramCache, type Binding, type Program } from './programs.js';
+import { acquireDevice, SOFTWARE_ADAPTER, type AcquiredDevice, type WebGpuOptions } from './adapter.js';
+
+export { NO_ADAPTER_MESSAGE } from './adapter.js';
 
 // GPUBufferUsage / GPUMapMode bits (numeric so nothing depends on globals being installed first).
 const U_MAP_READ = 0x1;
@@ -32,8 +35,6 @@ const WG = 256;
 const MAX_RANK = 8;
 const MAX_STAGES = 16;
 const THIN = 16;
-/** Software (CPU) Vulkan/WebGPU implementations. */
-const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe/i;
 
 const UNARY: Record<UnaryOp, string> = {
   neg: '-x',
@@ -92,55 +93,21 @@ const REDUCE: Record<ReduceOp, { INIT: string; COMBINE: string }> = {
   max: { INIT: 'neg_inf()', COMBINE: 'fmax_(acc, v)' },
 };
 
-export const NO_ADAPTER_MESSAGE =
-  'sympode: no WebGPU adapter was found (Dawn found no usable Vulkan driver). ' +
-  'Install a Vulkan driver, e.g. Mesa >= 24 lavapipe (software Vulkan) with `bash scripts/setup-webgpu.sh`, ' +
-  "or use the cpu backend.";
-
-export interface WebGpuBackendOptions {
-  powerPreference?: GPUPowerPreference;
+/** Options of the webgpu backend: the WebGPU objects to use (see adapter.ts) and the kernel variants. */
+export interface WebGpuBackendOptions extends WebGpuOptions {
+  /** Kernel variants: 'gpu' or 'cpu' (see {@link WebGpuBackend.kernelStyle}); default chosen from the adapter. */
+  kernelStyle?: KernelStyle;
 }
 
-let globalsInstalled = false;
+/** Kernel variants tuned for GPUs or for software adapters. */
+export type KernelStyle = 'gpu' | 'cpu';
 
 /**
- * Creates a device on the first adapter Dawn finds. Throws DeviceUnavailableError (NO_ADAPTER_MESSAGE) when
- * there is none, or when Dawn itself cannot be loaded.
+ * Creates the backend on the user's device, adapter or GPU object, or on the first adapter found. Throws
+ * DeviceUnavailableError (NO_ADAPTER_MESSAGE) when there is none, or when Dawn itself cannot be loaded.
  */
 export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  let gpu: GPU;
-  try {
-    const mod = await import('webgpu');
-    if (!globalsInstalled) {
-      Object.assign(globalThis, mod.globals);
-      globalsInstalled = true;
-    }
-    gpu = mod.create([]);
-  } catch (e) {
-    throw new DeviceUnavailableError(
-      `sympode: cannot load Dawn (the \`webgpu\` package), so no WebGPU adapter: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
-  const adapter = await gpu.requestAdapter(
-    options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
-  );
-  if (!adapter) throw new DeviceUnavailableError(NO_ADAPTER_MESSAGE);
-  const wanted = [
-    'maxComputeWorkgroupStorageSize',
-    'maxStorageBuffersPerShaderStage',
-    'maxComputeInvocationsPerWorkgroup',
-    'maxComputeWorkgroupSizeX',
-    'maxComputeWorkgroupSizeY',
-    'maxStorageBufferBindingSize',
-    'maxBufferSize',
-  ] as const;
-  const requiredLimits: Record<string, number> = {};
-  for (const name of wanted) requiredLimits[name] = adapter.limits[name];
-  const device = await adapter.requestDevice({ requiredLimits });
-  const info = adapter.info;
-  const description =
-    [info.vendor, info.architecture, info.description].filter((s) => s && s.length > 0).join(' ') || 'WebGPU adapter';
-  return new WebGpuBackend(gpu, device, `webgpu: ${description}`);
+  return new WebGpuBackend(await acquireDevice(options), options.kernelStyle);
 }
 
 interface Collapsed {
@@ -187,9 +154,9 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
    * workgroup-memory tiles (or the thin-output path), reductions of long rows by one workgroup tree per output.
    * 'cpu': matmul by 8-thread workgroups of 8x8 register blocks and reductions by one looping thread per output
    * (2-10x faster on lavapipe, where a workgroup is one SIMD batch on one core). Same results either way.
-   * Chosen from the adapter; `SYMPODE_KERNEL_STYLE=gpu|cpu` overrides; tests switch it to cover both.
+   * Chosen from the adapter unless the `kernelStyle` option says; tests switch it to cover both.
    */
-  kernelStyle: 'gpu' | 'cpu';
+  kernelStyle: KernelStyle;
   /** A software adapter (lavapipe, SwiftShader): correct, but slower than the cpu backend for small models. */
   readonly emulated: boolean;
 
@@ -214,29 +181,37 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   private deviceError: Error | undefined;
   private destroyed = false;
 
-  constructor(
-    private readonly gpu: GPU,
-    readonly device: GPUDevice,
-    readonly description: string,
-  ) {
+  readonly device: GPUDevice;
+  readonly description: string;
+  /** Whether sympode created the GPUDevice (a device handed in by the user is not destroyed with the backend). */
+  private readonly owned: boolean;
+  private readonly gpu: GPU | undefined;
+
+  constructor(acquired: AcquiredDevice, kernelStyle?: KernelStyle) {
+    const { device } = acquired;
+    this.device = device;
+    this.gpu = acquired.gpu;
+    this.owned = acquired.owned;
+    this.description = `webgpu: ${acquired.description}`;
     this.programs = new ProgramCache(device);
-    this.emulated = CPU_ADAPTER.test(description);
-    const forced = process.env.SYMPODE_KERNEL_STYLE;
-    this.kernelStyle = forced === 'gpu' || forced === 'cpu' ? forced : CPU_ADAPTER.test(description) ? 'cpu' : 'gpu';
+    this.emulated = SOFTWARE_ADAPTER.test(this.description);
+    this.kernelStyle = kernelStyle ?? (this.emulated ? 'cpu' : 'gpu');
     this.maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     this.ring = device.createBuffer({ label: 'sympode uniform ring', size: SLOT_BYTES * RING_SLOTS, usage: U_UNIFORM | U_COPY_DST });
-    device.addEventListener('uncapturederror', (ev) => {
-      const err = (ev as GPUUncapturedErrorEvent).error;
-      this.deviceError ??= new Error(`sympode webgpu: device error: ${err.message}`);
-    });
+    device.addEventListener('uncapturederror', this.onDeviceError);
     void device.lost.then((info) => {
       if (!this.destroyed) this.deviceError ??= new Error(`sympode webgpu: device lost (${info.reason}): ${info.message}`);
     });
   }
 
+  private readonly onDeviceError = (ev: Event): void => {
+    const err = (ev as GPUUncapturedErrorEvent).error;
+    this.deviceError ??= new Error(`sympode webgpu: device error: ${err.message}`);
+  };
+
   /** The GPU object must stay reachable while the device lives. */
-  get gpuInstance(): GPU {
+  get gpuInstance(): GPU | undefined {
     return this.gpu;
   }
 
@@ -502,7 +477,8 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     this.staging.clear();
     this.scratch?.destroy();
     this.ring.destroy();
-    this.device.destroy();
+    this.device.removeEventListener('uncapturederror', this.onDeviceError);
+    if (this.owned) this.device.destroy();
   }
 
   // ---- internals -------------------------------------------------------------------------------------------

@@ -1,0 +1,49 @@
+/**
+ * The paper's "baseline" (Matsubara et al. 2021, Table 1; the authors' `odeint_onecheckpoint`): the forward
+ * keeps only y0; backward retakes the whole solve with a recorded graph (the forward's accepted steps, same
+ * t and h, so the step sequence cannot differ) and backprops through it. Exact like backprop; between solves
+ * it holds one state, but while backward runs it needs backprop's whole graph, O(N·s·L).
+ */
+import { enableGrad, grad, InvalidArgumentError, type Tensor } from '@sympode/tensor';
+import type { GradientMethod } from './method.js';
+import { combinationStates, evalsPerStep } from './memory-model.js';
+import { replayWithGraph } from './replay.js';
+
+export const recompute: GradientMethod = {
+  name: 'recompute',
+  description: 'the paper’s baseline: keep only y0, retake the whole solve with a graph in backward; exact, O(N·s·L) while backward runs',
+  recordsGraph: false,
+  keeps: 'initial',
+  // Its backward is already a recorded solve: a second derivative replays it with a graph (replay.ts).
+  secondOrder: true,
+  async backward(run) {
+    const { field, acc } = run;
+    if (!run.y0) throw new InvalidArgumentError('internal: recompute got no initial state');
+    const dev = field.device;
+    const leaf = run.y0.detach();
+    leaf.requiresGrad = true;
+    let ys: Tensor | null = null;
+    try {
+      ys = await enableGrad(() => replayWithGraph(field, run.tableau, leaf, run.steps, run.times));
+      acc.checkReached(ys, leaf);
+      const [gy0, ...gp] = await dev.memory.scope('adjoint', () => grad(ys!, [leaf, ...acc.params], { gradOutput: run.g, allowUnused: true }));
+      acc.add(gp);
+      if (run.checkFinite) await acc.checkFinite();
+      return gy0;
+    } finally {
+      dev.dispose(ys, leaf);
+    }
+  },
+  memoryModel({ tableau, N, T }, { S, Ge, Xb }) {
+    // Backprop's graph (backprop.ts), rebuilt in backward while the forward's outputs are still held: T·S
+    // twice (the caller's ys and the replay's).
+    const graphs = N * evalsPerStep(tableau) * Ge;
+    const comb = N * combinationStates(tableau) * S;
+    const out = 2 * T * S;
+    return {
+      total: graphs + comb + out + Xb,
+      terms: { fGraphs: graphs, combinations: comb, outputs: out, backward: Xb },
+      formula: `N·${evalsPerStep(tableau)}·Ge + N·${combinationStates(tableau)}·S + 2T·S + Xb`,
+    };
+  },
+};
