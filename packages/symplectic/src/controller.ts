@@ -29,6 +29,11 @@ export interface StepSizeController {
   initialStep(input: InitialStepInput): Promise<number>;
   /** Accept or reject a step of size `h` with error ratio `ratio` (≤ 1 is within tolerance). */
   adapt(h: number, ratio: number, order: number): StepDecision;
+  /**
+   * The controller one solve uses, for controllers with memory (PID: past error ratios): each solve starts
+   * from a fresh copy, so one instance may serve many solves, concurrent ones included. Absent: used as is.
+   */
+  forSolve?(): StepSizeController;
 }
 
 /** Options of the integral controller (torchdiffeq's names and defaults). */

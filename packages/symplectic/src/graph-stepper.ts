@@ -2,9 +2,9 @@
  * Steps with a recorded graph (backprop through the solver, and the per-step replays): the same arithmetic
  * as the no-graph stepper written with differentiable tensor ops, step sizes held constant.
  */
-import { noGrad, stack, writeRow, errorRatio, type Tensor } from '@sympode/tensor';
+import { noGrad, stack, writeRow, errorRatio, errorRatioPerSample, type Tensor } from '@sympode/tensor';
 import type { Field } from './field.js';
-import type { Outputs, Stepper } from './stepper.js';
+import type { ErrorNorm, Outputs, Stepper } from './stepper.js';
 import type { Tableau } from './tableaus.js';
 
 /** y + Σ_j (h·coeffs[j])·ks[j] with differentiable ops (zero coefficients skipped). */
@@ -62,12 +62,12 @@ export class GraphStepper implements Stepper {
     return y1;
   }
 
-  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number): Promise<number> {
+  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm: ErrorNorm = 'batch'): Promise<number> {
     const dev = this.field.device;
     this.K ??= dev.memory.scope('stages', () => dev.zeros([this.ks.length, ...this.field.shape]));
     const r = noGrad(() => {
       this.ks.forEach((k, i) => writeRow(this.K!, i, k));
-      return errorRatio(y, y1, this.K!, this.tableau.e!, h, rtol, atol);
+      return (norm === 'per-sample' ? errorRatioPerSample : errorRatio)(y, y1, this.K!, this.tableau.e!, h, rtol, atol);
     });
     const v = await r.item();
     r.dispose();

@@ -5,13 +5,17 @@
  */
 export { odeint } from './odeint.js';
 export type { OdeintOptions, OdeintStats } from './options.js';
+export type { ErrorNorm } from './stepper.js';
 export type { OdeFunc } from './field.js';
 export { GRADIENTS, GRADIENT_METHODS } from './gradients/registry.js';
 export type { GradientMethodName } from './gradients/registry.js';
 export type { GradientMethod, BackwardRun } from './gradients/method.js';
 export type { FunctionBytes, SolveShape, MemoryPrediction } from './gradients/memory-model.js';
-export { combinationStates, evalsPerStep } from './gradients/memory-model.js';
+export { combinationStates, evalsPerStep, checkpointStates } from './gradients/memory-model.js';
+export { revolveCost, revolveSplit, revolveChain, binomialReach } from './gradients/revolve.js';
+export type { StepStates } from './gradients/step-states.js';
 export { IntegralController } from './controller.js';
+export { PIDController, type PIDControllerOptions } from './pid-controller.js';
 export type { StepSizeController, IntegralControllerOptions, InitialStepInput, StepDecision } from './controller.js';
 export { TABLEAUS, TABLEAU_NAMES, getTableau, isTableauName, UnknownMethodError } from './tableaus.js';
 export type { Tableau, TableauName } from './tableaus.js';

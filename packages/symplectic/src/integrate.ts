@@ -6,7 +6,7 @@
 import { noGrad, type Tensor } from '@sympode/tensor';
 import type { StepSizeController } from './controller.js';
 import { MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError } from './solver-errors.js';
-import type { Stepper } from './stepper.js';
+import type { ErrorNorm, Stepper } from './stepper.js';
 
 /** Tolerances, step budget and controller of one integration. */
 export interface IntegrateOptions {
@@ -17,6 +17,8 @@ export interface IntegrateOptions {
   firstStep?: number;
   maxSteps: number;
   controller: StepSizeController;
+  /** Error norm of adaptive steps (default 'batch'). */
+  norm?: ErrorNorm;
 }
 
 /** Counters of one integration. */
@@ -48,6 +50,8 @@ export async function integrate(
   onAccept?: (step: AcceptedStep) => boolean,
 ): Promise<Tensor> {
   const tab = stepper.tableau;
+  // A controller with memory starts each solve afresh.
+  opts = { ...opts, controller: opts.controller.forSolve?.() ?? opts.controller };
   const out = stepper.outputs(times.length, y0);
   const held = new Set<Tensor>([y0]);
   let y = y0;
@@ -63,7 +67,7 @@ export async function integrate(
       while (fixed ? j < fixed.length : t < tNext) {
         const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts.maxSteps);
         const y1 = await stepper.attempt(t, y, hStep);
-        const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol) : 0;
+        const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
           y1.dispose();
           throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
@@ -98,12 +102,24 @@ export async function integrate(
   return out.finish();
 }
 
+/** Steps of one fixed-step output interval: `stepSize` steps, the last shortened; one step without it. */
+function stepsIn(span: number, stepSize: number | undefined): number {
+  return stepSize === undefined ? 1 : Math.max(1, Math.ceil(span / stepSize - 1e-9));
+}
+
+/** The number of steps a fixed-step solve through `times` takes (known before it runs). */
+export function fixedStepCount(times: readonly number[], stepSize: number | undefined): number {
+  let n = 0;
+  for (let k = 1; k < times.length; k++) n += stepsIn(times[k] - times[k - 1], stepSize);
+  return n;
+}
+
 /** Fixed-step sizes of one output interval: `stepSize` steps, the last shortened; one step without it. */
 function fixedSteps(t0: number, t1: number, stats: IntegrateStats, opts: IntegrateOptions): number[] {
   const span = t1 - t0;
   const { stepSize } = opts;
   if (stepSize === undefined) return [span];
-  const m = Math.max(1, Math.ceil(span / stepSize - 1e-9));
+  const m = stepsIn(span, stepSize);
   const taken = stats.acceptedSteps + stats.rejectedSteps;
   if (taken + m > opts.maxSteps) {
     throw new MaxStepsExceededError(

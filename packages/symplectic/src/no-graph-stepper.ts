@@ -4,9 +4,9 @@
  * costs f's own dispatches + 2, and the error ratio one more per step (one readback). `recomputeStages` is
  * the symplectic adjoint's recomputation of a step's stage states from its checkpoint.
  */
-import { combineRows, errorRatio, noGrad, writeRow, type Tensor } from '@sympode/tensor';
+import { combineRows, errorRatio, errorRatioPerSample, noGrad, writeRow, type Tensor } from '@sympode/tensor';
 import type { Field } from './field.js';
-import type { Outputs, Stepper } from './stepper.js';
+import type { ErrorNorm, Outputs, Stepper } from './stepper.js';
 import type { Tableau } from './tableaus.js';
 
 export class NoGraphStepper implements Stepper {
@@ -56,8 +56,8 @@ export class NoGraphStepper implements Stepper {
     return y1 ?? this.combine(y, tableau.b, h);
   }
 
-  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number): Promise<number> {
-    const r = noGrad(() => errorRatio(y, y1, this.K, this.tableau.e!, h, rtol, atol));
+  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm: ErrorNorm = 'batch'): Promise<number> {
+    const r = noGrad(() => (norm === 'per-sample' ? errorRatioPerSample : errorRatio)(y, y1, this.K, this.tableau.e!, h, rtol, atol));
     const v = await r.item();
     r.dispose();
     return v;
@@ -75,6 +75,12 @@ export class NoGraphStepper implements Stepper {
   reject(): void {
     this.dropLastK();
     this.k0Ready = true;
+  }
+
+  /** Forgets row 0 of K: the next attempt evaluates f(t, y) afresh (a replay from another state). */
+  reset(): void {
+    this.dropLastK();
+    this.k0Ready = false;
   }
 
   outputs(count: number): Outputs {

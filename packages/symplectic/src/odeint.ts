@@ -10,7 +10,10 @@ import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
 import { differentiableBackward, type StepSpan } from './gradients/replay.js';
 import { GraphStepper } from './graph-stepper.js';
-import { integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
+import { BudgetedCheckpoints } from './gradients/budget-keeper.js';
+import { ReplayStates } from './gradients/budget-replay.js';
+import { keptStates, type StepStates } from './gradients/step-states.js';
+import { fixedStepCount, integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
 import { NoGraphStepper } from './no-graph-stepper.js';
 import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats, type ResolvedOptions } from './options.js';
 
@@ -42,7 +45,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const method = o.gradient;
   const stats: OdeintStats = {
     method: o.tableau.name, gradient: method.name, acceptedSteps: 0, rejectedSteps: 0,
-    nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [],
+    nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: [], recomputedSteps: 0, recomputedNfe: 0,
   };
   const publish = () => {
     if (options.stats) Object.assign(options.stats, stats, { stepEndTimes: stats.stepEndTimes.map((v) => dir * v) });
@@ -50,7 +53,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const fwd = { nfe: 0 };
   const field = new Field(dev, directed(f, dir), y0.shape, fwd);
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
-  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller };
+  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm };
   const recording = isGradEnabled();
   const finishForward = () => {
     Object.assign(stats, { acceptedSteps: istats.acceptedSteps, rejectedSteps: istats.rejectedSteps, nfeForward: fwd.nfe });
@@ -82,6 +85,10 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   // (t, h) of every accepted step: numbers only, for the replays of second derivatives and 'recompute'.
   const steps: StepSpan[] = [];
   const keepCheckpoints = method.keeps === 'checkpoints';
+  // A budget keeps some states (the number of steps is known beforehand for fixed-step methods only).
+  const budget = keepCheckpoints && o.checkpoints !== undefined
+    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize), steps)
+    : null;
   const stepper = new NoGraphStepper(field, o.tableau);
   let ys: Tensor;
   try {
@@ -91,6 +98,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
         integrate(stepper, y0, times, iopts, istats, (step) => {
           if (needsGrad) steps.push({ t: step.t, h: step.h });
           if (!needsGrad || !keepCheckpoints) return false;
+          if (budget) return budget.accept(step, y0);
           // y0 is the caller's: share it; later states become checkpoints.
           const y = step.y === y0 ? y0.detach() : step.y;
           if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
@@ -103,13 +111,17 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   } catch (e) {
     // Kept checkpoints escape the tidy: a failed solve frees them here.
     dev.dispose(checkpoints.map((c) => c.y));
+    budget?.dispose();
     throw e;
   } finally {
     stepper.dispose();
     finishForward();
   }
-  if (!needsGrad) return ys;
-  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, stats, publish });
+  if (!needsGrad) {
+    budget?.dispose();
+    return ys;
+  }
+  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, budget, stats, publish });
 }
 
 interface Solved {
@@ -120,21 +132,27 @@ interface Solved {
   ys: Tensor;
   params: Tensor[];
   checkpoints: AcceptedStep[];
+  /** (t, h) of every accepted step. */
   steps: StepSpan[];
+  /** The budgeted forward's states (null: every state is in `checkpoints`). */
+  budget: BudgetedCheckpoints | null;
   stats: OdeintStats;
   publish: () => void;
 }
 
 /** Makes ys differentiable through the method's backward (one custom op over [y0, ...params]). */
 function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): Tensor {
-  const { field, times, dir, y0, ys, params, checkpoints, steps, stats } = s;
+  const { field, times, dir, y0, ys, params, checkpoints, steps, budget, stats } = s;
   const dev = y0.device;
   // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
   // (or a tidy may) before backward.
   const ysHeld = method.keeps === 'solution' ? dev.keep(ys.detach()) : null;
   // 'initial' (recompute) holds y0 without its graph (shared storage: no bytes), for the same reason.
   const y0Held = method.keeps === 'initial' ? dev.keep(y0.detach()) : null;
-  const release = () => dev.dispose(checkpoints.map((c) => c.y), ysHeld, y0Held);
+  const release = () => {
+    dev.dispose(checkpoints.map((c) => c.y), ysHeld, y0Held);
+    budget?.dispose();
+  };
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
     const counter = { nfe: 0 };
     const bfield = field.withCounter(counter);
@@ -145,20 +163,29 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     } else {
       const acc = new GradientAccumulator(params);
       const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
-      const gy0 = await method.backward({
-        field: bfield, tableau: o.tableau, times, checkpoints, steps, y0: y0Held, ys: ysHeld, g, acc, checkFinite: o.checkBackward, dir,
-        stats: bstats, counter,
-        solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
-      });
+      // Each step's start state: kept by the forward, or under a budget recomputed from the kept ones.
+      const states: StepStates = budget ? new ReplayStates(budget, bfield, o.tableau) : keptStates(checkpoints);
+      const snapshots = budget ? budget.snapshots.map((b) => ({ ...steps[b.pos], y: b.y })) : checkpoints;
+      try {
+        const gy0 = await method.backward({
+          field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, g, acc,
+          checkFinite: o.checkBackward, dir, stats: bstats, counter,
+          solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
+        });
+        result = [gy0, ...acc.take(params)];
+      } finally {
+        states.close();
+        stats.recomputedSteps = states.recomputedSteps;
+        stats.recomputedNfe = states.recomputedNfe;
+      }
       stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
-      result = [gy0, ...acc.take(params)];
     }
     stats.nfeBackward = counter.nfe;
     s.publish();
     return result;
   };
   return customVjp(`odeint(${o.tableau.name}, ${method.name})`, [y0, ...params], ys, backward, {
-    onRelease: checkpoints.length || ysHeld || y0Held ? release : undefined,
+    onRelease: checkpoints.length || ysHeld || y0Held || budget ? release : undefined,
     differentiableBackward: method.secondOrder,
     save: method.secondOrder ? [y0] : [],
   });

@@ -3,6 +3,7 @@ import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn 
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { IntegralController, type StepSizeController } from './controller.js';
+import type { ErrorNorm } from './stepper.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 
@@ -22,6 +23,10 @@ export interface OdeintStats {
   backwardSteps: number;
   /** End times of the forward solve's accepted steps. */
   stepEndTimes: number[];
+  /** Steps re-executed by the backward to rebuild states a `checkpoints` budget did not keep (0 without one). */
+  recomputedSteps: number;
+  /** Evaluations of f those recomputed steps took (included in `nfeBackward`). */
+  recomputedNfe: number;
 }
 
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
@@ -34,6 +39,14 @@ export interface OdeintOptions {
   atol?: number;
   /** Step-size controller of adaptive methods (default: torchdiffeq's integral controller). */
   controller?: StepSizeController;
+  /**
+   * Error norm of adaptive steps: 'batch' (default) takes one RMS over the whole state, so one step size
+   * serves the batch on average; 'per-sample' takes one RMS per sample (y0's leading axis; a state of rank < 2
+   * is one sample) and the worst sample decides (torchode's choice): every sample's local error is within
+   * tolerance, at the price of the steps the hardest sample needs. It costs a few more element-wise
+   * dispatches per step (still one readback); the first step is chosen from the whole state either way.
+   */
+  norm?: ErrorNorm;
   /** Fixed-step methods: step size; without it, one step per output interval. */
   stepSize?: number;
   /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
@@ -42,6 +55,14 @@ export interface OdeintOptions {
   maxSteps?: number;
   /** Gradient method: a registered name (default 'symplectic-adjoint') or your own GradientMethod object. */
   gradient?: GradientMethodName | GradientMethod;
+  /**
+   * Checkpoint budget of 'symplectic-adjoint' and 'checkpoint': hold at most this many step states at once
+   * (y0 included) and recompute the others from the nearest held one during backward: binomial
+   * checkpointing (revolve) for fixed steps, online thinning for adaptive ones. Gradients are unchanged;
+   * the backward's memory grows with the budget instead of the number of steps, its time with the
+   * recomputed steps (`stats.recomputedSteps`). Default: one checkpoint per accepted step.
+   */
+  checkpoints?: number;
   /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
   adjointRtol?: number;
   adjointAtol?: number;
@@ -73,6 +94,8 @@ export interface ResolvedOptions {
   params: Tensor[];
   checkBackward: boolean;
   controller: StepSizeController;
+  checkpoints?: number;
+  norm: ErrorNorm;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -93,6 +116,9 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     if (tableau.adaptive) throw new InvalidArgumentError(`stepSize is for fixed-step methods; '${tableau.name}' is adaptive (use firstStep)`);
   }
   if (opts.firstStep !== undefined) positive('firstStep', opts.firstStep, 1);
+  if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
+  const norm = opts.norm ?? 'batch';
+  if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${String(norm)}`);
   const p = opts.params;
   const params = p === undefined ? [] : Array.isArray(p) ? [...(p as Tensor[])] : (p as nn.Module).parameters();
   return {
@@ -102,7 +128,21 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
     checkBackward: opts.checkBackward ?? true,
     controller: opts.controller ?? new IntegralController(),
+    checkpoints: opts.checkpoints,
+    norm,
   };
+}
+
+/** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */
+function checkBudget(c: number, gradient: GradientMethod): void {
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
+    throw new InvalidArgumentError(`checkpoints must be a positive integer (the most step states held at once, y0 included), got ${c}`);
+  }
+  if (!gradient.supportsBudget) {
+    throw new InvalidArgumentError(
+      `checkpoints does not apply to gradient '${gradient.name}': it is a budget for the per-step methods that recompute step states ('symplectic-adjoint', 'checkpoint')`,
+    );
+  }
 }
 
 /** A registered method by name, or a user's method object (checked for the interface's members). */

@@ -7,6 +7,12 @@ import type { Tensor } from '@sympode/tensor';
 import type { Field } from './field.js';
 import type { Tableau } from './tableaus.js';
 
+/**
+ * How an adaptive step's error is measured: one RMS over the whole state ('batch'), or one per sample (the
+ * state's leading axis) with the worst sample deciding ('per-sample').
+ */
+export type ErrorNorm = 'batch' | 'per-sample';
+
 /** Where the solution at the output times goes. */
 export interface Outputs {
   /** Stores y as output k; returns true when it keeps the handle (then the loop must not dispose it). */
@@ -17,6 +23,7 @@ export interface Outputs {
   dispose(): void;
 }
 
+/** One explicit RK step at a time, driven by the integration loop (see the module comment). */
 export interface Stepper {
   readonly field: Field;
   readonly tableau: Tableau;
@@ -24,8 +31,8 @@ export interface Stepper {
   start(t: number, y0: Tensor): Promise<Tensor>;
   /** Attempts a step of size h from (t, y); returns y1 (the caller owns it). */
   attempt(t: number, y: Tensor, h: number): Promise<Tensor>;
-  /** The scaled RMS error of the step just attempted (one readback). */
-  errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number): Promise<number>;
+  /** The scaled RMS error of the step just attempted (one readback), over the batch or its worst sample. */
+  errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm?: ErrorNorm): Promise<number>;
   /** The attempted step was accepted (FSAL: its last stage's f becomes the next k_0). */
   accept(): void;
   /** The attempted step was rejected (k_0 = f(t, y) stays valid for the retry). */

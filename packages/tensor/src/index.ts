@@ -4,6 +4,8 @@
  */
 export { createDevice, Device } from './device.js';
 export type { BackendName, DeviceOptions, NestedArray, TensorOptions, RandomOptions } from './device.js';
+export type { WebGpuOptions } from './backends/webgpu/adapter.js';
+export type { KernelStyle } from './backends/webgpu/webgpu.js';
 export { Tensor } from './tensor.js';
 export type { Operand } from './tensor.js';
 export { grad, noGrad, enableGrad, isGradEnabled, customVjp } from './autograd.js';
@@ -13,6 +15,7 @@ export { concurrentContexts } from './context.js';
 export { concat, stack } from './ops/movement.js';
 export { where } from './ops/elementwise.js';
 export { combineRows, writeRow, errorRatio, MAX_COMBINED_ROWS } from './ops/rows.js';
+export { errorRatioPerSample } from './ops/error-ratio-per-sample.js';
 export * from './errors.js';
 export type { MemoryStats, LabelStats } from './memory/allocator.js';
 export { DEFAULT_LABEL } from './memory/allocator.js';

@@ -9,7 +9,7 @@ import type { AcceptedStep } from '../integrate.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
-import { combinationStates } from './memory-model.js';
+import { checkpointStates, combinationStates, stepRecordBytes } from './memory-model.js';
 import { reverseSweep } from './reverse-sweep.js';
 
 async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator): Promise<Tensor> {
@@ -34,20 +34,24 @@ export const checkpoint: GradientMethod = {
   recordsGraph: false,
   keeps: 'checkpoints',
   secondOrder: true,
+  supportsBudget: true,
   backward(run) {
     return reverseSweep(run, (step, lambda) => stepBackward(run.field, run.tableau, step, lambda, run.acc));
   },
-  memoryModel({ tableau, N, T }, { S, P, Ge, Xb }) {
+  memoryModel({ tableau, N, T, checkpoints: c }, { S, P, Ge, Xb }) {
     const s = tableau.b.length;
     const out = T * S;
-    const ckpt = Math.max(0, N - 1) * S;
+    // Under a budget c < N: c − 1 snapshots + the working state, and the replay's own stage buffer.
+    const budgeted = c !== undefined && c < N;
+    const ckpt = (checkpointStates(N, c) + (budgeted ? s : 0)) * S;
     // One step rebuilt with its graph (all s stages evaluated; no FSAL reuse when rebuilding from a checkpoint).
     const step = s * Ge + combinationStates(tableau) * S;
     const K = s * S;
     return {
       total: ckpt + out + K + P + step + Xb,
       terms: { checkpoints: ckpt, outputs: out, stageBuffer: K, gradientSums: P, oneStepGraph: step, backward: Xb },
-      formula: '(N−1)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb',
+      formula: budgeted ? '(c + s)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb' : '(N−1)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb',
+      hostBytes: stepRecordBytes(N),
     };
   },
 };

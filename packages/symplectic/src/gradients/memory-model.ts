@@ -28,6 +28,8 @@ export interface SolveShape {
   N: number;
   /** Output times. */
   T: number;
+  /** odeint's `checkpoints` budget (most step states held at once, y0 included); absent: one per step. */
+  checkpoints?: number;
 }
 
 /** A predicted peak: the total, its named terms (bytes) and the formula in words. */
@@ -35,6 +37,26 @@ export interface MemoryPrediction {
   total: number;
   terms: Record<string, number>;
   formula: string;
+  /** Host bytes on top (not in `total`): the (t, h) record of every step replays read, 16 bytes each. */
+  hostBytes?: number;
+}
+
+/**
+ * Checkpoint states a per-step method holds at its backward peak: N − 1 (y0 is the caller's) without a
+ * budget; under a budget c < N, c − 1 snapshots and one working state (the state being reversed or
+ * advanced from, which is not a snapshot when the sweep has run out of them).
+ */
+export function checkpointStates(N: number, budget: number | undefined): number {
+  if (budget === undefined || budget >= N) return Math.max(0, N - 1);
+  return budget;
+}
+
+/**
+ * Host bytes of the (t, h) record of every accepted step (two float64 each) that a graph-free forward keeps
+ * for its replays: recomputation under a checkpoint budget, and second derivatives.
+ */
+export function stepRecordBytes(N: number): number {
+  return 16 * N;
 }
 
 /** Number of nonzero coefficients in a row. */

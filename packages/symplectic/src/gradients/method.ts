@@ -12,6 +12,7 @@ import type { EvalCounter, Field } from '../field.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { FunctionBytes, MemoryPrediction, SolveShape } from './memory-model.js';
+import type { StepStates } from './step-states.js';
 
 /** What a backward pass gets. */
 export interface BackwardRun {
@@ -20,8 +21,13 @@ export interface BackwardRun {
   tableau: Tableau;
   /** Output times in the solver's time (increasing). */
   times: readonly number[];
-  /** The forward's accepted steps with their start states (when `keeps` is 'checkpoints'). */
+  /**
+   * The forward's kept accepted steps with their start states (when `keeps` is 'checkpoints'): every step
+   * without a checkpoint budget, only the kept ones under a budget (use `states` for every step).
+   */
   checkpoints: readonly AcceptedStep[];
+  /** Every accepted step's (t, h) and start state, kept or recomputed (what `reverseSweep` reads). */
+  states: StepStates;
   /** Start time and size of every accepted step, in order (numbers only; every graph-free method gets them). */
   steps: readonly StepSpan[];
   /** The initial state, without its graph (when `keeps` is 'initial'). */
@@ -61,6 +67,11 @@ export interface GradientMethod {
    * accepted steps with a graph (gradients/replay.ts). Otherwise such a call throws HigherOrderGradientError.
    */
   readonly secondOrder: boolean;
+  /**
+   * Honours odeint's `checkpoints` budget: its backward reads the step states from `run.states` (as
+   * `reverseSweep` does), so the forward may keep only some of them. Absent: the option is refused.
+   */
+  readonly supportsBudget?: boolean;
   /** ∂L/∂y0 from ∂L/∂ys; parameter gradients go into `run.acc`. Frees what it made, also when it fails. */
   backward(run: BackwardRun): Promise<Tensor>;
   /** Predicted peak bytes above what the caller holds, for one solve + backward. */

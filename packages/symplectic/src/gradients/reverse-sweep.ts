@@ -1,6 +1,7 @@
 /**
  * The reverse sweep of the per-step methods (symplectic adjoint, checkpoint): λ from the last output back to
- * y0 through the checkpoints, one step's backward at a time, adding ∂L/∂y(t_k) at each output time.
+ * y0 through the accepted steps, one step's backward at a time, adding ∂L/∂y(t_k) at each output time. Each
+ * step's start state comes from `run.states`: the forward's checkpoint, or under a budget a recomputed one.
  */
 import { noGrad, type Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
@@ -12,15 +13,16 @@ export type StepBackward = (step: AcceptedStep, lambda: Tensor) => Promise<Tenso
 
 /** Returns ∂L/∂y0; parameter gradients go into `run.acc`. */
 export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward): Promise<Tensor> {
-  const { field, checkpoints, times, g } = run;
+  const { field, states, times, g } = run;
   const dev = field.device;
   const T = times.length;
   const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(field.shape));
   let lambda = dev.memory.scope('adjoint', () => gRow(T - 1));
   let k = T - 1;
   try {
-    for (let i = checkpoints.length - 1; i >= 0; i--) {
-      const step = checkpoints[i];
+    for (let i = states.count - 1; i >= 0; i--) {
+      const { t, h } = states.step(i);
+      const step = { t, h, y: await states.at(i) };
       lambda = await stepBackward(step, lambda);
       if (k > 0 && step.t === times[k - 1]) {
         k--;

@@ -17,6 +17,8 @@ import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
 import { reverseSweep } from './reverse-sweep.js';
+import { ReplayStates } from './budget-replay.js';
+import { checkpointStates, stepRecordBytes } from './memory-model.js';
 
 /** skip[i]: κ_i ≡ 0 for every λ (decided from the tableau, not the data). */
 export function skippedStages(tab: Tableau): boolean[] {
@@ -113,25 +115,30 @@ export const symplecticAdjoint: GradientMethod = {
   recordsGraph: false,
   keeps: 'checkpoints',
   secondOrder: true,
+  supportsBudget: true,
   async backward(run) {
     const sweep = new Sweep(run.field, run.tableau, run.acc);
     try {
+      // Under a budget, recomputation shares the sweep's stage buffer.
+      if (run.states instanceof ReplayStates) run.states.useStepper(sweep.stepper);
       return await reverseSweep(run, (step, lambda) => sweep.step(step, lambda));
     } finally {
       sweep.dispose();
     }
   },
-  memoryModel({ tableau, N, T }, { S, P, Vf }) {
+  memoryModel({ tableau, N, T, checkpoints: c }, { S, P, Vf }) {
     const s = tableau.b.length;
     const out = T * S;
-    const ckpt = Math.max(0, N - 1) * S;
+    // N − 1 checkpoints, or under a budget c − 1 snapshots + the working state (the sweep's stage buffer is shared).
+    const ckpt = checkpointStates(N, c) * S;
     // Backward holds: K [s, n] (stage derivatives), the s−1 recomputed stage states, V [s+1, n] (ν's and λ),
     // a zero state, λ, κ (3 states), the parameter-gradient sums (P), and one VJP of f at a time (Vf).
     const buffers = (s + (s - 1) + (s + 1) + 3) * S;
     return {
       total: ckpt + out + buffers + P + Vf,
       terms: { checkpoints: ckpt, outputs: out, stageAndAdjointBuffers: buffers, gradientSums: P, oneVjp: Vf },
-      formula: '(N−1)·S + T·S + (3s+3)·S + P + Vf',
+      formula: c === undefined ? '(N−1)·S + T·S + (3s+3)·S + P + Vf' : 'min(c, N−1)·S + T·S + (3s+3)·S + P + Vf',
+      hostBytes: stepRecordBytes(N),
     };
   },
 };
