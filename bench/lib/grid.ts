@@ -2,14 +2,15 @@
  * The benchmark grid: which problems, sizes, tableaus and tolerances each mode measures ('quick' for the
  * smoke test, 'default', 'gpu').
  */
-import type { GradientMethodName, TableauName } from '@sympode/symplectic';
+import { GRADIENT_METHODS, type GradientMethodName, type TableauName } from '@sympode/symplectic';
 import type { MlpOdeSpec } from './problems.js';
 
 /** Which grid to run: the smallest (seconds), the full cpu/lavapipe one, or larger sizes for a real GPU. */
 export type BenchMode = 'quick' | 'default' | 'gpu';
 
 /** The gradient methods in the order the report lists (and colours) them. */
-export const ALL_GRADIENTS: readonly GradientMethodName[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
+/** Every registered gradient method (from the registry, so a new method gets its rows). */
+export const ALL_GRADIENTS: readonly GradientMethodName[] = GRADIENT_METHODS;
 
 /** Sizes and settings of every section of one run. */
 export interface Grid {

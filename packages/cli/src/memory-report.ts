@@ -6,12 +6,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice, type MemoryStats } from '@sympode/tensor';
 import { cliDevice, type BackendChoice } from './device.js';
-import { type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
+import { GRADIENT_METHODS, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { formatBytes } from './format.js';
 import { lineChart, writeChart } from '@sympode/plot';
 import { BatchSampler, batchLoss, SpiralModel, spiralTimes, trueTrajectory } from './spiral.js';
 
-export const METHODS: readonly GradientMethodName[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
+/** Every registered gradient method (the registry's order: the default first). */
+export const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint', 'parameters', 'gradients'] as const;
 
 export interface MemoryOptions {
