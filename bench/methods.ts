@@ -6,9 +6,9 @@
  *   npm run bench:methods [-- --backends cpu,webgpu]
  */
 import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tensor';
-import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
+import { GRADIENT_METHODS, odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 
-const METHODS: GradientMethodName[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
+const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const args = process.argv.slice(2);
 const backends = (args.includes('--backends') ? args[args.indexOf('--backends') + 1] : 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
 

@@ -18,10 +18,9 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { BackendName } from '@sympode/tensor';
-import { runBench, type BenchMode, type Grid, type PlotLib } from './lib/run.js';
-import type { SpiralLib } from './lib/spiral-bench.js';
+import { runBench, type BenchMode, type Grid } from './lib/run.js';
 import type { TfjsBackend } from './lib/tfjs-peer.js';
 
 const args = process.argv.slice(2);
@@ -44,15 +43,6 @@ const outDir = resolve(value('out') ?? join(root, 'bench', 'out', mode === 'defa
 const resultsPath = resolve(value('results') ?? (mode === 'default' ? join(root, 'bench', 'RESULTS.md') : mode === 'gpu' ? join(root, 'bench', 'RESULTS-gpu.md') : join(outDir, 'RESULTS.md')));
 const figuresArg = value('figures');
 const figuresDir = figuresArg === 'none' ? null : resolve(figuresArg ?? (mode === 'quick' ? join(outDir, 'figures') : join(root, 'bench', 'figures')));
-
-async function load<T>(relPath: string, what: string): Promise<T | null> {
-  try {
-    return (await import(pathToFileURL(join(root, relPath)).href)) as T;
-  } catch (e) {
-    console.warn(`bench: ${what} unavailable (${e instanceof Error ? e.message : String(e)}); skipping it`);
-    return null;
-  }
-}
 
 // The measuring runs in a child process with a journal of finished steps: if Dawn crashes natively (it does
 // now and then on lavapipe after minutes of work), the child is restarted and resumes from the journal.
@@ -79,8 +69,6 @@ if (!flag('child')) {
 }
 const restarts = JSON.parse(process.env.SYMPODE_BENCH_RESTARTS ?? '[]') as string[];
 
-const plot = flag('no-plots') ? null : await load<PlotLib>('packages/cli/dist/plot/index.js', 'plotting (packages/cli/dist/plot)');
-const spiral = flag('no-spiral') ? null : await load<SpiralLib>('packages/cli/dist/spiral.js', 'the spiral model (packages/cli/dist/spiral.js)');
 const grid: Partial<Grid> = {};
 if (value('repeats')) grid.repeats = Number(value('repeats'));
 const peak = value('peak-gflops');
@@ -94,8 +82,8 @@ const result = await runBench({
   outDir,
   resultsPath,
   figuresDir,
-  plot,
-  spiral,
+  plots: !flag('no-plots'),
+  spiral: !flag('no-spiral'),
   peakGflops: peak ? Number(peak) : undefined,
   grid,
   command: `node bench/dist/ode.js ${args.filter((a) => a !== '--child').join(' ')}`.trim(),

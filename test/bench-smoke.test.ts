@@ -16,7 +16,7 @@ describe('bench harness (quick, cpu)', () => {
     try {
       const res = await runBench({
         mode: 'quick', backends: ['cpu'], tfjs: ['cpu'], outDir: join(dir, 'out'), resultsPath: join(dir, 'RESULTS.md'),
-        figuresDir: null, plot: null, spiral: null, log: () => undefined,
+        figuresDir: null, plots: false, spiral: false, log: () => undefined,
       });
       // Every section has a row per gradient method.
       for (const section of ['N-sweep', 'L-sweep', 'dopri5', 'tableaus'] as const) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { describe, it, expect } from 'vitest';
-import { escapeXml, formatTick, lineChart, svgToPng, writeChart, type Series } from '../packages/cli/src/plot/index.js';
+import { escapeXml, formatTick, lineChart, svgToPng, writeChart, type Series } from '@sympode/plot';
 
 const ENTITY = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/;
 

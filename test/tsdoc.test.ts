@@ -2,6 +2,6 @@
 import { it, expect } from 'vitest';
 import { undocumented } from '../scripts/check-tsdoc.mjs';
 
-it('every export of @sympode/tensor, @sympode/symplectic and @sympode/flows is documented', () => {
-  expect(undocumented(['packages/tensor/src/index.ts', 'packages/symplectic/src/index.ts', 'packages/flows/src/index.ts'])).toEqual([]);
+it('every export of @sympode/tensor, @sympode/symplectic, @sympode/flows and @sympode/plot is documented', () => {
+  expect(undocumented(['packages/tensor/src/index.ts', 'packages/symplectic/src/index.ts', 'packages/flows/src/index.ts', 'packages/plot/src/index.ts'])).toEqual([]);
 });

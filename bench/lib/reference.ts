@@ -7,6 +7,7 @@
  */
 import { grad, type Device, type Tensor } from '@sympode/tensor';
 import { getTableau } from '@sympode/symplectic';
+import { measureSolve } from './measure.js';
 import { buildMlpOde, type MlpOdeSpec } from './problems.js';
 
 /** ∂L/∂(y0, θ) flattened, for the problem `spec` solved with `method` over exactly `steps` (from t = 0). */
@@ -47,6 +48,15 @@ export async function stepsReference(dev: Device, spec: MlpOdeSpec, method: stri
       }
       return out;
     });
+  } finally {
+    p.dispose();
+  }
+}
+/** The ODE's own gradient: float64 symplectic adjoint through dopri8 at rtol 1e-10, atol 1e-12. */
+export async function trueGradient(dev: Device, spec: MlpOdeSpec): Promise<Float64Array> {
+  const p = buildMlpOde(dev, spec);
+  try {
+    return (await measureSolve(p, { method: 'dopri8', rtol: 1e-10, atol: 1e-12, gradient: 'symplectic-adjoint' })).grads;
   } finally {
     p.dispose();
   }

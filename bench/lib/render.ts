@@ -1,5 +1,5 @@
 /** RESULTS.md: the benchmark's Markdown report, rendered from a BenchResult. */
-import type { BenchResult, BenchRow } from './run.js';
+import type { BenchResult, BenchRow } from './types.js';
 import { fmtMs, fmtNum, fmtRatio, formatBytes, mdTable } from './report.js';
 import { specLabel } from './problems.js';
 

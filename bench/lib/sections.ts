@@ -21,3 +21,18 @@ export async function writeSection(path: string, name: string, markdown: string)
   const next = re.test(text) ? text.replace(re, block) : `${text.trimEnd()}\n\n${block}\n`;
   await writeFile(path, next);
 }
+
+/**
+ * Writes a harness's whole report to `path`, keeping the named sections the file already holds that
+ * `markdown` does not (other harnesses' figures), appended after it in their order.
+ */
+export async function writeReport(path: string, markdown: string): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const own = new Set(extractSections(markdown).map(sectionName));
+  const kept = extractSections(text).filter((s) => !own.has(sectionName(s)));
+  await writeFile(path, kept.length ? `${markdown.trimEnd()}\n\n${kept.join('\n\n')}\n` : markdown);
+}
+
+function sectionName(block: string): string {
+  return /<!-- section:([\w-]+) -->/.exec(block)![1];
+}

@@ -1,15 +1,12 @@
 /**
  * Milliseconds per training iteration of the main job's spiral model (MLP 2→50→2 tanh on y³; batches of 20
  * random windows of 10 points from the true trajectory; dopri5 at rtol 1e-7, atol 1e-9; L1 loss; Adam), per
- * gradient method. The model code is the CLI's (`packages/cli/src/spiral.ts`), passed in by the caller, so
- * this module does not depend on the CLI's build.
+ * gradient method. The problem and the iteration are the CLI's own (`@sympode/cli/spiral`).
  */
-import { createDevice, optim, type Device } from '@sympode/tensor';
-import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
-import type * as SpiralModule from '../../packages/cli/dist/spiral.js';
+import { optim, type Device } from '@sympode/tensor';
+import type { GradientMethodName, OdeintStats } from '@sympode/symplectic';
+import { BatchSampler, SpiralModel, spiralTimes, trainStep, trueTrajectory } from '@sympode/cli/spiral';
 import { median } from './stats.js';
-
-export type SpiralLib = Pick<typeof SpiralModule, 'SpiralModel' | 'BatchSampler' | 'trueTrajectory' | 'spiralTimes'>;
 
 export interface SpiralRow {
   backend: string;
@@ -38,15 +35,15 @@ export interface SpiralOptions {
 }
 
 /** Runs `iters` timed iterations (+1 warm-up) per gradient method on `dev`; the truth comes from `cpu64`. */
-export async function spiralBench(lib: SpiralLib, dev: Device, cpu64: Device, gradients: readonly GradientMethodName[], opts: SpiralOptions): Promise<SpiralRow[]> {
+export async function spiralBench(dev: Device, cpu64: Device, gradients: readonly GradientMethodName[], opts: SpiralOptions): Promise<SpiralRow[]> {
   const { batchSize = 20, batchTime = 10, rtol = 1e-7, atol = 1e-9, seed = 0 } = opts;
-  const times = lib.spiralTimes();
-  const trueY = await lib.trueTrajectory(cpu64, times);
+  const times = spiralTimes();
+  const trueY = await trueTrajectory(cpu64, times);
   const rows: SpiralRow[] = [];
   for (const gradient of gradients) {
-    const model = new lib.SpiralModel(dev, seed);
+    const model = new SpiralModel(dev, seed);
     const opt = new optim.Adam(model.mlp.parameters(), { lr: 1e-3 });
-    const sampler = new lib.BatchSampler(trueY, times, batchTime, batchSize, seed);
+    const sampler = new BatchSampler(trueY, times, batchTime, batchSize, seed);
     const ms: number[] = [];
     let steps = 0, nfeF = 0, nfeB = 0, peak = 0, firstLoss = NaN, lastLoss = NaN;
     let error: string | undefined;
@@ -58,16 +55,7 @@ export async function spiralBench(lib: SpiralLib, dev: Device, cpu64: Device, gr
         const base = dev.memory.stats().liveBytes;
         const stats: Partial<OdeintStats> = {};
         const t0 = performance.now();
-        const loss = await dev.tidy(async () => {
-          const y0 = dev.tensor(batch.y0, [batchSize, 2]);
-          const target = dev.tensor(batch.target, [batchTime, batchSize, 2]);
-          const pred = await odeint(model.f, y0, batch.t, { method: 'dopri5', rtol, atol, params: model.mlp, gradient, stats });
-          const l = pred.sub(target).abs().mean();
-          await l.backward();
-          opt.step();
-          opt.zeroGrad();
-          return l.item();
-        });
+        const loss = await trainStep(model, opt, batch, { rtol, atol, gradient, stats });
         const dt = performance.now() - t0;
         if (it === 0) {
           firstLoss = loss;
@@ -93,9 +81,4 @@ export async function spiralBench(lib: SpiralLib, dev: Device, cpu64: Device, gr
     });
   }
   return rows;
-}
-
-/** Convenience for a fresh float64 cpu device (the truth is always computed in float64). */
-export function cpu64(): Promise<Device> {
-  return createDevice({ backend: 'cpu', dtype: 'float64' });
 }

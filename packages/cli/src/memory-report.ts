@@ -6,12 +6,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice, type MemoryStats } from '@sympode/tensor';
 import { cliDevice, type BackendChoice } from './device.js';
-import { odeint, type GradientMethodName } from '@sympode/symplectic';
+import { GRADIENT_METHODS, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { formatBytes } from './format.js';
-import { lineChart, writeChart } from './plot/index.js';
-import { BatchSampler, SpiralModel, spiralTimes, trueTrajectory } from './spiral.js';
+import { lineChart, writeChart } from '@sympode/plot';
+import { BatchSampler, batchLoss, SpiralModel, spiralTimes, trueTrajectory } from './spiral.js';
 
-export const METHODS: readonly GradientMethodName[] = ['symplectic-adjoint', 'checkpoint', 'backprop', 'adjoint'];
+/** Every registered gradient method (the registry's order: the default first). */
+export const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint', 'parameters', 'gradients'] as const;
 
 export interface MemoryOptions {
@@ -51,12 +52,11 @@ export async function memoryReport(opts: MemoryOptions): Promise<MethodMemory[]>
     await dev.sync();
     const base = dev.memory.stats().liveBytes;
     dev.memory.resetPeak();
-    const stats: Record<string, number> = {};
+    const stats: Partial<OdeintStats> = {};
     const trace = dev.memory.startTrace();
     const start = performance.now();
     await dev.tidy(async () => {
-      const pred = await odeint(model.f, y0, batch.t, { method: 'dopri5', rtol: opts.rtol, atol: opts.atol, params: model.mlp, gradient: method, stats });
-      const loss = pred.sub(target).abs().mean();
+      const loss = await batchLoss(model, y0, target, batch.t, { rtol: opts.rtol, atol: opts.atol, gradient: method, stats });
       await loss.backward();
     });
     await dev.sync();

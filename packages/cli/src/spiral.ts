@@ -2,10 +2,14 @@
  * The spiral of torchdiffeq's classic demo: dy/dt = (y³)·A with A = [[-0.1, 2], [-2, -0.1]], y0 = [2, 0],
  * t ∈ [0, 25] at 1000 points; the model is an MLP 2→50→2 (tanh) applied to y³, initialised as in the demo
  * (weights N(0, 0.1²), biases 0). Training samples random short windows of the true trajectory.
+ *
+ * The one home of this problem: `sympode train` and `sympode memory` use it, and the bench imports it as
+ * `@sympode/cli/spiral` to time the main job's training iteration.
  */
 import { nn, Rng, type Device, type Tensor } from '@sympode/tensor';
-import { odeint } from '@sympode/symplectic';
+import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 
+/** The true dynamics dy/dt = (y³)·A, the initial state and the output grid. */
 export const SPIRAL = {
   y0: [2, 0],
   A: [[-0.1, 2], [-2, -0.1]],
@@ -53,6 +57,13 @@ export class SpiralModel {
   };
 }
 
+/** One batch of windows, flattened row-major: y0 [batch, 2], times t [batchTime], target [batchTime, batch, 2]. */
+export interface Batch {
+  y0: number[];
+  t: number[];
+  target: number[];
+}
+
 /** Random windows of `batchTime` consecutive points starting at `batchSize` random indices (seeded). */
 export class BatchSampler {
   private readonly rng: Rng;
@@ -62,7 +73,7 @@ export class BatchSampler {
   }
 
   /** y0 [batch, 2], window times (starting at 0), target [batchTime, batch, 2]. */
-  next(): { y0: number[]; t: number[]; target: number[] } {
+  next(): Batch {
     const n = this.times.length - this.batchTime;
     const starts = Array.from({ length: this.batchSize }, () => Math.floor(this.rng.uniform() * n));
     const y0 = starts.flatMap((s) => [this.trueY[2 * s], this.trueY[2 * s + 1]]);
@@ -70,4 +81,36 @@ export class BatchSampler {
     for (let k = 0; k < this.batchTime; k++) for (const s of starts) target.push(this.trueY[2 * (s + k)], this.trueY[2 * (s + k) + 1]);
     return { y0, t: this.times.slice(0, this.batchTime), target };
   }
+}
+
+/** How a batch is solved: dopri5 at these tolerances, gradients by `gradient`; `stats` receives the solve's counters. */
+export interface SolveOptions {
+  rtol: number;
+  atol: number;
+  gradient: GradientMethodName;
+  stats?: Partial<OdeintStats>;
+}
+
+/** The batch loss mean |y − y_true| of the model's solve from `y0` [batch, 2] against `target` [t.length, batch, 2]. */
+export async function batchLoss(model: SpiralModel, y0: Tensor, target: Tensor, t: number[], o: SolveOptions): Promise<Tensor> {
+  const pred = await odeint(model.f, y0, t, { method: 'dopri5', rtol: o.rtol, atol: o.atol, params: model.mlp, gradient: o.gradient, stats: o.stats });
+  return pred.sub(target).abs().mean();
+}
+
+/**
+ * One training iteration, as `sympode train` runs it: the batch's loss, its gradient, one optimizer step.
+ * Every temporary is freed (a tidy); returns the loss.
+ */
+export async function trainStep(model: SpiralModel, opt: { step(): void; zeroGrad(): void }, batch: Batch, o: SolveOptions): Promise<number> {
+  const dev = model.device;
+  const n = batch.y0.length / 2;
+  return dev.tidy(async () => {
+    const y0 = dev.tensor(batch.y0, [n, 2]);
+    const target = dev.tensor(batch.target, [batch.t.length, n, 2]);
+    const l = await batchLoss(model, y0, target, batch.t, o);
+    await l.backward();
+    opt.step();
+    opt.zeroGrad();
+    return l.item();
+  });
 }

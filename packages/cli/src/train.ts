@@ -6,11 +6,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice, optim, type Device } from '@sympode/tensor';
 import { cliDevice, type BackendChoice } from './device.js';
-import { odeint, type GradientMethodName } from '@sympode/symplectic';
+import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { formatBytes } from './format.js';
-import { lineChart, writeChart } from './plot/index.js';
+import { lineChart, writeChart } from '@sympode/plot';
 import { Progress } from './progress.js';
-import { BatchSampler, SpiralModel, spiralTimes, trueTrajectory, SPIRAL } from './spiral.js';
+import { BatchSampler, SpiralModel, spiralTimes, trainStep, trueTrajectory, SPIRAL } from './spiral.js';
 
 export interface TrainOptions {
   backend: BackendChoice;
@@ -74,19 +74,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const start = performance.now();
     dev.memory.resetPeak();
     const batch = sampler.next();
-    const stats: Record<string, number> = {};
-    const loss = await dev.tidy(async () => {
-      const y0 = dev.tensor(batch.y0, [opts.batchSize, 2]);
-      const target = dev.tensor(batch.target, [opts.batchTime, opts.batchSize, 2]);
-      const pred = await odeint(model.f, y0, batch.t, {
-        method: 'dopri5', rtol: opts.rtol, atol: opts.atol, params: model.mlp, gradient: opts.gradient, stats,
-      });
-      const l = pred.sub(target).abs().mean();
-      await l.backward();
-      opt.step();
-      opt.zeroGrad();
-      return l.item();
-    });
+    const stats: Partial<OdeintStats> = {};
+    const loss = await trainStep(model, opt, batch, { rtol: opts.rtol, atol: opts.atol, gradient: opts.gradient, stats });
     const ms = performance.now() - start;
     if (it === 1) firstLoss = loss;
     lastLoss = loss;

@@ -74,7 +74,7 @@ export async function integrate(
         // The controller's `next` is checked when a step is about to use it (the last one's is never used).
         if (!fixed) checkStepSize('adapt() returned next =', h);
         const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts);
-        const y1 = await stepper.attempt(t, y, hStep);
+        const y1 = await y.device.memory.phase(`step ${stats.acceptedSteps}`, () => stepper.attempt(t, y, hStep));
         const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
           y1.dispose();

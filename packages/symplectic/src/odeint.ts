@@ -76,7 +76,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     const stepper = new GraphStepper(field, o.tableau);
     try {
       // The tidy frees whatever a failed solve left behind; on success only ys (and its graph) survives.
-      return await dev.tidy(() => integrate(stepper, y0, times, iopts, istats));
+      return await dev.memory.phase('forward solve', () => dev.tidy(() => integrate(stepper, y0, times, iopts, istats)));
     } finally {
       stepper.dispose();
       finishForward();
@@ -106,7 +106,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     // The tidy frees whatever a failed solve left behind; ys survives, and the kept checkpoints do too.
     ys = await noGrad(() =>
       dev.tidy(() =>
-        integrate(stepper, y0, times, iopts, istats, (step) => {
+        dev.memory.phase('forward solve', () => integrate(stepper, y0, times, iopts, istats, (step) => {
           if (needsGrad) steps.push({ t: step.t, h: step.h });
           if (!needsGrad || !keepCheckpoints) return false;
           if (budget) return budget.accept(step, y0);
@@ -116,7 +116,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
           // Kept: a tidy enclosing odeint must not free them before backward (onRelease frees them).
           checkpoints.push({ ...step, y: dev.keep(y) });
           return true;
-        }),
+        })),
       ),
     );
   } catch (e) {
@@ -178,11 +178,13 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
       const states: StepStates = budget ? new ReplayStates(budget, bfield, o.tableau) : keptStates(checkpoints);
       const snapshots = budget ? budget.snapshots.map((b) => ({ ...steps[b.pos], y: b.y })) : checkpoints;
       try {
-        const gy0 = await method.backward({
-          field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, g, acc,
-          checkFinite: o.checkBackward, dir, stats: bstats, counter,
-          solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
-        });
+        const gy0 = await dev.memory.phase(`backward sweep (${method.name})`, () =>
+          method.backward({
+            field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, g, acc,
+            checkFinite: o.checkBackward, dir, stats: bstats, counter,
+            solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
+          }),
+        );
         result = [gy0, ...acc.take(params)];
       } finally {
         states.close();

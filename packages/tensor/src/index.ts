@@ -4,6 +4,8 @@
  */
 export { createDevice, Device } from './device.js';
 export type { BackendName, DeviceOptions, NestedArray, TensorOptions, RandomOptions } from './device.js';
+export type { WebGpuOptions } from './backends/webgpu/adapter.js';
+export type { KernelStyle } from './backends/webgpu/webgpu.js';
 export { Tensor } from './tensor.js';
 export type { Operand } from './tensor.js';
 export { grad, noGrad, enableGrad, isGradEnabled, customVjp } from './autograd.js';

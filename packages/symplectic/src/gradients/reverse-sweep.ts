@@ -22,8 +22,8 @@ export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward)
   try {
     for (let i = states.count - 1; i >= 0; i--) {
       const { t, h } = states.step(i);
-      const step = { t, h, y: await states.at(i) };
-      lambda = await stepBackward(step, lambda);
+      const step = { t, h, y: await dev.memory.phase(`restore state ${i}`, () => states.at(i)) };
+      lambda = await dev.memory.phase(`backward step ${i}`, () => stepBackward(step, lambda));
       if (k > 0 && step.t === times[k - 1]) {
         k--;
         const next = dev.memory.scope('adjoint', () => dev.tidy(() => lambda.add(gRow(k))));

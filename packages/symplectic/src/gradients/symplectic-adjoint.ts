@@ -76,7 +76,7 @@ class Sweep {
     const { tableau: tab, skip, V, stepper } = this;
     const dev = stepper.field.device;
     const s = tab.b.length;
-    const stages = await noGrad(() => recomputeStages(stepper, t, y, h));
+    const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h)));
     try {
       noGrad(() => writeRow(V, s, lambda));
       for (let i = s - 1; i >= 0; i--) {
@@ -86,7 +86,7 @@ class Sweep {
         for (let j = i + 1; j < s; j++) if (!skip[j]) coeffs[j] = tab.a[j][i];
         const kappa = dev.memory.scope('adjoint', () => noGrad(() => combineRows(this.zero, V, coeffs, h)));
         try {
-          const nu = await vjp(stepper.field, t + tab.c[i] * h, stages[i], kappa, this.acc);
+          const nu = await stepper.field.device.memory.phase(`vjp stage ${i}`, () => vjp(stepper.field, t + tab.c[i] * h, stages[i], kappa, this.acc));
           noGrad(() => writeRow(V, i, nu));
           nu.dispose();
         } finally {

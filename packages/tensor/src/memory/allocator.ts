@@ -263,6 +263,11 @@ export class Allocator {
     for (const s of this.labels.values()) s.peakBytes = s.liveBytes;
   }
 
+  /** Whether a trace is recording. */
+  get tracing(): boolean {
+    return this.activeTrace !== null;
+  }
+
   startTrace(options?: TraceOptions): AllocationTrace {
     this.activeTrace = new AllocationTrace(options);
     return this.activeTrace;

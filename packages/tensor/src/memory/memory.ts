@@ -46,8 +46,13 @@ export class Memory {
   /**
    * Marks `fn` as a phase (forward solve, step n, VJP, ...): a slice in Chrome traces and the `phase` of the
    * storages allocated inside it. Nested phases stack on their outermost phase's track. `fn` may be async.
+   * Recorded while a trace runs (`startTrace`); otherwise `fn` runs as is, at no cost. `odeint` marks its
+   * forward solve, each step, the backward sweep, each backward step and its VJPs.
    */
   phase<T>(name: string, fn: () => T): T {
+    checkFunction('memory.phase', fn);
+    // Phases cost a context switch; they matter only to a trace, so without one `fn` just runs.
+    if (!this.allocator.tracing) return fn();
     const parent = innermost(currentContext().phase, this.allocator);
     const track = parent?.track ?? nextTrack++;
     this.allocator.markPhase('begin', name, track);
@@ -70,6 +75,7 @@ export class Memory {
    * including concurrent work.
    */
   async profile<T>(fn: () => T | Promise<T>): Promise<Profile<T>> {
+    checkFunction('memory.profile', fn);
     const a = this.allocator;
     const before = a.stats();
     const rec = a.beginProfile();

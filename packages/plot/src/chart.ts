@@ -5,6 +5,7 @@ import { el, escapeXml, num } from './svg.js';
 
 /** One line on a chart. Points are paired by index; extra entries in the longer of `x`/`y` are ignored. */
 export interface Series {
+  /** Legend entry. */
   name: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
@@ -13,10 +14,15 @@ export interface Series {
   dashed?: boolean;
 }
 
+/** What `lineChart` draws: the title, the axis labels, the series and the canvas. */
 export interface LineChartOptions {
+  /** Chart title, above the plot area. */
   title: string;
+  /** Label of the x axis. */
   xLabel: string;
+  /** Label of the y axis. */
   yLabel: string;
+  /** The lines, drawn in order; the legend lists them. */
   series: Series[];
   /** Base-10 log y axis; points with y ≤ 0 are skipped (and break the line). */
   logY?: boolean;

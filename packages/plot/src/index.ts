@@ -1,4 +1,7 @@
-/** Dependency-light plotting: line charts as SVG, rasterised to PNG with resvg. */
+/**
+ * @sympode/plot: dependency-light plotting for the CLI and the benchmarks: line charts as standalone SVG,
+ * rasterised to PNG with resvg.
+ */
 export { lineChart, type LineChartOptions, type Series } from './chart.js';
 export { formatTick } from './format.js';
 export { OKABE_ITO, seriesColor } from './palette.js';
