@@ -59,7 +59,14 @@ export class Field {
 
   private async evalOnce(s: number, y: Tensor): Promise<Tensor> {
     const t = this.sign * s;
-    const k: unknown = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(s, y)));
+    let k: unknown;
+    try {
+      k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(s, y)));
+    } catch (e) {
+      // Typically a parameter disposed between the solve and a backward that evaluates f again: say where.
+      if (!(e instanceof DisposedTensorError)) throw e;
+      throw new DisposedTensorError(`${e.message}, inside the ODE function at t = ${t}; keep what f reads alive until backward has run`, { cause: e });
+    }
     // Anything else f returned that holds tensors moved to the solve's tidy, which frees it on the way out.
     if (!(k instanceof Tensor)) {
       throw new InvalidArgumentError(`the ODE function returned ${describe(k, true)} at t = ${t}; it must return a Tensor of the state's shape [${this.shape.join(', ')}]`);
