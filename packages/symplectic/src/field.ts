@@ -64,7 +64,7 @@ export class Field {
       k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(s, y)));
     } catch (e) {
       // Typically a parameter disposed between the solve and a backward that evaluates f again: say where.
-      if (!(e instanceof DisposedTensorError)) throw e;
+      if (!(e instanceof DisposedTensorError) || e.message.includes('inside the ODE function')) throw e; // said once
       throw new DisposedTensorError(`${e.message}, inside the ODE function at t = ${t}; keep what f reads alive until backward has run`, { cause: e });
     }
     // Anything else f returned that holds tensors moved to the solve's tidy, which frees it on the way out.
