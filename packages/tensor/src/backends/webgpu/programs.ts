@@ -12,6 +12,7 @@
  * messages and line numbers, is thrown by `check()` (the backend calls it on every read) and by every later
  * `get()`.
  */
+import { DeviceError } from '../../errors.js';
 import { instantiate, kernelSource } from './kernelsource.js';
 
 /** A storage binding of a kernel: its number and access. Binding 0 is always the uniform (a ring slot). */
@@ -127,12 +128,12 @@ export class ProgramCache {
         const errors = info.messages.filter((m) => m.type === 'error');
         if (errors.length || err) {
           const text = errors.length ? formatCompilationMessages(label, code, errors) : `${label}: ${err?.message}`;
-          this.failure ??= new Error(`sympode: WGSL kernel failed to compile:\n${text}`);
+          this.failure ??= new DeviceError(`sympode: WGSL kernel failed to compile:\n${text}`);
           this.programs.delete(key);
         }
       },
       (e: unknown) => {
-        this.failure ??= new Error(`sympode: ${label}: ${e instanceof Error ? e.message : String(e)}`);
+        this.failure ??= new DeviceError(`sympode: ${label}: ${e instanceof Error ? e.message : String(e)}`);
       },
     );
     this.pending.push(verdict);
