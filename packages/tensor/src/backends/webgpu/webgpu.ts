@@ -222,10 +222,10 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
       this.fill(out, NaN, 1);
       return;
     }
-    const partials: Block | null = errorParts(n) > 1 ? this.queue.temp(PARTIALS_BYTES) : null;
+    const partials: Block | null = errorParts(n, this.limits) > 1 ? this.queue.temp(PARTIALS_BYTES) : null;
     try {
       this.withOut(out, [y0, y1, stages], 1, (target) =>
-        rkErrorPlan(y0, y1, stages, e, h, rtol, atol, target, n, (partials?.raw as GPUBuffer | undefined) ?? null),
+        rkErrorPlan(y0, y1, stages, e, h, rtol, atol, target, n, (partials?.raw as GPUBuffer | undefined) ?? null, this.limits),
       );
     } finally {
       if (partials) this.queue.release(partials);

@@ -5,6 +5,7 @@
  * and fill the parameters for a backend call. The backend's op methods only pass buffers to a plan and the
  * resulting dispatches to the queue.
  */
+import { DeviceLimitError } from '../../../errors.js';
 import type { Binding } from '../programs.js';
 import { uniformLayout, type Fields, type ParamValues, type UniformLayout } from '../uniforms.js';
 
@@ -100,6 +101,9 @@ export const WG = 256;
 export function grid1d(groups: number, lim: Limits): Grid {
   if (groups <= lim.maxGroups) return [groups, 1, 1];
   const y = Math.ceil(groups / lim.maxGroups);
+  if (y > lim.maxGroups) {
+    throw new DeviceLimitError(`sympode webgpu: ${groups} workgroups exceed a ${lim.maxGroups}×${lim.maxGroups} dispatch grid`);
+  }
   return [Math.ceil(groups / y), y, 1];
 }
 

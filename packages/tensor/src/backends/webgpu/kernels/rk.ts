@@ -53,8 +53,8 @@ export function rkCombinePlan(y: GPUBuffer, stages: GPUBuffer, coeffs: readonly 
   return [dispatchOf(RK_COMBINE, [out, y, stages], grid1d(groupsFor(n), lim), { n, cnt: idx.length, h, idx, coef })];
 }
 
-/** Workgroups of the first pass (1: a single pass writes the ratio itself). */
-export const errorParts = (n: number): number => Math.min(WG, Math.ceil(n / 8192));
+/** Workgroups of the first pass (1: a single pass writes the ratio itself); a 1-D grid. */
+export const errorParts = (n: number, lim: Limits): number => Math.min(WG, lim.maxGroups, Math.ceil(n / 8192));
 
 /**
  * The error ratio's dispatches; `partials` is a PARTIALS_BYTES scratch buffer, used (and required) only
@@ -62,10 +62,10 @@ export const errorParts = (n: number): number => Math.min(WG, Math.ceil(n / 8192
  */
 export function rkErrorPlan(
   y0: GPUBuffer, y1: GPUBuffer, stages: GPUBuffer, e: readonly number[], h: number, rtol: number, atol: number,
-  out: GPUBuffer, n: number, partials: GPUBuffer | null,
+  out: GPUBuffer, n: number, partials: GPUBuffer | null, lim: Limits,
 ): Dispatch[] {
   const { idx, coef } = nonzero(e);
-  const parts = errorParts(n);
+  const parts = errorParts(n, lim);
   const common = { n, cnt: idx.length, h, rtol, atol, idx, coef };
   if (parts <= 1 || !partials) return [dispatchOf(RK_ERROR_SUM, [out, y0, y1, stages], [1, 1, 1], { ...common, mode: 1, parts: 1 })];
   return [
