@@ -18,7 +18,7 @@ export { combineRows, writeRow, errorRatio, MAX_COMBINED_ROWS } from './ops/rows
 export { errorRatioPerSample } from './ops/error-ratio-per-sample.js';
 export * from './errors.js';
 export type { MemoryStats, LabelStats } from './memory/allocator.js';
-export { DEFAULT_LABEL } from './memory/allocator.js';
+export { DEFAULT_LABEL, INTERNAL_LABEL } from './memory/allocator.js';
 export type { Memory } from './memory/memory.js';
 export type { AllocationTrace, TraceEvent, TraceOptions, DroppedSummary } from './memory/trace.js';
 export { DEFAULT_MAX_EVENTS } from './memory/trace.js';
