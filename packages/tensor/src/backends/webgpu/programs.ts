@@ -53,6 +53,7 @@ export async function compileChecked(
 
 export class ProgramCache {
   private readonly programs = new Map<string, Program>();
+  private readonly byKernel = new WeakMap<object, WeakMap<object, Program>>();
   private readonly layouts = new Map<string, { id: number; bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private pending: Promise<void>[] = [];
   private failure: Error | undefined;
@@ -77,6 +78,22 @@ export class ProgramCache {
     const code = instantiate(kernelSource(file), defines, label);
     const prog = this.create(key, label, code, entry, bindings);
     this.programs.set(key, prog);
+    return prog;
+  }
+
+  /**
+   * `get` for a kernel declaration, cached by the identity of the declaration and of its defines object (plans
+   * pass constant defines), so a dispatch builds no key string.
+   */
+  forKernel(kernel: { readonly file: string; readonly entry: string; readonly bindings: readonly Binding[] }, defines: Readonly<Record<string, string>>): Program {
+    if (this.failure) throw this.failure;
+    let byDefines = this.byKernel.get(kernel);
+    if (!byDefines) this.byKernel.set(kernel, (byDefines = new WeakMap()));
+    let prog = byDefines.get(defines);
+    if (!prog) {
+      prog = this.get(kernel.file, kernel.entry, kernel.bindings, defines);
+      byDefines.set(defines, prog);
+    }
     return prog;
   }
 

@@ -135,6 +135,7 @@ export class GpuQueue {
     const alloc = this.allocator();
     const stage = alloc.allocInternal('staging', Math.max(256, 2 ** Math.ceil(Math.log2(chunk))));
     const buf = stage.raw as GPUBuffer;
+    let ok = false;
     try {
       for (let done = 0; done < bytes; done += chunk) {
         const n = Math.min(chunk, bytes - done);
@@ -149,8 +150,10 @@ export class GpuQueue {
         out.set(new Float32Array(buf.getMappedRange(0, n)), done / 4);
         buf.unmap();
       }
+      ok = true;
     } finally {
-      alloc.freeInternal(stage, !this.destroyed && stage.allocBytes <= STAGING_KEEP);
+      // A failed mapping may leave the buffer unusable: only a clean one goes back to the pool.
+      alloc.freeInternal(stage, ok && !this.destroyed && stage.allocBytes <= STAGING_KEEP);
     }
     await this.settle();
     return out;
@@ -222,12 +225,12 @@ export class GpuQueue {
   private dispatch(d: Dispatch): void {
     this.check();
     const k = d.kernel;
-    const prog = this.programs.get(k.file, k.entry, k.bindings, d.defines);
+    const prog = this.programs.forKernel(k, d.defines);
     if (!this.ring) this.attach(this.allocator());
     if (this.ringUsed + SLOT_BYTES > this.ringHost.byteLength) this.flush();
     const offset = this.ringUsed;
     this.ringUsed += SLOT_BYTES;
-    this.views.u32.fill(0, offset / 4, (offset + SLOT_BYTES) / 4);
+    this.views.u32.fill(0, offset / 4, (offset + k.params.size) / 4);
     writeUniforms(k.params, d.params, this.views, offset);
     const group = this.groups.get(prog, this.ring!.raw as GPUBuffer, offset, SLOT_BYTES, d.buffers);
     const pass = (this.pass ??= this.openEncoder().beginComputePass());

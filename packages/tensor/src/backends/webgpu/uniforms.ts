@@ -88,7 +88,9 @@ export function writeUniforms<F extends Fields>(
   layout: UniformLayout<F>, values: ParamValues<F>, views: UniformViews, base: number,
 ): void {
   const vals = values as Readonly<Record<string, number | readonly number[] | undefined>>;
-  for (const f of layout.fields) {
+  const fields = layout.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
     const v = vals[f.name];
     if (v === undefined) continue;
     const arr = f.scalar === 'f32' ? views.f32 : f.scalar === 'i32' ? views.i32 : views.u32;

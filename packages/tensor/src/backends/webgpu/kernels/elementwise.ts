@@ -48,6 +48,14 @@ const BINARY: Record<BinaryOp, string> = {
   ne: 'cmp(a != b, a, b, 1.0)',
 };
 
+type Defines = Readonly<Record<string, string>>;
+const map = <K extends string>(table: Record<K, string>, f: (expr: string) => Defines) =>
+  Object.fromEntries(Object.entries(table).map(([k, v]) => [k, f(v as string)])) as Record<K, Defines>;
+/** Constant defines per op (the program cache keys on their identity). */
+const UNARY_DEFINES = map(UNARY, (e) => ({ UNARY: e, BINARY: 'a' }));
+const BINARY_DEFINES = map(BINARY, (e) => ({ UNARY: 'x', BINARY: e }));
+const WHERE_DEFINES: Defines = { UNARY: 'x', BINARY: 'a' };
+
 export const ELEMENTWISE = kernelFile(
   'elementwise',
   {
@@ -78,22 +86,21 @@ export function fillPlan(out: GPUBuffer, value: number, size: number, lim: Limit
 
 /** out[i] = op(x[i], alpha), contiguous. */
 export function unaryPlan(op: UnaryOp, x: GPUBuffer, out: GPUBuffer, size: number, alpha: number, lim: Limits): Dispatch[] {
-  const defines = { UNARY: UNARY[op], BINARY: 'a' };
-  return [dispatchOf(UNARY_MAIN, [out, x], grid1d(groupsFor(size), lim), { size, alpha }, defines)];
+  return [dispatchOf(UNARY_MAIN, [out, x], grid1d(groupsFor(size), lim), { size, alpha }, UNARY_DEFINES[op])];
 }
 
 /** out[i] = op(a[view a](i), b[view b](i)) over `shape`. */
 export function binaryPlan(op: BinaryOp, buffers: readonly GPUBuffer[], views: readonly View[], shape: readonly number[], lim: Limits): Dispatch[] {
-  return stridedPlan(BINARY_MAIN, { UNARY: 'x', BINARY: BINARY[op] }, buffers, views, shape, lim);
+  return stridedPlan(BINARY_MAIN, BINARY_DEFINES[op], buffers, views, shape, lim);
 }
 
 /** out[i] = cond(i) != 0 ? a(i) : b(i) over `shape` (buffers: out, cond, a, b). */
 export function wherePlan(buffers: readonly GPUBuffer[], views: readonly View[], shape: readonly number[], lim: Limits): Dispatch[] {
-  return stridedPlan(WHERE_MAIN, { UNARY: 'x', BINARY: 'a' }, buffers, views, shape, lim);
+  return stridedPlan(WHERE_MAIN, WHERE_DEFINES, buffers, views, shape, lim);
 }
 
 function stridedPlan(
-  kernel: typeof BINARY_MAIN, defines: Readonly<Record<string, string>>, buffers: readonly GPUBuffer[],
+  kernel: typeof BINARY_MAIN, defines: Defines, buffers: readonly GPUBuffer[],
   views: readonly View[], shape: readonly number[], lim: Limits,
 ): Dispatch[] {
   return stridedParts(shape, views).map((p) =>

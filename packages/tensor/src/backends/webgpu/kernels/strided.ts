@@ -52,7 +52,10 @@ export function collapse(shape: readonly number[], views: readonly View[]): Coll
 /** The dispatches of a strided iteration over `shape` (size > 0), at most MAX_RANK dimensions each. */
 export function stridedParts(shape: readonly number[], views: readonly View[], maxRank = MAX_RANK): StridedPart[] {
   const c = collapse(shape, views);
-  const lead = Math.max(0, c.shape.length - maxRank);
+  if (c.shape.length <= maxRank) {
+    return [{ shape: c.shape, strides: c.strides, offsets: views.map((v) => v.offset), size: product(c.shape), first: 0 }];
+  }
+  const lead = c.shape.length - maxRank;
   const inner = c.shape.slice(lead);
   const innerStrides = c.strides.map((s) => s.slice(lead));
   const size = product(inner);
