@@ -234,6 +234,16 @@ describe.runIf(run)('webgpu limit errors', () => {
     expect(() => b.fill(x, 2, 4)).toThrow(DeviceDestroyedError);
     expect(() => b.write(x, [1], 0)).toThrow(DeviceDestroyedError);
     await expect(b.read(x, 0, 4)).rejects.toThrow(DeviceDestroyedError);
+
+    // The same through a Device: nothing is allocated, reads reject.
+    const dev = new Device(await createWebGpuBackend({}));
+    const t = dev.tensor([1, 2]);
+    dev.destroy();
+    const before = dev.memory.stats();
+    expect(() => dev.zeros([3])).toThrow(DeviceDestroyedError);
+    expect(() => t.mul(2)).toThrow(DeviceDestroyedError);
+    await expect(t.data()).rejects.toThrow(DeviceDestroyedError);
+    expect(counts(dev.memory.stats())).toEqual(counts(before));
   });
 
   it('an uncaptured device error surfaces as DeviceError', async () => {
