@@ -75,7 +75,7 @@ export class GpuQueue {
     this.flush();
     if (this.ring && this.ringOwner) this.ringOwner.freeInternal(this.ring, false);
     this.groups.clear();
-    this.ring = allocator.allocInternal('uniform', this.ringHost.byteLength);
+    this.ring = allocator.allocInternal('uniform', this.ringHost.byteLength, 'uniform ring');
     this.ringOwner = allocator;
   }
 
@@ -97,9 +97,9 @@ export class GpuQueue {
   }
 
   /** A storage buffer for commands about to be recorded; give it back with `release` once they are. */
-  temp(bytes: number): Block {
+  temp(bytes: number, op = 'temporary'): Block {
     this.check();
-    return this.allocator().allocInternal('storage', bytes);
+    return this.allocator().allocInternal('storage', bytes, op);
   }
 
   release(block: Block): void {
@@ -133,7 +133,7 @@ export class GpuQueue {
     const out = new Float32Array(size);
     const chunk = Math.min(bytes, STAGING_MAX);
     const alloc = this.allocator();
-    const stage = alloc.allocInternal('staging', Math.max(256, 2 ** Math.ceil(Math.log2(chunk))));
+    const stage = alloc.allocInternal('staging', Math.max(256, 2 ** Math.ceil(Math.log2(chunk))), 'readback staging');
     const buf = stage.raw as GPUBuffer;
     let ok = false;
     try {

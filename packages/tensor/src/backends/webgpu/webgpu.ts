@@ -202,7 +202,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
       return;
     }
     // A buffer cannot be bound read-only and writable in one dispatch: read from a snapshot.
-    const snap = this.queue.temp(src.size);
+    const snap = this.queue.temp(src.size, 'self-copy snapshot');
     this.queue.copy(src, 0, snap.raw as GPUBuffer, 0, src.size);
     this.queue.run(copyPlan(snap.raw as GPUBuffer, sv, dst, dv, shape, this.limits));
     this.queue.release(snap);
@@ -222,7 +222,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
       this.fill(out, NaN, 1);
       return;
     }
-    const partials: Block | null = errorParts(n, this.limits) > 1 ? this.queue.temp(PARTIALS_BYTES) : null;
+    const partials: Block | null = errorParts(n, this.limits) > 1 ? this.queue.temp(PARTIALS_BYTES, 'rk partials') : null;
     try {
       this.withOut(out, [y0, y1, stages], 1, (target) =>
         rkErrorPlan(y0, y1, stages, e, h, rtol, atol, target, n, (partials?.raw as GPUBuffer | undefined) ?? null, this.limits),
