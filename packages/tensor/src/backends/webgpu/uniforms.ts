@@ -2,7 +2,7 @@
  * Uniform layouts computed from field declarations. A kernel file declares its `struct Params` once, here, as
  * an ordered record of field name → WGSL type; the byte offsets follow WGSL's uniform address-space rules
  * (scalars align to 4, vec4 and arrays of vec4 to 16, the struct's size rounds up to 16), and the host writes
- * values by field name. test/webgpu-uniforms.test.ts parses every WGSL `struct Params` and checks it against
+ * values by field name. test/tensor/webgpu-uniforms.test.ts parses every WGSL `struct Params` and checks it against
  * these declarations (names, types, order, offsets), so the two cannot drift.
  */
 

@@ -1,4 +1,4 @@
-/** Every kernel declaration, by WGSL file (test/webgpu-uniforms.test.ts checks each against its WGSL source). */
+/** Every kernel declaration, by WGSL file (test/tensor/webgpu-uniforms.test.ts checks each against its WGSL source). */
 import type { Kernel } from './kernel.js';
 import { BINARY_MAIN, ELEMENTWISE, FILL, FILL_MAIN, UNARY_MAIN, WHERE_MAIN } from './elementwise.js';
 import { REDUCE_FILE, REDUCE_LOOP, REDUCE_TREE } from './reduce.js';
