@@ -144,6 +144,7 @@ export class GpuQueue {
         try {
           await buf.mapAsync(MAP_READ, 0, n);
         } catch (e) {
+          this.check(); // destroyed while mapping: DeviceDestroyedError
           await this.settle();
           throw asDeviceError(e, 'readback failed');
         }
