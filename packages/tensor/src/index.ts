@@ -26,7 +26,6 @@ export type { MemorySnapshot, StorageInfo } from './memory/snapshot.js';
 export type { Profile, OpProfile } from './memory/profile.js';
 export { profileTable } from './memory/profile.js';
 export type { Backend, BackendCounters, BufferKind, DType, View, UnaryOp, BinaryOp, ReduceOp } from './backends/backend.js';
-export type { KernelStyle } from './backends/webgpu/kernels/kernel.js';
 export { CpuBackend } from './backends/cpu.js';
 export { sizeOf, broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';
