@@ -40,7 +40,10 @@ export class DeviceLimitError extends SympodeError {}
  */
 export class DeviceError extends SympodeError {}
 
-/** A device (its tensors, kernels or readbacks) used after `destroy()`. */
+/**
+ * A device used after `destroy()`: its factories, ops on its tensors, kernels, readbacks (create a new device;
+ * its tensors may still be disposed).
+ */
 export class DeviceDestroyedError extends SympodeError {}
 
 /** Backward through a graph whose saved tensors were already released. */
@@ -57,9 +60,3 @@ export class HigherOrderGradientError extends SympodeError {}
  * contexts apart (browsers without AsyncContext).
  */
 export class ConcurrencyError extends SympodeError {}
-
-/** A device used after `destroy()`: its tensors, factories and readbacks (create a new device instead). */
-export class DeviceDestroyedError extends SympodeError {}
-
-/** The backend could not allocate a buffer: larger than the device's limits or its free memory. */
-export class AllocationError extends SympodeError {}

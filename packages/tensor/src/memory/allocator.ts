@@ -8,7 +8,7 @@
  */
 import type { Backend, BufferKind } from '../backends/backend.js';
 import { currentContext, innermost } from '../context.js';
-import { AllocationError } from '../errors.js';
+import { DeviceLimitError, SympodeError } from '../errors.js';
 import { AllocationTrace, type TraceEvent, type TraceOptions } from './trace.js';
 import type { MemorySnapshot } from './snapshot.js';
 import { ProfileRecorder } from './profile.js';
@@ -142,18 +142,23 @@ export class Allocator {
     return block;
   }
 
-  /** A new backend buffer; a backend's own failure (RangeError, limits) becomes an AllocationError. */
+  /**
+   * A new backend buffer. A backend's typed error (DeviceLimitError, DeviceError) goes on as it is; anything
+   * else it throws (a cpu typed array too long or out of memory: RangeError) becomes a DeviceLimitError.
+   */
   private create(allocBytes: number): unknown {
     try {
       return this.backend.createRaw(allocBytes);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      throw new AllocationError(
-        `cannot allocate ${allocBytes} bytes on ${this.backend.description} (${this.live} bytes live): ${why}; use smaller tensors or free some (device.memory.stats())`,
+      if (e instanceof SympodeError) throw e;
+      throw new DeviceLimitError(
+        `a buffer of ${allocBytes} bytes cannot be allocated on ${this.backend.description} (${e instanceof Error ? e.message : String(e)}); ` +
+          'nothing was allocated. Split the work into smaller batches or chunks, or free memory (device.memory.stats() shows what is live)',
         { cause: e },
       );
     }
   }
+
 
   free(block: Block): void {
     if (block.freed) throw new Error(`internal: block ${block.id} freed twice`);
