@@ -34,7 +34,7 @@ function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
  *
  * @param f     the vector field f(t, y) → dy/dt (same shape as y); may read parameters from its closure
  * @param y0    initial state (any shape)
- * @param t     output times, strictly increasing or strictly decreasing
+ * @param t     output times (an array or typed array of numbers), strictly increasing or strictly decreasing
  * @param options method, tolerances, gradient method, parameters θ (see OdeintOptions)
  */
 export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | ArrayLike<number>, options: OdeintOptions = {}): Promise<Tensor> {
