@@ -8,8 +8,8 @@
 import { describe, it, expect } from 'vitest';
 import { concat, createDevice, errorRatio, errorRatioPerSample, InvalidArgumentError, type Device, type Tensor } from '@sympode/tensor';
 import { odeint, type OdeintStats } from '@sympode/symplectic';
-import { randomData } from './helpers/reference.js';
-import { webgpuDevice } from './helpers/devices.js';
+import { randomData } from '../helpers/reference.js';
+import { webgpuDevice } from '../helpers/devices.js';
 
 const backends: [string, () => Promise<Device | null>, number][] = [
   ['cpu float64', () => createDevice({ backend: 'cpu' }), 1e-14],

@@ -6,9 +6,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { concurrentContexts, createDevice, grad, isGradEnabled, type Device, type Tensor } from '@sympode/tensor';
 import { GRADIENT_METHODS, odeint, type GradientMethodName } from '@sympode/symplectic';
-import { randomData } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
-import { webgpuDevice } from './helpers/devices.js';
+import { randomData } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { webgpuDevice } from '../helpers/devices.js';
 
 let cpu: Device;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { extractSections, writeReport, writeSection } from '../bench/lib/sections.js';
+import { extractSections, writeReport, writeSection } from '../../bench/lib/sections.js';
 
 describe('bench report sections', () => {
   it('writeReport replaces the report and keeps the other harnesses\' sections', async () => {

@@ -7,9 +7,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, enableGrad, grad, InvalidArgumentError, type Device, type Tensor } from '@sympode/tensor';
 import { GRADIENTS, getTableau, odeint, revolveCost, TABLEAU_NAMES, TABLEAUS, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
-import { randomData, relErr } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
-import { webgpuDevice } from './helpers/devices.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { webgpuDevice } from '../helpers/devices.js';
 
 let dev: Device;
 beforeAll(async () => {
@@ -129,7 +129,7 @@ describe('fixed steps: revolve', () => {
     }
     expect(peaks[1] - peaks[0]).toBe(4 * S);
     expect(peaks[2] - peaks[1]).toBe(8 * S);
-    // test/symplectic-memory.test.ts checks the unbudgeted model; here it is the reference.
+    // test/symplectic/memory.test.ts checks the unbudgeted model; here it is the reference.
     const fb = { S, P: 0, Vf: 0, Ge: 0, Xb: 0, elementBytes: 8 };
     const unbudgeted = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('rk4'), N, T: 2 }, fb).total;
     const budgeted = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('rk4'), N, T: 2, checkpoints: 16 }, fb).total;

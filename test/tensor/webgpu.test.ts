@@ -4,8 +4,8 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { concat, createDevice, grad, stack, where, type Device, type Tensor } from '@sympode/tensor';
-import { randomData, relErr } from './helpers/reference.js';
-import { webgpuDevice } from './helpers/devices.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { webgpuDevice } from '../helpers/devices.js';
 
 let cpu: Device;
 let gpu: Device | null;

@@ -4,8 +4,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { combineRows, createDevice, errorRatio, InvalidArgumentError, ShapeError, writeRow, type Device } from '@sympode/tensor';
-import { randomData } from './helpers/reference.js';
-import { webgpuDevice } from './helpers/devices.js';
+import { randomData } from '../helpers/reference.js';
+import { webgpuDevice } from '../helpers/devices.js';
 
 const f32 = (a: Float64Array) => Float64Array.from(new Float32Array(a));
 const backends: [string, () => Promise<Device>, number][] = [

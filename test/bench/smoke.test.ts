@@ -6,12 +6,12 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runBench, ALL_GRADIENTS } from '../bench/lib/run.js';
+import { runBench, ALL_GRADIENTS } from '../../bench/lib/run.js';
 
 describe('bench harness (quick, cpu)', () => {
   it('measures every method, checks the memory model and writes a RESULTS-style report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sympode-bench-'));
-    const committed = resolve(__dirname, '..', 'bench', 'RESULTS.md');
+    const committed = resolve(__dirname, '..', '..', 'bench', 'RESULTS.md');
     const before = existsSync(committed) ? statSync(committed).mtimeMs : null;
     try {
       const res = await runBench({

@@ -1,7 +1,7 @@
 /** An MLP learns a toy regression with Adam (and SGD with momentum) on both backends. */
 import { describe, it, expect } from 'vitest';
 import { createDevice, nn, optim, type Device } from '@sympode/tensor';
-import { webgpuDevice } from './helpers/devices.js';
+import { webgpuDevice } from '../helpers/devices.js';
 
 async function train(dev: Device, opt: 'adam' | 'sgd'): Promise<{ first: number; last: number }> {
   const mlp = new nn.MLP(dev, [1, 32, 1], 'tanh', { seed: 7 });

@@ -4,11 +4,11 @@
  * bounds for each kernel (see `close`). Skipped when no adapter exists, unless SYMPODE_REQUIRE_WEBGPU=1.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BinaryOp, UnaryOp, View } from '../packages/tensor/src/backends/backend.js';
-import { CpuBackend } from '../packages/tensor/src/backends/cpu.js';
-import { DeviceUnavailableError } from '../packages/tensor/src/errors.js';
-import { compileChecked } from '../packages/tensor/src/backends/webgpu/programs.js';
-import { createWebGpuBackend, NO_ADAPTER_MESSAGE, type WebGpuBackend } from '../packages/tensor/src/backends/webgpu/webgpu.js';
+import type { BinaryOp, UnaryOp, View } from '../../packages/tensor/src/backends/backend.js';
+import { CpuBackend } from '../../packages/tensor/src/backends/cpu.js';
+import { DeviceUnavailableError } from '../../packages/tensor/src/errors.js';
+import { compileChecked } from '../../packages/tensor/src/backends/webgpu/programs.js';
+import { createWebGpuBackend, NO_ADAPTER_MESSAGE, type WebGpuBackend } from '../../packages/tensor/src/backends/webgpu/webgpu.js';
 
 let gpu: WebGpuBackend | null = null;
 let whyNot = '';

@@ -7,8 +7,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, type Device } from '@sympode/tensor';
 import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
-import { randomData } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
+import { randomData } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {

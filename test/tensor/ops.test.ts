@@ -4,8 +4,8 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { concat, createDevice, stack, where, type Device, type Tensor } from '@sympode/tensor';
-import * as R from './helpers/reference.js';
-import { gradcheck } from './helpers/gradcheck.js';
+import * as R from '../helpers/reference.js';
+import { gradcheck } from '../helpers/gradcheck.js';
 
 let dev: Device;
 beforeAll(async () => {

@@ -7,8 +7,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, enableGrad, grad, type Device } from '@sympode/tensor';
 import { GRADIENTS, getTableau, odeint, type GradientMethodName, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
-import { randomData, relErr } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {

@@ -6,8 +6,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, type Device, type Tensor } from '@sympode/tensor';
 import { odeint, TABLEAU_NAMES, TABLEAUS, type GradientMethodName, type OdeintOptions } from '@sympode/symplectic';
-import { randomData, relErr } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {

@@ -6,9 +6,9 @@
 import { describe, it, expect } from 'vitest';
 import { createDevice, grad, type Device } from '@sympode/tensor';
 import { odeint, type GradientMethodName, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
-import { randomData, relErr } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
-import { webgpuDevice } from './helpers/devices.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { webgpuDevice } from '../helpers/devices.js';
 
 async function run(dev: Device, opts: OdeintOptions, gradient: GradientMethodName = 'symplectic-adjoint') {
   const { f, params, mlp } = mlpField(dev, [2, 16, 2], 3);

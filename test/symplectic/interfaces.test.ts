@@ -6,8 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { createDevice, grad } from '@sympode/tensor';
 import { GRADIENT_METHODS, GRADIENTS, IntegralController, getTableau, odeint, reverseSweep, vjp, type GradientMethod, type StepSizeController } from '@sympode/symplectic';
-import { mlpField } from './helpers/mlp-ode.js';
-import { randomData, relErr } from './helpers/reference.js';
+import { mlpField } from '../helpers/mlp-ode.js';
+import { randomData, relErr } from '../helpers/reference.js';
 
 describe('gradient-method registry', () => {
   it('every name maps to the method of that name, default first', () => {

@@ -6,8 +6,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, UnusedInputError, type Device, type Tensor } from '@sympode/tensor';
 import { GRADIENT_METHODS, odeint, UntrackedParameterError } from '@sympode/symplectic';
-import { randomData, relErr } from './helpers/reference.js';
-import { centralDifference } from './helpers/gradcheck.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { centralDifference } from '../helpers/gradcheck.js';
 
 let dev: Device;
 beforeAll(async () => {

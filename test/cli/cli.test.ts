@@ -6,11 +6,11 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../packages/cli/src/main.js';
-import { train } from '../packages/cli/src/train.js';
-import { memoryReport } from '../packages/cli/src/memory-report.js';
-import { UsageError } from '../packages/cli/src/args.js';
-import { webgpuDevice } from './helpers/devices.js';
+import { main } from '../../packages/cli/src/main.js';
+import { train } from '../../packages/cli/src/train.js';
+import { memoryReport } from '../../packages/cli/src/memory-report.js';
+import { UsageError } from '../../packages/cli/src/args.js';
+import { webgpuDevice } from '../helpers/devices.js';
 import { GRADIENT_METHODS } from '@sympode/symplectic';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

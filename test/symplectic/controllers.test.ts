@@ -7,8 +7,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, InvalidArgumentError, type Device, type Tensor } from '@sympode/tensor';
 import { IntegralController, odeint, PIDController, type OdeintStats, type StepSizeController } from '@sympode/symplectic';
-import { randomData, relErr } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { concat, createDevice, grad, type Device, type Tensor } from '@sympode/tensor';
 import { odeint, type OdeintStats } from '@sympode/symplectic';
-import { relErr } from './helpers/reference.js';
+import { relErr } from '../helpers/reference.js';
 
 interface Case {
   problem: {
@@ -18,7 +18,7 @@ interface Case {
   reference: Record<'symplectic' | 'backprop' | 'adjoint', { loss: number; ys: number[][][]; grad_y0: number[][]; grad_params: (number[][] | number[])[] }>;
 }
 
-const cases: Case[] = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/torch-symplectic-adjoint-cases.json', import.meta.url)), 'utf8'));
+const cases: Case[] = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/torch-symplectic-adjoint-cases.json', import.meta.url)), 'utf8'));
 const flat = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x as number]);
 
 /** The reference MLP: Linear layers with tanh between, t appended as a column when time-dependent. */

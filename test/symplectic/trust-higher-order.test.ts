@@ -6,9 +6,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, customVjp, grad, HigherOrderGradientError, type Device, type Tensor } from '@sympode/tensor';
 import { odeint, type GradientMethodName, type OdeintOptions } from '@sympode/symplectic';
-import { randomData, relErr } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
-import { centralDifference } from './helpers/gradcheck.js';
+import { randomData, relErr } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { centralDifference } from '../helpers/gradcheck.js';
 
 let dev: Device;
 beforeAll(async () => {

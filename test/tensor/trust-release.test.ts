@@ -6,8 +6,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, customVjp, grad, GraphFreedError, ShapeError, type Device, type MemoryStats, type Tensor } from '@sympode/tensor';
 import { GRADIENT_METHODS, NonFiniteGradientError, odeint } from '@sympode/symplectic';
-import { randomData } from './helpers/reference.js';
-import { mlpField, weightedLoss } from './helpers/mlp-ode.js';
+import { randomData } from '../helpers/reference.js';
+import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {

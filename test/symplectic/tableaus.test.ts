@@ -6,7 +6,7 @@ import {
   UnknownMethodError,
   type Tableau,
   type TableauName,
-} from '../packages/symplectic/src/tableaus.js';
+} from '../../packages/symplectic/src/tableaus.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Rooted trees and the order conditions Σ_i w_i Φ_i(t) = 1/γ(t) (Butcher). A tree is the multiset of its

@@ -1,7 +1,7 @@
 /** Autograd semantics: grad-of-grad, .grad accumulation, graph freeing, custom VJPs. */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, customVjp, grad, GraphFreedError, InvalidArgumentError, nn, ShapeError, type Device, type Tensor } from '@sympode/tensor';
-import { randomData, relErr } from './helpers/reference.js';
+import { randomData, relErr } from '../helpers/reference.js';
 
 let dev: Device;
 beforeAll(async () => {
