@@ -12,10 +12,10 @@ import { createDevice, type MemoryStats } from '@sympode/tensor';
 import { cliDevice, type BackendChoice } from './device.js';
 import { GRADIENT_METHODS, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { formatBytes } from './format.js';
-import { lineChart, writeChart } from '@sympode/plot';
+import { formatBytes as plotBytes, stackedPanels, writeChart } from '@sympode/plot';
 import { BatchSampler, batchLoss, SpiralModel, spiralTimes, trueTrajectory } from './spiral.js';
 import { timelineCsvChunks, timelineOf, type MethodTimeline } from './memory-timeline.js';
-import { memoryReportHtml } from './report-html.js';
+import { labelColor, memoryReportHtml } from './report-html.js';
 
 /** Every registered gradient method (the registry's order: the default first). */
 export const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
@@ -110,9 +110,17 @@ export async function memoryReport(opts: MemoryOptions): Promise<MethodMemory[]>
   await writeFile(join(opts.out, 'memory.md'), table + '\n');
   const problem = `batch ${opts.batchSize}, ${opts.batchTime} output times, dopri5 rtol ${opts.rtol}, atol ${opts.atol}`;
   await writeChunks(join(opts.out, 'memory-timeline.csv'), timelineCsvChunks(timelines));
-  const chart = await writeChart(join(opts.out, 'memory-timeline'), lineChart({
-    title: 'Live bytes during one forward+backward', xLabel: 'time (ms)', yLabel: 'live bytes above inputs',
-    series: timelines.map((t) => ({ name: t.method, x: t.t, y: t.total.map((b) => b - t.baseBytes) })),
+  // One panel per method, each on its own byte axis: on a shared axis backprop's peak flattens the others, and a
+  // log axis would make the stacked areas meaningless (stack heights do not add on a log scale).
+  const peaks = new Map<string, number>(results.map((r) => [r.method, r.peakBytes]));
+  const chart = await writeChart(join(opts.out, 'memory-timeline'), stackedPanels({
+    title: 'Live bytes by label during one forward+backward (peaks above inputs)', xLabel: 'time (ms)', yLabel: 'live bytes', yFormat: 'bytes',
+    panels: timelines.map((t) => ({
+      title: `${t.method} · peak ${plotBytes(peaks.get(t.method) ?? 0)}`,
+      x: t.t,
+      xDomain: [0, t.t.at(-1) ?? 1] as const,
+      layers: t.labels.map((l, k) => ({ name: l, y: t.live[k]!, color: labelColor(l, k) })),
+    })),
   }));
   const written = [chart.svg, chart.png, 'memory-timeline.csv', 'memory.md', 'trace-<method>.json (open in https://ui.perfetto.dev)'];
   if (opts.html) {
