@@ -51,7 +51,8 @@ Learns dy/dt = (y³)A (torchdiffeq's spiral) with an MLP 2→50→2 on y³, dopr
   --rtol X --atol X  solver tolerances (default 1e-7, 1e-9)
   --eval-every N   whole-trajectory loss every N iterations (default 50)
   --seed N         seed (default 0); runs on the cpu backend are reproducible to the last digit
-  --out DIR        output folder (default out): metrics.csv, params.json, phase.{svg,png}, loss.{svg,png}
+  --out DIR        output folder (default out): metrics.csv, trajectory.csv, params.json, phase.{svg,png},
+                   loss.{svg,png}
 
 examples:
   npm start
