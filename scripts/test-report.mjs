@@ -76,8 +76,9 @@ try {
     const empty = panel.labels.filter((l) => !panel.areas.some((a) => a.label === l && /^M[\d.]+ [\d.]+H/.test(a.d)));
     check(panel.labels.length >= 4 && empty.length === 0, `${m}: a non-empty stacked area per label (${panel.labels.join(', ')})`);
     check(
-      panel.phases.includes('forward solve') && panel.phases.some((p) => /^step \d+$/.test(p)) && (m === 'backprop' || panel.phases.some((p) => p.startsWith('backward sweep'))),
-      `${m}: ${panel.phases.length} phase slices (forward solve, steps${m === 'backprop' ? '' : ', backward sweep'})`,
+      ['forward', 'backward', 'forward solve'].every((p) => panel.phases.includes(p)) && panel.phases.some((p) => /^step \d+$/.test(p))
+        && (m === 'backprop' || panel.phases.some((p) => p.startsWith('backward sweep'))),
+      `${m}: ${panel.phases.length} phase slices (forward, backward, forward solve, steps${m === 'backprop' ? '' : ', backward sweep'})`,
     );
     check(panel.yTicks.length >= 3 && panel.yTicks.slice(1).every((t) => / (KiB|MiB)$/.test(t)), `${m}: byte ticks in one unit (${panel.yTicks.join(', ')})`);
   }

@@ -82,8 +82,9 @@ export async function memoryReport(opts: MemoryOptions): Promise<MethodMemory[]>
     const trace = dev.memory.startTrace({ maxEvents: opts.maxEvents ?? MEMORY_MAX_EVENTS });
     const start = performance.now();
     await dev.tidy(async () => {
-      const loss = await batchLoss(model, y0, target, batch.t, { rtol: opts.rtol, atol: opts.atol, gradient: method, stats });
-      await loss.backward();
+      // Top-level phases, so every method's report shows where its backward starts (backprop's has no odeint phase).
+      const loss = await dev.memory.phase('forward', () => batchLoss(model, y0, target, batch.t, { rtol: opts.rtol, atol: opts.atol, gradient: method, stats }));
+      await dev.memory.phase('backward', () => loss.backward());
     });
     await dev.sync();
     const ms = performance.now() - start;

@@ -54,7 +54,7 @@ export const REPORT_CLIENT_JS = String.raw`
     return lo;
   }
   function phaseColor(name) {
-    var rules = [[/^forward/, '#9ecae1'], [/^step/, '#c6dbef'], [/^backward sweep/, '#fdae6b'], [/^backward step/, '#fdd0a2'],
+    var rules = [[/^forward$/, '#6baed6'], [/^backward$/, '#f16913'], [/^forward/, '#9ecae1'], [/^step/, '#c6dbef'], [/^backward sweep/, '#fdae6b'], [/^backward step/, '#fdd0a2'],
       [/^restore/, '#bcbddc'], [/^recompute/, '#a1d99b'], [/^vjp/, '#fcbba1']];
     for (var i = 0; i < rules.length; i++) if (rules[i][0].test(name)) return rules[i][1];
     return '#d9d9d9';
@@ -72,7 +72,7 @@ export const REPORT_CLIENT_JS = String.raw`
     }
     tl.live = live; tl.total = total;
     tl.end = Math.max(tl.t.length ? tl.t[n - 1] : 1, tl.phases.reduce(function (m, p) { return Math.max(m, p.t1); }, 0));
-    tl.depths = Math.min(4, 1 + tl.phases.reduce(function (m, p) { return Math.max(m, p.depth); }, -1));
+    tl.depths = Math.min(5, 1 + tl.phases.reduce(function (m, p) { return Math.max(m, p.depth); }, -1));
   }
 
   function render(p) {
