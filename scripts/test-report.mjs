@@ -114,6 +114,14 @@ try {
   check(Math.abs(dragged[0] - want[0]) < 0.02 * full[1] && Math.abs(dragged[1] - want[1]) < 0.02 * full[1], `drag zooms to its range: ${fmt(dragged)} ms (≈ ${fmt(want)})`);
   await page.evaluate((m) => window.sympodeReport.reset(m), first);
 
+  // One byte scale for every panel: the smallest panel's axis goes up to the largest peak.
+  const ticksOf = (m) => page.$$eval(`section.panel[data-method="${m}"] text.ytick`, (ts) => ts.map((t) => t.textContent));
+  const own = await ticksOf(first);
+  await page.click('#shared-y');
+  const sharedTicks = await ticksOf(first);
+  check(sharedTicks.at(-1) === (await ticksOf('backprop')).at(-1) && sharedTicks.at(-1) !== own.at(-1), `same byte scale: ${first}'s axis ${own.at(-1)} → ${sharedTicks.at(-1)}`);
+  await page.click('#shared-y');
+
   check(fetched.length === 0, `self-contained: nothing fetched${fetched.length ? ` (${fetched.join(', ')})` : ''}`);
   check(pageErrors.length === 0, `no uncaught errors in the page${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
 

@@ -49,6 +49,17 @@ describe('timelineOf', () => {
     const html = memoryReportHtml([{ ...tl, labels: ['</script><b>x'] }], { title: 't <1>', subtitle: 's', summaries: {} });
     expect(html).toContain('<title>t &lt;1&gt;</title>');
     expect(html.match(/<\/script>/g)).toHaveLength(2);
+    // A ring buffer that dropped the start: totals still equal the allocator's, the cut phase starts at the first event.
+    const small = dev.memory.startTrace({ maxEvents: 5 });
+    await dev.memory.phase('cut', () => {
+      const xs = [1, 2, 3, 4].map((k) => dev.memory.scope('stages', () => dev.zeros([k])));
+      for (const x of xs) x.dispose();
+    });
+    dev.memory.stopTrace();
+    const cut = timelineOf('cut', small, start);
+    expect(cut.dropped.events).toBeGreaterThan(0);
+    expect(cut.total).toEqual(small.events.filter((e) => e.kind === 'alloc' || e.kind === 'free').map((e) => e.liveBytes));
+    expect(cut.phases).toMatchObject([{ name: 'cut', depth: 0, t0: small.events[0]!.timeMs }]);
     keep.dispose();
     dev.destroy();
   });

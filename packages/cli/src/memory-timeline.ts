@@ -52,11 +52,20 @@ export interface MethodTimeline {
 
 /**
  * Builds the timeline of a stopped trace. `startByLabel` is the live bytes per label when the trace started
- * (from `memory.stats().byLabel`), so the stacked totals equal the allocator's live bytes.
+ * (from `memory.stats().byLabel`), so the stacked totals equal the allocator's live bytes. A label's bytes
+ * before its first kept event are taken from that event, so they are exact even when the trace dropped events.
  */
 export function timelineOf(method: string, trace: AllocationTrace, startByLabel: Record<string, number>): MethodTimeline {
   const events = trace.events;
   const current = new Map<string, number>(Object.entries(startByLabel));
+  // A label's bytes before its first kept event follow from that event, exactly, even when the ring buffer
+  // dropped older events; `startByLabel` is only needed for labels with no kept event.
+  const firstSeen = new Set<string>();
+  for (const e of events) {
+    if ((e.kind !== 'alloc' && e.kind !== 'free') || firstSeen.has(e.label)) continue;
+    firstSeen.add(e.label);
+    current.set(e.label, e.labelLiveBytes + (e.kind === 'alloc' ? -e.bytes : e.bytes));
+  }
   const seen = new Set<string>([...current].filter(([, b]) => b > 0).map(([l]) => l));
   for (const e of events) if ((e.kind === 'alloc' || e.kind === 'free') && e.bytes > 0) seen.add(e.label);
   const labels = [...LABEL_ORDER.filter((l) => seen.has(l)), ...[...seen].filter((l) => !LABEL_ORDER.includes(l)).sort()];
