@@ -7,7 +7,7 @@
 import type { AllocationTrace, DroppedSummary } from '@sympode/tensor';
 
 /** The stacking order: what is constant sits at the bottom, what the gradient method decides above it. */
-export const LABEL_ORDER: readonly string[] = ['parameters', 'unlabeled', 'checkpoints', 'stages', 'network', 'adjoint', 'gradients', 'optimizer'];
+export const LABEL_ORDER: readonly string[] = ['internal', 'parameters', 'unlabeled', 'checkpoints', 'stages', 'network', 'adjoint', 'gradients', 'optimizer'];
 
 /** A phase (`memory.phase`) as a slice: its name, nesting depth (0 = outermost) and time span in ms. */
 export interface PhaseSlice {

@@ -7,6 +7,7 @@ import { REPORT_CLIENT_JS } from './report-client.js';
 
 /** Colours of the memory labels, shared by the HTML report and the PNG figure (Okabe–Ito, greys for the constant ones). */
 export const LABEL_COLORS: Readonly<Record<string, string>> = {
+  internal: '#5f5f5f',
   parameters: '#8c8c8c',
   unlabeled: '#c8c8c8',
   checkpoints: '#0072B2',
