@@ -5,16 +5,15 @@
 //   (c) the WebGPU gradient on a fixed batch matches the float64 cpu backend's, run in the same page;
 //   (d) a screenshot goes to web/out/browser.png (SYMPODE_SCREENSHOT=docs/browser.png refreshes the README's);
 //   and the same gradient check on a GPUDevice the page makes itself and hands in (createDevice({ device })).
-// Environment: SYMPODE_CHROMIUM (default /usr/bin/chromium, see scripts/setup-browser.sh), SYMPODE_BROWSER_FLAGS
-// (the WebGPU flags, below), SYMPODE_BROWSER_ITERS (default 30), SYMPODE_SCREENSHOT (default web/out/browser.png; empty: none).
+// Environment: SYMPODE_CHROMIUM and SYMPODE_BROWSER_FLAGS (see scripts/browser.mjs, which launches chromium),
+// SYMPODE_BROWSER_ITERS (default 30), SYMPODE_SCREENSHOT (default web/out/browser.png; empty: none).
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
-import puppeteer from 'puppeteer-core';
+import { chromium, launchChromium } from './browser.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'web/dist');
-const chromium = process.env.SYMPODE_CHROMIUM || '/usr/bin/chromium';
 const iters = Number(process.env.SYMPODE_BROWSER_ITERS || 30);
 const screenshot = process.env.SYMPODE_SCREENSHOT ?? join(root, 'web/out/browser.png');
 /**
@@ -54,18 +53,9 @@ const server = createServer((req, res) => {
 await new Promise((done) => server.listen(0, '127.0.0.1', done));
 const url = `http://127.0.0.1:${server.address().port}/?autostart=0`;
 
-// --enable-unsafe-webgpu: WebGPU on Linux, where Chromium does not enable it by default.
-// --use-webgpu-adapter=swiftshader: Chromium's bundled software Vulkan (libvk_swiftshader.so), so the adapter
-//   exists without a GPU or a system Vulkan driver, and the test does not depend on which one is installed.
-// --no-sandbox: Chromium's sandbox refuses to run as root (containers, CI).
-// SYMPODE_BROWSER_FLAGS replaces the first two (e.g. '--enable-unsafe-webgpu' alone on a machine with a GPU).
-const webgpuFlags = process.env.SYMPODE_BROWSER_FLAGS?.split(/\s+/).filter(Boolean) ?? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
-const args = [...webgpuFlags, '--window-size=1200,900'];
-if (process.getuid?.() === 0) args.push('--no-sandbox');
-
 const t0 = performance.now();
 const seconds = () => ((performance.now() - t0) / 1000).toFixed(1);
-const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args, defaultViewport: { width: 1200, height: 900 } });
+const { browser, args } = await launchChromium({ width: 1200, height: 900 });
 const timer = setTimeout(() => {
   console.error(`test:browser: FAIL: over ${LIMIT_MS / 1000} s`);
   browser.process()?.kill('SIGKILL');

@@ -18,8 +18,9 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 async function checkOutputs(dir: string, iters: number) {
   const csv = (await readFile(join(dir, 'metrics.csv'), 'utf8')).trim().split('\n');
   expect(csv[0]).toMatch(/^iter,loss,/);
-  expect(csv).toHaveLength(iters + 1);
-  for (const row of csv.slice(1)) expect(Number.isFinite(Number(row.split(',')[1]))).toBe(true);
+  expect(csv).toHaveLength(iters + 2); // header, iteration 0 (trajectory loss only), one row per iteration
+  expect(csv[1]).toMatch(/^0,,\d/);
+  for (const row of csv.slice(2)) expect(Number.isFinite(Number(row.split(',')[1]))).toBe(true);
   const params = JSON.parse(await readFile(join(dir, 'params.json'), 'utf8'));
   expect(params['layers.0.weight'].shape).toEqual([50, 2]);
   for (const name of ['phase', 'loss']) {

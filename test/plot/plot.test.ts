@@ -192,8 +192,10 @@ describe('formatTick and escapeXml', () => {
 describe('PNG output', () => {
   it('svgToPng: PNG signature, requested size, real content', () => {
     const svg = lineChart({ title: 'png', xLabel: 'x', yLabel: 'y', series: twoSeries, width: 500, height: 320 });
-    const png = svgToPng(svg);
+    const png = svgToPng(svg, 1);
     expect(pngSize(png)).toEqual([500, 320]);
+    expect(pngSize(svgToPng(svg))).toEqual([1000, 640]); // 2x by default
+    expect(() => svgToPng(svg, 0)).toThrow(RangeError);
     expect(png.length).toBeGreaterThan(5_000);
     expect(distinctColours(svg)).toBeGreaterThan(1);
   });
@@ -205,7 +207,7 @@ describe('PNG output', () => {
       const out = await writeChart(join(dir, 'a', 'b', 'chart'), svg);
       expect(out).toEqual({ svg: join(dir, 'a', 'b', 'chart.svg'), png: join(dir, 'a', 'b', 'chart.png') });
       expect(await readFile(out.svg, 'utf8')).toBe(svg);
-      expect(pngSize(await readFile(out.png))).toEqual([720, 450]);
+      expect(pngSize(await readFile(out.png))).toEqual([1440, 900]); // 2x the SVG's 720 x 450
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseFlags, UsageError, type FlagSpec } from './args.js';
 import { demo } from './demo.js';
-import { memoryReport, METHODS } from './memory-report.js';
+import { MEMORY_MAX_EVENTS, memoryReport, METHODS } from './memory-report.js';
 import { train } from './train.js';
 import type { BackendChoice } from './device.js';
 
@@ -25,6 +25,8 @@ const trainSpec = {
   'eval-every': { kind: 'int', min: 1, default: 50 },
 } satisfies FlagSpec;
 
+const memorySpec = { ...common, 'max-events': { kind: 'int', min: 1, default: MEMORY_MAX_EVENTS } } satisfies FlagSpec;
+
 const demoSpec = { backend: common.backend, seed: common.seed, iters: { kind: 'int', min: 1, default: 300 } } satisfies FlagSpec;
 
 const HELP: Record<string, string> = {
@@ -40,7 +42,7 @@ Run 'sympode <command> --help' for its options.`,
 
 Learns dy/dt = (y³)A (torchdiffeq's spiral) with an MLP 2→50→2 on y³, dopri5, Adam, random windows.
 
-  --gradient M     symplectic-adjoint (default) | checkpoint | backprop | adjoint
+  --gradient M     ${METHODS.join(' | ')} (default ${METHODS[0]})
   --backend B      auto (default: a hardware WebGPU adapter if any, else cpu) | webgpu | cpu
   --iters N        training iterations (default 600)
   --lr X           Adam learning rate (default 0.002)
@@ -49,7 +51,8 @@ Learns dy/dt = (y³)A (torchdiffeq's spiral) with an MLP 2→50→2 on y³, dopr
   --rtol X --atol X  solver tolerances (default 1e-7, 1e-9)
   --eval-every N   whole-trajectory loss every N iterations (default 50)
   --seed N         seed (default 0); runs on the cpu backend are reproducible to the last digit
-  --out DIR        output folder (default out): metrics.csv, params.json, phase.{svg,png}, loss.{svg,png}
+  --out DIR        output folder (default out): metrics.csv, trajectory.csv, params.json, phase.{svg,png},
+                   loss.{svg,png}
 
 examples:
   npm start
@@ -57,12 +60,17 @@ examples:
   memory: `usage: sympode memory [options]
 
 One forward+backward of the spiral model with each gradient method; prints peak bytes by label and writes
-memory-timeline.{svg,png}, memory.md and trace-<method>.json (Chrome trace events: open in Perfetto).
+memory.md, memory-timeline.{svg,png,csv} (live bytes by label, one panel per method) and trace-<method>.json
+(Chrome trace events, streamed: open in https://ui.perfetto.dev).
 
+  --html           also write memory-report.html: one self-contained page, zoomable timelines per method
+                   (wheel or drag on the time axis), phases above, hover for each allocation's op and shape
+  --max-events N   events each method's trace keeps, the newest (default ${MEMORY_MAX_EVENTS})
   --backend B  --seed N  --out DIR  --batch-size N  --batch-time N  --rtol X  --atol X   (as for train)
 
-example:
-  npm start -- memory --backend cpu --out out/memory`,
+examples:
+  npm start -- memory --backend cpu --out out/memory
+  npm start -- memory --html           # then open out/memory-report.html`,
   demo: `usage: sympode demo [--backend B] [--iters N] [--seed N]`,
 };
 
@@ -88,8 +96,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       lr: f.lr, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol, evalEvery: f['eval-every'],
     });
   } else if (cmd === 'memory') {
-    const f = parseFlags(rest, common);
-    await memoryReport({ backend: backendOf(f.backend), seed: f.seed, out: f.out, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol });
+    const html = rest.includes('--html');
+    const f = parseFlags(rest.filter((a) => a !== '--html'), memorySpec);
+    await memoryReport({
+      backend: backendOf(f.backend), seed: f.seed, out: f.out, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol,
+      html, maxEvents: f['max-events'],
+    });
   } else {
     const f = parseFlags(rest, demoSpec);
     await demo({ backend: backendOf(f.backend), iters: f.iters, seed: f.seed });

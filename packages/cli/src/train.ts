@@ -1,6 +1,8 @@
 /**
  * `sympode train`: learns the spiral dynamics with a Neural ODE, gradients by the chosen method (symplectic
- * adjoint by default). Writes metrics.csv, params.json and pictures (phase portrait, loss curve) to --out.
+ * adjoint by default). Writes metrics.csv (one row per iteration, row 0 the untrained model's trajectory loss),
+ * trajectory.csv, params.json and pictures (phase portrait, loss curve) to --out; every chart is redrawable from
+ * the two CSVs.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { lineChart, writeChart } from '@sympode/plot';
 import { Progress } from './progress.js';
 import { BatchSampler, SpiralModel, spiralTimes, trainStep, trueTrajectory, SPIRAL } from './spiral.js';
 
+/** Options of `sympode train` (flags of the same names). */
 export interface TrainOptions {
   backend: BackendChoice;
   gradient: GradientMethodName;
@@ -28,6 +31,7 @@ export interface TrainOptions {
   quiet?: boolean;
 }
 
+/** Losses before and after, what was written, where and how long. */
 export interface TrainResult {
   firstLoss: number;
   finalLoss: number;
@@ -51,6 +55,7 @@ async function evaluate(dev: Device, model: SpiralModel, times: number[], trueY:
   });
 }
 
+/** Trains the spiral model and writes its outputs (see the module comment); returns the losses and files. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const log = opts.quiet ? () => undefined : (m: string) => console.log(m);
@@ -66,6 +71,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const sampler = new BatchSampler(trueY, times, opts.batchTime, opts.batchSize, opts.seed);
   const first = await evaluate(dev, model, times, trueY, opts);
   const rows = ['iter,loss,trajectory_loss,steps,nfe_forward,nfe_backward,live_bytes,peak_bytes,ms'];
+  // Iteration 0: the untrained model's whole-trajectory loss (the loss chart's first point); no batch yet.
+  const m0 = dev.memory.stats();
+  rows.push([0, '', first.loss.toPrecision(6), '', '', '', m0.liveBytes, m0.peakBytes, ''].join(','));
   const lossCurve: { iter: number; loss: number }[] = [];
   const evalCurve: { iter: number; loss: number }[] = [{ iter: 0, loss: first.loss }];
   const progress = opts.quiet ? null : new Progress(opts.iters);
@@ -98,7 +106,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await writeFile(metrics, rows.join('\n') + '\n');
   const params = join(opts.out, 'params.json');
   await writeFile(params, JSON.stringify(await model.mlp.stateDict()));
-  files.push(metrics, params);
+  // The phase portrait's data: the true trajectory and the trained model's, at the 1000 output times.
+  const trajectory = join(opts.out, 'trajectory.csv');
+  await writeFile(trajectory, ['t,true_y1,true_y2,learned_y1,learned_y2', ...times.map((t, i) =>
+    [t, trueY[2 * i], trueY[2 * i + 1], final.pred[2 * i], final.pred[2 * i + 1]].join(','))].join('\n') + '\n');
+  files.push(metrics, trajectory, params);
   const phase = await writeChart(join(opts.out, 'phase'), lineChart({
     title: `Spiral: learned vs true trajectory (${opts.iters} iterations, ${opts.gradient})`,
     xLabel: 'y₁', yLabel: 'y₂', equalAspect: true,

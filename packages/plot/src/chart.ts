@@ -1,6 +1,7 @@
 /** Line charts as standalone SVG documents. */
 import { seriesColor } from './palette.js';
-import { linearScale, logScale, padRange, projector, type Scale } from './scale.js';
+import { bytesScale, linearScale, logBytesScale, logScale, padRange, projector, type Scale } from './scale.js';
+import { axisParts, TICK_LEN, TICK_SIZE } from './axes.js';
 import { el, escapeXml, num } from './svg.js';
 
 /** One line on a chart. Points are paired by index; extra entries in the longer of `x`/`y` are ignored. */
@@ -14,6 +15,9 @@ export interface Series {
   dashed?: boolean;
 }
 
+/** How an axis labels its ticks: plain numbers, or bytes in KiB/MiB/GiB. */
+export type AxisFormat = 'number' | 'bytes';
+
 /** What `lineChart` draws: the title, the axis labels, the series and the canvas. */
 export interface LineChartOptions {
   /** Chart title, above the plot area. */
@@ -24,8 +28,13 @@ export interface LineChartOptions {
   yLabel: string;
   /** The lines, drawn in order; the legend lists them. */
   series: Series[];
-  /** Base-10 log y axis; points with y ≤ 0 are skipped (and break the line). */
+  /** Base-10 log y axis (base 2 for bytes); points with y ≤ 0 are skipped (and break the line). */
   logY?: boolean;
+  /**
+   * 'bytes': y values are bytes, ticked in one binary unit per axis ('0', '256 KiB', '512 KiB') on round steps;
+   * on a log axis at powers of two. Default 'number'.
+   */
+  yFormat?: AxisFormat;
   /** Pixels; default 720. */
   width?: number;
   /** Pixels; default 450. */
@@ -40,9 +49,7 @@ export interface LineChartOptions {
 const FONT = 'DejaVu Sans, Verdana, sans-serif';
 const TITLE_SIZE = 16;
 const LABEL_SIZE = 13;
-const TICK_SIZE = 11;
 const LEGEND_SIZE = 12;
-const TICK_LEN = 5;
 // DejaVu Sans is wide; 0.6 em per character over-estimates slightly, which errs towards no overlap.
 const CHAR_EM = 0.6;
 const LEGEND_SWATCH = 24;
@@ -172,7 +179,8 @@ export function lineChart(opts: LineChartOptions): string {
     plotW = Math.max(10, Math.floor(W - left - right));
     let xr = xData, yr = yData;
     if (equal) [xr, yr] = equalize(xData, yData, plotW, plotH);
-    ys = logY ? logScale(yr[0], yr[1], plotH / 45) : linearScale(yr[0], yr[1], plotH / 45, !equal);
+    const bytes = opts.yFormat === 'bytes';
+    ys = logY ? (bytes ? logBytesScale : logScale)(yr[0], yr[1], plotH / 45) : (bytes ? bytesScale : linearScale)(yr[0], yr[1], plotH / 45, !equal);
     // Fewer x ticks when labels are long, so neighbours never collide.
     let target = plotW / 80;
     for (let k = 0; k < 4; k++) {
@@ -197,26 +205,8 @@ export function lineChart(opts: LineChartOptions): string {
   // Clip a little outside the frame so lines lying exactly on the domain edge keep their full width.
   parts.push(`<defs>${el('clipPath', { id: 'plot-area' }, el('rect', { x: x0 - 2, y: y0 - 2, width: plotW + 4, height: plotH + 4 }))}</defs>`);
 
-  // Grid and ticks.
-  const grid: string[] = [];
-  const marks: string[] = [];
-  const labels: string[] = [];
-  for (const t of xs.ticks) {
-    const x = px(t.value);
-    if (!Number.isFinite(x) || x < x0 - 0.5 || x > x1 + 0.5) continue;
-    grid.push(`M${num(x)} ${num(y0)}V${num(y1)}`);
-    marks.push(`M${num(x)} ${num(y1)}v${TICK_LEN}`);
-    if (t.label) labels.push(el('text', { x, y: y1 + TICK_LEN + 3 + TICK_SIZE, 'text-anchor': 'middle' }, escapeXml(t.label)));
-  }
-  for (const t of ys.ticks) {
-    const y = py(t.value);
-    if (!Number.isFinite(y) || y < y0 - 0.5 || y > y1 + 0.5) continue;
-    const len = t.label ? TICK_LEN : TICK_LEN * 0.6;
-    if (t.label) grid.push(`M${num(x0)} ${num(y)}H${num(x1)}`);
-    marks.push(`M${num(x0)} ${num(y)}h${num(-len)}`);
-    if (t.label) labels.push(el('text', { x: x0 - TICK_LEN - 4, y: y + TICK_SIZE * 0.35, 'text-anchor': 'end' }, escapeXml(t.label)));
-  }
-  if (grid.length) parts.push(el('path', { d: grid.join(''), stroke: '#e5e5e5', 'stroke-width': 1, fill: 'none' }));
+  const axes = axisParts(xs, ys, px, py, { x0, x1, y0, y1 });
+  parts.push(axes.under);
 
   // Data.
   const lines: string[] = [];
@@ -239,9 +229,7 @@ export function lineChart(opts: LineChartOptions): string {
   }
 
   // Frame over the data so the border stays crisp where lines touch it.
-  parts.push(el('rect', { x: x0, y: y0, width: plotW, height: plotH, fill: 'none', stroke: '#333333', 'stroke-width': 1 }));
-  if (marks.length) parts.push(el('path', { d: marks.join(''), stroke: '#333333', 'stroke-width': 1, fill: 'none' }));
-  parts.push(el('g', { 'font-size': TICK_SIZE, fill: '#333333' }, labels.join('')));
+  parts.push(axes.over);
 
   // Titles.
   if (opts.title) {

@@ -1,13 +1,16 @@
 /** Axis scales: the data domain, where the ticks go, and the mapping onto pixels. */
-import { formatTick } from './format.js';
+import { BYTE_UNITS, byteUnit, formatBytes, formatTick } from './format.js';
 
 /** A tick mark; minor ticks have no label. */
 export interface Tick {
+  /** Where the tick is, in data units. */
   value: number;
   label?: string;
 }
 
+/** An axis: its domain, whether it is logarithmic, and its ticks. */
 export interface Scale {
+  /** Whether values map by their logarithm. */
   readonly log: boolean;
   /** Data-space limits, `domain[0] < domain[1]`. */
   readonly domain: readonly [number, number];
@@ -106,4 +109,34 @@ export function projector(scale: Scale, p0: number, p1: number): (v: number) => 
   const d0 = t(scale.domain[0]);
   const k = (p1 - p0) / (t(scale.domain[1]) - d0);
   return (v) => p0 + (t(v) - d0) * k;
+}
+
+/**
+ * A linear scale of bytes: one binary unit for the whole axis (the one of the largest |value|), 1-2-5 steps in
+ * that unit, and every label with the same number of decimals ('0', '0.5 MiB', '1.0 MiB', '1.5 MiB').
+ */
+export function bytesScale(min: number, max: number, target: number, extend: boolean): Scale {
+  [min, max] = padRange(min, max);
+  const k = byteUnit(Math.max(Math.abs(min), Math.abs(max)));
+  const u = 1024 ** k;
+  const s = linearScale(min / u, max / u, target, extend);
+  const decimals = Math.max(0, ...s.ticks.map((t) => (t.label?.split('.')[1] ?? '').length));
+  const label = (v: number) => (v === 0 ? '0' : `${v.toFixed(decimals)} ${BYTE_UNITS[k]}`);
+  return { log: false, domain: [s.domain[0] * u, s.domain[1] * u], ticks: s.ticks.map((t) => ({ value: t.value * u, label: label(t.value) })) };
+}
+
+/**
+ * A base-2 log scale of bytes over `[min, max]` (both > 0), widened to powers of two, with ticks at powers of two
+ * ('1 KiB', '4 KiB', '16 KiB', …); every n-th is labelled when there are more than `target`.
+ */
+export function logBytesScale(min: number, max: number, target: number): Scale {
+  let lo = Math.floor(Math.log2(min));
+  let hi = Math.ceil(Math.log2(max));
+  if (hi <= lo) { lo -= 1; hi += 1; }
+  const every = Math.max(1, Math.ceil((hi - lo) / Math.max(1, target)));
+  const ticks: Tick[] = [];
+  if (hi - lo <= MAX_TICKS) {
+    for (let e = lo; e <= hi; e++) ticks.push(e % every === 0 ? { value: 2 ** e, label: formatBytes(2 ** e) } : { value: 2 ** e });
+  }
+  return { log: true, domain: [2 ** lo, 2 ** hi], ticks };
 }
