@@ -32,9 +32,9 @@ export async function drawCharts(session: Session, outDir: string): Promise<{ fi
     if (key) figures.push(out.svg, out.png);
   };
   const shape = `${specLabel(grid.base)}, rk4, ${primary.kind}`;
-  await w('memory_vs_steps', lineChart({ title: `Peak memory vs steps (${shape})`, xLabel: 'steps N', yLabel: 'peak bytes above inputs', logY: true, series: series('N-sweep', (r) => r.steps, (r) => r.peakBytes, true) }), true);
+  await w('memory_vs_steps', lineChart({ title: `Peak memory vs steps (${shape})`, xLabel: 'steps N', yLabel: 'peak above inputs', yFormat: 'bytes', logY: true, series: series('N-sweep', (r) => r.steps, (r) => r.peakBytes, true) }), true);
   await w('time_vs_steps', lineChart({ title: `Forward + backward time vs steps (${shape})`, xLabel: 'steps N', yLabel: 'ms (median)', logY: true, series: series('N-sweep', (r) => r.steps, (r) => r.totalMs) }), true);
-  await w('memory_vs_layers', lineChart({ title: `Peak memory vs hidden layers (N = ${grid.lSweepN}, rk4, ${primary.kind})`, xLabel: 'hidden layers L', yLabel: 'peak bytes above inputs', logY: true, series: series('L-sweep', (r) => r.L, (r) => r.peakBytes, true) }), false);
+  await w('memory_vs_layers', lineChart({ title: `Peak memory vs hidden layers (N = ${grid.lSweepN}, rk4, ${primary.kind})`, xLabel: 'hidden layers L', yLabel: 'peak above inputs', yFormat: 'bytes', logY: true, series: series('L-sweep', (r) => r.L, (r) => r.peakBytes, true) }), false);
   // Memory timelines: one short solve + backward per method.
   const p = buildMlpOde(primary, grid.base);
   const timeline: { name: string; x: number[]; y: number[]; color: string }[] = [];
@@ -43,7 +43,7 @@ export async function drawCharts(session: Session, outDir: string): Promise<{ fi
       const cfg: SolveConfig = { method: 'rk4', stepSize: 1 / grid.traceSteps, gradient: g };
       await traceSolve(p, cfg); // warm-up
       const tr = await traceSolve(p, cfg);
-      timeline.push({ name: g, x: tr.timeMs, y: tr.liveBytes.map((b) => b / 1024), color: seriesColor(grid.gradients.indexOf(g)) });
+      timeline.push({ name: g, x: tr.timeMs, y: tr.liveBytes, color: seriesColor(grid.gradients.indexOf(g)) });
       const base = join(outDir, `trace_${g}`);
       await writeFile(`${base}.csv`, tr.csv);
       await writeFile(`${base}.json`, tr.chrome);
@@ -52,6 +52,6 @@ export async function drawCharts(session: Session, outDir: string): Promise<{ fi
   } finally {
     p.dispose();
   }
-  await w('memory_timeline', lineChart({ title: `Live memory: one solve + backward (${grid.traceSteps} rk4 steps, ${primary.kind})`, xLabel: 'ms', yLabel: 'KiB above inputs', series: timeline }), true);
+  await w('memory_timeline', lineChart({ title: `Live memory: one solve + backward (${grid.traceSteps} rk4 steps, ${primary.kind})`, xLabel: 'ms', yLabel: 'live above inputs', yFormat: 'bytes', series: timeline }), true);
   return { files, figures };
 }
