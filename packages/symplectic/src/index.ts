@@ -28,5 +28,7 @@ export { reverseSweep, type StepBackward } from './gradients/reverse-sweep.js';
 export { vjp } from './gradients/symplectic-adjoint.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';
 export type { Field, EvalCounter } from './field.js';
-export type { AcceptedStep, IntegrateOptions, IntegrateStats } from './integrate.js';
+export type { AcceptedStep, IntegrateOptions, IntegrateStats, OutputMode } from './integrate.js';
+export { denseWeights, interpolantOf, type Interpolant } from './interpolants.js';
+export type { DenseCotangent } from './gradients/placement.js';
 export type { StepSpan } from './gradients/replay.js';

@@ -53,7 +53,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const fwd = { nfe: 0 };
   const field = new Field(dev, directed(f, dir), y0.shape, fwd);
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
-  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm };
+  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm, outputs: o.outputs };
   const recording = isGradEnabled();
   const finishForward = () => {
     Object.assign(stats, { acceptedSteps: istats.acceptedSteps, rejectedSteps: istats.rejectedSteps, nfeForward: fwd.nfe });
@@ -87,7 +87,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
   const keepCheckpoints = method.keeps === 'checkpoints';
   // A budget keeps some states (the number of steps is known beforehand for fixed-step methods only).
   const budget = keepCheckpoints && o.checkpoints !== undefined
-    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize), steps)
+    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize, o.outputs), steps)
     : null;
   const stepper = new NoGraphStepper(field, o.tableau);
   let ys: Tensor;

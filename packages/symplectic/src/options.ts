@@ -4,6 +4,7 @@ import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { IntegralController, type StepSizeController } from './controller.js';
 import type { ErrorNorm } from './stepper.js';
+import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 
@@ -47,6 +48,18 @@ export interface OdeintOptions {
    * dispatches per step (still one readback); the first step is chosen from the whole state either way.
    */
   norm?: ErrorNorm;
+  /**
+   * Where the solution at the output times comes from. 'interpolate': the steps go through to the last time
+   * as the controller (or `stepSize`) chooses, and each output is read from the tableau's interpolant inside
+   * the step containing it (interpolants.ts), so the steps, and the cost, do not depend on how many outputs
+   * are asked for; every gradient method differentiates the interpolant exactly (the continuous adjoint
+   * solves backward interval by interval either way). 'step': steps are cut short to land on every output
+   * time (the symplectic adjoint authors' convention; outputs are then steps' end states).
+   * Default: 'interpolate' for adaptive methods (what torchdiffeq does), 'step' for fixed-step ones (their
+   * steps land on the output grid, at the tableau's full order, unless `stepSize` is given and the outputs
+   * are asked to be interpolated).
+   */
+  outputs?: OutputMode;
   /** Fixed-step methods: step size; without it, one step per output interval. */
   stepSize?: number;
   /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
@@ -96,6 +109,7 @@ export interface ResolvedOptions {
   controller: StepSizeController;
   checkpoints?: number;
   norm: ErrorNorm;
+  outputs: OutputMode;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -119,6 +133,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
   const norm = opts.norm ?? 'batch';
   if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${String(norm)}`);
+  const outputs = opts.outputs ?? (tableau.adaptive ? 'interpolate' : 'step');
+  if (outputs !== 'step' && outputs !== 'interpolate') throw new InvalidArgumentError(`outputs must be 'step' or 'interpolate', got ${String(outputs)}`);
   const p = opts.params;
   const params = p === undefined ? [] : Array.isArray(p) ? [...(p as Tensor[])] : (p as nn.Module).parameters();
   return {
@@ -130,6 +146,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     controller: opts.controller ?? new IntegralController(),
     checkpoints: opts.checkpoints,
     norm,
+    outputs,
   };
 }
 
