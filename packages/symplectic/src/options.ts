@@ -2,11 +2,12 @@
 import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn } from '@sympode/tensor';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
+import { isReversibleMethod, REVERSIBLE_HEUN, REVERSIBLE_METHODS, type ReversibleMethodName } from './reversible-heun.js';
 import { IntegralController, type StepSizeController } from './controller.js';
 import type { ErrorNorm } from './stepper.js';
 import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
-import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from './gradients/registry.js';
+import { GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
@@ -32,8 +33,11 @@ export interface OdeintStats {
 
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
 export interface OdeintOptions {
-  /** Tableau name (default 'dopri5'). */
-  method?: TableauName;
+  /**
+   * Tableau name (default 'dopri5'), or a reversible solver ('reversible_heun': fixed steps, gradients by
+   * 'reversible' at O(1) memory in the number of steps, or by 'backprop').
+   */
+  method?: TableauName | ReversibleMethodName;
   /** Relative tolerance of adaptive methods (default 1e-7). */
   rtol?: number;
   /** Absolute tolerance of adaptive methods (default 1e-9). */
@@ -110,6 +114,8 @@ export interface ResolvedOptions {
   checkpoints?: number;
   norm: ErrorNorm;
   outputs: OutputMode;
+  /** The solver is reversible (method 'reversible_heun'; `tableau` is then its stand-in). */
+  reversible: boolean;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -119,8 +125,11 @@ function positive(name: string, v: number | undefined, fallback: number): number
 }
 
 export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
-  const tableau = getTableau(opts.method ?? 'dopri5');
-  const gradient = resolveGradient(opts.gradient ?? 'symplectic-adjoint');
+  const isRev = isReversibleMethod(opts.method);
+  const tableau = isRev ? REVERSIBLE_HEUN : getTableau(opts.method ?? 'dopri5');
+  // A reversible solver defaults to its own gradient.
+  const gradient = resolveGradient(opts.gradient ?? (isRev ? 'reversible' : 'symplectic-adjoint'));
+  checkReversible(isRev, tableau, gradient, opts.outputs);
   const rtol = positive('rtol', opts.rtol, 1e-7);
   const atol = positive('atol', opts.atol, 1e-9);
   const maxSteps = opts.maxSteps ?? 100_000;
@@ -147,7 +156,25 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     checkpoints: opts.checkpoints,
     norm,
     outputs,
+    reversible: isRev,
   };
+}
+
+/**
+ * A reversible gradient needs a reversible solver; a reversible solver takes 'reversible' or 'backprop'
+ * (the per-step methods differentiate Runge–Kutta stages it does not have) and outputs at step ends.
+ */
+function checkReversible(isRev: boolean, tableau: Tableau, gradient: GradientMethod, outputs: unknown): void {
+  if (gradient.reversible && !isRev) {
+    throw new InvalidArgumentError(
+      `gradient '${gradient.name}' needs a reversible solver (method: ${REVERSIBLE_METHODS.map((m) => `'${m}'`).join(' or ')}); '${tableau.name}' is a Runge–Kutta tableau, whose steps cannot be inverted`,
+    );
+  }
+  if (!isRev) return;
+  if (!gradient.reversible && !gradient.recordsGraph) {
+    throw new InvalidArgumentError(`method '${tableau.name}' is differentiated by 'reversible' or 'backprop', not by '${gradient.name}'`);
+  }
+  if (outputs === 'interpolate') throw new InvalidArgumentError(`method '${tableau.name}' outputs the states at step ends only (outputs: 'step')`);
 }
 
 /** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */
@@ -164,12 +191,12 @@ function checkBudget(c: number, gradient: GradientMethod): void {
 
 /** A registered method by name, or a user's method object (checked for the interface's members). */
 function resolveGradient(g: GradientMethodName | GradientMethod): GradientMethod {
-  if (typeof g === 'string' && (GRADIENT_METHODS as readonly string[]).includes(g)) return GRADIENTS[g];
+  if (typeof g === 'string' && Object.prototype.hasOwnProperty.call(GRADIENTS, g)) return GRADIENTS[g];
   if (typeof g === 'object' && g !== null && typeof g.name === 'string' && typeof g.backward === 'function' && typeof g.memoryModel === 'function') {
     return g;
   }
   throw new UnknownGradientMethodError(
-    `unknown gradient method ${typeof g === 'string' ? `'${g}'` : String(g)} (expected one of ${GRADIENT_METHODS.join(', ')}, or a GradientMethod object)`,
+    `unknown gradient method ${typeof g === 'string' ? `'${g}'` : String(g)} (expected one of ${Object.keys(GRADIENTS).join(', ')}, or a GradientMethod object)`,
   );
 }
 
