@@ -9,10 +9,13 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tensor';
-import { odeint, type GradientMethodName, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
+import { createDevice } from '@sympode/tensor';
+import { getTableau, GRADIENTS, type FunctionBytes, type GradientMethodName, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
 import { lineChart, writeChart } from '@sympode/plot';
 import { writeSection } from './lib/sections.js';
+import { buildMlpOde, type MlpOde } from './lib/problems.js';
+import { measureFunctionBytes } from './lib/memory-model.js';
+import { measureRepeated, type SolveConfig } from './lib/measure.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -41,38 +44,20 @@ const CONFIGS: Config[] = [
 interface Point {
   peak: number;
   ms: number;
+  /** The method's memory model (bytes above the inputs), from the bench's measured byte sizes of f. */
+  model: number;
   stats: Partial<OdeintStats>;
 }
 
-async function once(dev: Device, cfg: Config, N: number): Promise<Point> {
-  const mlp = new nn.MLP(dev, [DIM, 32, 32, DIM], 'tanh', { seed: 1 });
-  const y0 = dev.randn([BATCH, DIM], { seed: 2 });
-  y0.requiresGrad = true;
-  const f = (_t: number, y: Tensor) => mlp.forward(y);
-  const stats: Partial<OdeintStats> = {};
-  const base = dev.memory.stats().liveBytes;
-  dev.memory.resetPeak();
-  const t0 = performance.now();
-  const gs = await dev.tidy(async () => {
-    const ys = await odeint(f, y0, [0, 1], { method: 'rk4', stepSize: 1 / N, params: mlp, gradient: cfg.gradient, stats, ...cfg.extra });
-    const loss = ys.narrow(0, 1, 1).square().sum();
-    return grad(loss, [y0, ...mlp.parameters()]);
-  });
-  await Promise.all(gs.map((g) => g.data()));
-  const ms = performance.now() - t0;
-  const peak = dev.memory.stats().peakBytes - base;
-  dev.dispose(gs, y0);
-  mlp.dispose();
-  return { peak, ms, stats };
-}
+const SPEC = { D: DIM, W: 32, L: 2, B: BATCH, seed: 7 };
 
-/** Median time of REPEATS runs after a warm-up; the peak is deterministic. */
-async function measure(dev: Device, cfg: Config, N: number): Promise<Point> {
-  await once(dev, cfg, N);
-  const runs: Point[] = [];
-  for (let r = 0; r < REPEATS; r++) runs.push(await once(dev, cfg, N));
-  runs.sort((a, b) => a.ms - b.ms);
-  return runs[Math.floor(runs.length / 2)];
+/** Median forward + backward time of REPEATS runs after a warm-up; the peak is deterministic (the last run's). */
+async function measure(prob: MlpOde, fb: FunctionBytes, cfg: Config, N: number): Promise<Point> {
+  const solve = { method: 'rk4', stepSize: 1 / N, gradient: cfg.gradient, ...cfg.extra } as unknown as SolveConfig;
+  const m = await measureRepeated(prob, solve, REPEATS);
+  if (m.leakedBytes !== 0) throw new Error(`${cfg.label}, N = ${N}: ${m.leakedBytes} bytes leaked`);
+  const shape = { tableau: getTableau('rk4'), N: m.stats.acceptedSteps, T: prob.times.length, checkpoints: cfg.extra.checkpoints };
+  return { peak: m.peakBytes, ms: m.fwdMs + m.bwdMs, model: GRADIENTS[cfg.gradient].memoryModel(shape, fb).total, stats: m.stats };
 }
 
 /** Indices of the points no other point beats on both memory and time. */
@@ -89,13 +74,15 @@ const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 
 async function main(): Promise<void> {
   const dev = await createDevice({ backend: 'cpu' });
+  const prob = buildMlpOde(dev, SPEC);
+  const fb = await measureFunctionBytes(prob);
   const res = new Map<string, Point[]>();
   for (const cfg of CONFIGS) {
     const row: Point[] = [];
     for (const N of NS) {
-      const p = await measure(dev, cfg, N);
+      const p = await measure(prob, fb, cfg, N);
       row.push(p);
-      console.log(`${cfg.label.padEnd(32)} N = ${String(N).padStart(4)}: peak ${kib(p.peak).padStart(9)}, ${p.ms.toFixed(0).padStart(6)} ms, recomputed ${p.stats.recomputedSteps ?? 0}`);
+      console.log(`${cfg.label.padEnd(32)} N = ${String(N).padStart(4)}: peak ${kib(p.peak).padStart(9)} (model ${kib(p.model)}), ${p.ms.toFixed(0).padStart(6)} ms, recomputed ${p.stats.recomputedSteps ?? 0}`);
     }
     res.set(cfg.label, row);
   }
@@ -111,9 +98,9 @@ async function main(): Promise<void> {
   const md = [
     '## Exact gradients at any memory budget (`npm run bench:budget`)',
     '',
-    `MLP ODE ${DIM}→32→32→${DIM} (tanh), batch ${BATCH} (one state: ${DIM * BATCH * 8 / 1024} KiB), t ∈ [0, 1], fixed steps h = 1/N: rk4 for every method but`,
+    `MLP ODE ${DIM}→32→32→${DIM} (tanh), batch ${BATCH} (one state: ${(DIM * BATCH * 8) / 1024} KiB), t ∈ [0, 1], fixed steps h = 1/N: rk4 for every method but`,
     '`reversible`, which needs its own solver (reversible Heun: second order, one evaluation of f per step, so',
-    'not the same discrete solve). Loss Σ y(1)²; cpu float64 on a shared 2-core machine; time is the median of',
+    'not the same discrete solve). ∂L/∂y(1) fixed (the bench\'s MLP ODE); cpu float64 on a shared 2-core machine; time is the median of',
     `${REPEATS} forward+backward runs after a warm-up; peak = bytes above the inputs. **Bold**: on the Pareto front`,
     'of (peak, time) at that N (no other method is both smaller and faster). All but the continuous adjoint are',
     'exact for their discrete solve.',
@@ -124,6 +111,13 @@ async function main(): Promise<void> {
     '',
     header,
     table((p, i, k) => (fronts[k].has(i) ? `**${kib(p.peak)}**` : kib(p.peak))),
+    '',
+    `**Memory model / measured peak at N = ${NS[NS.length - 1]}** (each method's \`memoryModel\`, from the byte sizes of f the bench measures: S, P, Ge, Vf, Xb)`,
+    '',
+    CONFIGS.map((c) => {
+      const p = res.get(c.label)![NS.length - 1];
+      return `- ${c.label}: ${kib(p.model)} / ${kib(p.peak)} = ${(p.model / p.peak).toFixed(3)}`;
+    }).join('\n'),
     '',
     '**Time (forward + backward)**',
     '',
@@ -137,6 +131,7 @@ async function main(): Promise<void> {
   ].join('\n');
   await writeSection(join(ROOT, 'bench', 'RESULTS.md'), 'budget', md);
   console.log(md);
+  prob.dispose();
   dev.destroy();
 }
 
