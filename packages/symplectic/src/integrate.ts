@@ -1,5 +1,6 @@
 /**
- * The one integration loop, shared by every solve: steps between output times (clipped to land on each),
+ * The one integration loop, shared by every solve: steps between output times (clipped to land on each, or
+ * under outputs 'interpolate' only on the last, the others read from the step's interpolant),
  * the controller's accept/reject and next step, the error checks, and the outputs. What a step is (with or
  * without a graph, FSAL reuse) is the stepper's business; which accepted steps to keep is the caller's.
  */

@@ -115,15 +115,15 @@ export const reversible: GradientMethod = {
     }
   },
   memoryModel({ T }, { S, P, Vf }) {
-    // Outputs, the final (y, ŷ), and backward: y, ŷ, f, λ, μ̃ and their successors plus c (11 states at
-    // most at once), the parameter-gradient sums and one VJP of f. Nothing grows with N.
+    // Outputs, the final (y, ŷ), and backward at its peak (the VJP at a reconstructed point): y, ŷ, f, λ, μ̃,
+    // the new ŷ and λ, and c (8 states), the parameter-gradient sums and one VJP of f. Nothing grows with N.
     const out = T * S;
     const fin = 2 * S;
-    const sweep = 11 * S;
+    const sweep = 8 * S;
     return {
       total: out + fin + sweep + P + Vf,
       terms: { outputs: out, finalState: fin, sweep, gradientSums: P, oneVjp: Vf },
-      formula: 'T·S + 2S + 11S + P + Vf',
+      formula: 'T·S + 2S + 8S + P + Vf',
     };
   },
 };
