@@ -2,7 +2,8 @@
 //
 // Layout: src and dst are array<f32>; view(i) = off + sum_d idx_d(i) * stride_d, offsets and strides in
 // elements (strides may be 0 or negative; a dst stride of 0 would race and is the caller's bug).
-// Rank <= 8: the host drops size-1 dimensions and merges dimensions contiguous in both views first.
+// Rank <= 8: the host drops size-1 dimensions and merges dimensions contiguous in both views first; a higher
+// rank is split into one dispatch per index of the leading dimensions (offsets moved to it).
 // Bindings (group 0): 0 uniform P; 1 dst (read_write); 2 src (read-only). src and dst are distinct buffers
 // (the host stages a self-copy through a temporary buffer).
 // Grid: 256 threads a workgroup, one element a thread, i = (wid.y * nwg.x + wid.x) * 256 + lid.x; i >= P.size idles.

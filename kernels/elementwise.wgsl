@@ -6,11 +6,12 @@
 // Layout: every buffer is array<f32>; offsets and strides are in elements.
 // Bindings (group 0): 0 uniform P; 1 out (read_write); 2 in0, 3 in1, 4 in2 (read-only storage).
 //   unary_main : out[i] = UNARY(in0[i], P.alpha)                           contiguous, no offsets
-//   binary_main: out[i] = BINARY(in0[view0(i)], in1[view1(i)])
-//   where_main : out[i] = in0[view0(i)] != 0 (NaN counts as nonzero) ? in1[view1(i)] : in2[view2(i)]
+//   binary_main: out[P.outOff + i] = BINARY(in0[view0(i)], in1[view1(i)])
+//   where_main : out[P.outOff + i] = in0[view0(i)] != 0 (NaN counts as nonzero) ? in1[view1(i)] : in2[view2(i)]
 // for i < P.size, i row-major over P.shape[0..P.rank); view_k(i) = P.off[k] + sum_d idx_d(i) * P.st_k[d]
 // (strides may be 0 to broadcast, or negative). Rank <= 8: the host first drops size-1 dimensions and merges
-// dimensions that are contiguous in every view, so most calls run with rank 1 or 2.
+// dimensions that are contiguous in every view, so most calls run with rank 1 or 2; a higher rank is split
+// into one dispatch per index of the leading dimensions (P.off and P.outOff moved to it).
 // Grid: 256 threads a workgroup, one element a thread; the host uses a 2-D grid (x <= 65535) for large sizes:
 // i = (wid.y * nwg.x + wid.x) * 256 + lid.x; threads with i >= P.size do nothing.
 // NaN handling does not rely on IEEE comparisons (lavapipe compiles `x != x` to false): isnan_ tests bits.
@@ -19,7 +20,7 @@ struct Params {
   size: u32,
   rank: u32,
   alpha: f32,
-  pad: u32,
+  outOff: u32,
   off: vec4<i32>,
   shape: array<vec4<u32>, 2>,
   st0: array<vec4<i32>, 2>,
@@ -166,7 +167,7 @@ fn binary_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= P.size) { return; }
   let o = offsets(i);
-  out[i] = binary_op(in0[o.x], in1[o.y]);
+  out[P.outOff + i] = binary_op(in0[o.x], in1[o.y]);
 }
 
 @compute @workgroup_size(256)
@@ -177,5 +178,5 @@ fn where_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let o = offsets(i);
   let c = in0[o.x];
   // "!= 0" on the bits: true for everything but +0 and -0, NaN included.
-  out[i] = select(in2[o.z], in1[o.y], (bitcast<u32>(c) & 0x7fffffffu) != 0u);
+  out[P.outOff + i] = select(in2[o.z], in1[o.y], (bitcast<u32>(c) & 0x7fffffffu) != 0u);
 }

@@ -3,8 +3,9 @@
 // Operands are read through strides, so transposed operands are never materialised:
 //   A(p, i, q) = A[p * P.aBatch + i * P.ar + q * P.ac]   (ar, ac) = (K, 1), or (1, M) when transA
 //   B(p, q, j) = B[p * P.bBatch + q * P.br + j * P.bc]   (br, bc) = (N, 1), or (1, K) when transB
-// Batch strides may be 0 (one matrix broadcast over the batch). Batch p = wid.z + P.batchBase for the tiled
-// entries (the host splits batches above 65535 into several dispatches). K = 0 writes zeros.
+// Batch strides may be 0 (one matrix broadcast over the batch). Batch p = wid.z + P.batchBase, tile column
+// wid.x + P.groupX0 and tile row wid.y + P.groupY0 for the tiled and regs entries (the host splits grids past
+// 65535 workgroups in a dimension into several dispatches). K = 0 writes zeros.
 // Bindings (group 0): 0 uniform P; 1 C (read_write); 2 A, 3 B (read-only). C never aliases A or B.
 // Entries (the host picks one per call: tiled/thin on GPUs, regs on CPU adapters such as lavapipe):
 //   matmul_tiled  64x64 output tile per workgroup of 16x16 threads; each thread owns a 4x4 register block
@@ -36,6 +37,8 @@ struct Params {
   bc: u32,
   batch: u32,
   tall: u32,
+  groupX0: u32,
+  groupY0: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -50,8 +53,8 @@ var<workgroup> Bs: array<vec4<f32>, 256>;   // Bs[kk * 16 + c4] = B cols 4*c4 ..
 @compute @workgroup_size(16, 16)
 fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let p = wid.z + P.batchBase;
-  let row0 = wid.y * 64u;
-  let col0 = wid.x * 64u;
+  let row0 = (wid.y + P.groupY0) * 64u;
+  let col0 = (wid.x + P.groupX0) * 64u;
   let aBase = p * P.aBatch;
   let bBase = p * P.bBatch;
   let t = lid.y * 16u + lid.x;
@@ -177,12 +180,14 @@ fn matmul_regs(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   let p = wid.z + P.batchBase;
   var r0: u32;
   var c0: u32;
+  let gx = wid.x + P.groupX0;
+  let gy = wid.y + P.groupY0;
   if (P.tall == 1u) {
-    r0 = wid.y * 64u + lid * 8u;
-    c0 = wid.x * 8u;
+    r0 = gy * 64u + lid * 8u;
+    c0 = gx * 8u;
   } else {
-    r0 = wid.y * 8u;
-    c0 = wid.x * 64u + lid * 8u;
+    r0 = gy * 8u;
+    c0 = gx * 64u + lid * 8u;
   }
   let aBase = p * P.aBatch;
   let bBase = p * P.bBatch;

@@ -3,11 +3,16 @@ import type { BenchResult, BenchRow } from './types.js';
 import { fmtMs, fmtNum, fmtRatio, formatBytes, mdTable } from './report.js';
 import { specLabel } from './problems.js';
 
-const SHORT: Record<string, string> = {
+import type { GradientMethodName } from '@sympode/symplectic';
+
+/** Short names in tables (every registered method has one: the type says so). */
+const SHORT: Record<GradientMethodName, string> = {
   'symplectic-adjoint': 'symplectic',
   checkpoint: 'checkpoint (ACA)',
   backprop: 'backprop',
   adjoint: 'continuous adjoint',
+  recompute: 'recompute (baseline)',
+  reversible: 'reversible (reversible Heun)',
 };
 
 function verdict(met: boolean | null): string {
@@ -76,7 +81,7 @@ export function renderMarkdown(r: BenchResult, opts: { figures: string[] }): str
   if (sweepRatios.length) {
     p('Measured/predicted over the N and L sweeps (min – max per method):');
     p();
-    p(mdTable(['Method', 'min', 'max', 'points'], Object.keys(SHORT).filter((g) => sweepRatios.some((x) => x.gradient === g)).map((g) => {
+    p(mdTable(['Method', 'min', 'max', 'points'], (Object.keys(SHORT) as GradientMethodName[]).filter((g) => sweepRatios.some((x) => x.gradient === g)).map((g) => {
       const v = sweepRatios.filter((x) => x.gradient === g).map((x) => x.modelRatio);
       return [SHORT[g], Math.min(...v).toFixed(4), Math.max(...v).toFixed(4), v.length];
     }), ['l', 'r', 'r', 'r']));

@@ -2,7 +2,8 @@
  * The vector field as the solver calls it: f(t, y) counted, shape-checked, its allocations labelled
  * 'network', its temporaries freed by a tidy; and, once, a probe that finds the tensors requiring grad f reads.
  */
-import { enableGrad, graphLeaves, ShapeError, type Device, type Tensor } from '@sympode/tensor';
+import { DisposedTensorError, enableGrad, graphLeaves, InvalidArgumentError, ShapeError, Tensor, type Device } from '@sympode/tensor';
+import { describe } from './describe.js';
 
 /** dy/dt = f(t, y), same shape as y; may read parameters from its closure. */
 export type OdeFunc = (t: number, y: Tensor) => Tensor | Promise<Tensor>;
@@ -26,13 +27,15 @@ export class Field {
     readonly f: OdeFunc,
     readonly shape: readonly number[],
     readonly counter: EvalCounter,
+    /** The user's time is `sign` × the solver's (−1 for decreasing times); for messages. */
+    readonly sign: 1 | -1 = 1,
   ) {
     this.n = shape.reduce((p, d) => p * d, 1);
   }
 
   /** The same field counting into another counter (the backward's). */
   withCounter(counter: EvalCounter): Field {
-    return new Field(this.device, this.f, this.shape, counter);
+    return new Field(this.device, this.f, this.shape, counter, this.sign);
   }
 
   /** f(t, y). The caller owns the result (which may be y itself when f returns its input). */
@@ -54,8 +57,28 @@ export class Field {
     }
   }
 
-  private async evalOnce(t: number, y: Tensor): Promise<Tensor> {
-    const k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(t, y)));
+  private async evalOnce(s: number, y: Tensor): Promise<Tensor> {
+    const t = this.sign * s;
+    let k: unknown;
+    try {
+      k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(s, y)));
+    } catch (e) {
+      // Typically a parameter disposed between the solve and a backward that evaluates f again: say where.
+      if (!(e instanceof DisposedTensorError) || e.message.includes('inside the ODE function')) throw e; // said once
+      throw new DisposedTensorError(`${e.message}, inside the ODE function at t = ${t}; keep what f reads alive until backward has run`, { cause: e });
+    }
+    // Anything else f returned that holds tensors moved to the solve's tidy, which frees it on the way out.
+    if (!(k instanceof Tensor)) {
+      throw new InvalidArgumentError(`the ODE function returned ${describe(k, true)} at t = ${t}; it must return a Tensor of the state's shape [${this.shape.join(', ')}]`);
+    }
+    if (k.isDisposed) throw new DisposedTensorError(`the ODE function returned a disposed tensor at t = ${t}; return a live one (do not dispose it, or return it from its tidy)`);
+    if (k.device !== this.device) {
+      const [a, b] = [k.device, this.device];
+      k.dispose();
+      throw new InvalidArgumentError(
+        `the ODE function returned a tensor of another device (${a.kind} ${a.dtype}) at t = ${t}; it must live on y0's device (${b.kind} ${b.dtype}): compute it from y`,
+      );
+    }
     if (k.size !== this.n || k.shape.length !== this.shape.length || k.shape.some((d, i) => d !== this.shape[i])) {
       if (k !== y) k.dispose();
       throw new ShapeError(`the ODE function returned shape [${k.shape.join(', ')}] at t = ${t}; expected the state's shape [${this.shape.join(', ')}]`);

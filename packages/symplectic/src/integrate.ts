@@ -4,8 +4,8 @@
  * the controller's accept/reject and next step, the error checks, and the outputs. What a step is (with or
  * without a graph, FSAL reuse) is the stepper's business; which accepted steps to keep is the caller's.
  */
-import { noGrad, type Tensor } from '@sympode/tensor';
-import type { StepSizeController } from './controller.js';
+import { InvalidArgumentError, noGrad, type Tensor } from '@sympode/tensor';
+import type { StepDecision, StepSizeController } from './controller.js';
 import { MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError } from './solver-errors.js';
 import type { ErrorNorm, Stepper } from './stepper.js';
 import { denseWeights, thetaOf } from './interpolants.js';
@@ -26,6 +26,8 @@ export interface IntegrateOptions {
   firstStep?: number;
   maxSteps: number;
   controller: StepSizeController;
+  /** The user's time is `sign` × the solver's (−1 when decreasing times are solved as s = −t); for messages. */
+  sign?: 1 | -1;
   /** Error norm of adaptive steps (default 'batch'). */
   norm?: ErrorNorm;
   /** Where the outputs come from (default 'step'). */
@@ -64,6 +66,10 @@ export async function integrate(
   const tab = stepper.tableau;
   // A controller with memory starts each solve afresh.
   opts = { ...opts, controller: opts.controller.forSolve?.() ?? opts.controller };
+  const c: Partial<StepSizeController> | null = opts.controller;
+  if (typeof c?.initialStep !== 'function' || typeof c.adapt !== 'function') {
+    throw new InvalidArgumentError("the step-size controller's forSolve() returned something without initialStep and adapt methods");
+  }
   const out = stepper.outputs(times.length, y0);
   const held = new Set<Tensor>([y0]);
   let y = y0;
@@ -80,14 +86,16 @@ export async function integrate(
       const fixed = tab.adaptive ? null : fixedSteps(ends[k - 1], tNext, stats, opts);
       let j = 0;
       while (fixed ? j < fixed.length : t < tNext) {
-        const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts.maxSteps);
+        // The controller's `next` is checked when a step is about to use it (the last one's is never used).
+        if (!fixed) checkStepSize('adapt() returned next =', h);
+        const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts);
         const y1 = await y.device.memory.phase(`step ${stats.acceptedSteps}`, () => stepper.attempt(t, y, hStep));
         const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
           y1.dispose();
-          throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${t}, h = ${hStep}): the error estimate is ${ratio}`);
+          throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${user(opts, t)}, h = ${hStep}): the error estimate is ${ratio}`);
         }
-        const decision = tab.adaptive ? opts.controller.adapt(hStep, ratio, tab.order) : null;
+        const decision = tab.adaptive ? checkDecision(opts.controller.adapt(hStep, ratio, tab.order)) : null;
         if (decision && !decision.accept) {
           stats.rejectedSteps++;
           stepper.reject();
@@ -111,7 +119,7 @@ export async function integrate(
         if (decision) h = decision.next;
         for (; kOut < times.length && times[kOut] === t; kOut++) if (out.add(kOut, y)) held.add(y);
       }
-      if (!tab.adaptive) await checkFinite(y, ends[k - 1], tNext, stats);
+      if (!tab.adaptive) await checkFinite(y, user(opts, ends[k - 1]), user(opts, tNext), stats);
     }
     if (kOut !== times.length) throw new Error(`internal: the solve produced ${kOut} of ${times.length} outputs`);
   } catch (e) {
@@ -122,6 +130,9 @@ export async function integrate(
   if (!held.has(y)) y.dispose();
   return out.finish();
 }
+
+/** A solver time as the user's t (for messages). */
+const user = (opts: IntegrateOptions, t: number): number => (opts.sign ?? 1) * t;
 
 /** Steps of one fixed-step output interval: `stepSize` steps, the last shortened; one step without it. */
 function stepsIn(span: number, stepSize: number | undefined): number {
@@ -154,7 +165,7 @@ function fixedSteps(t0: number, t1: number, stats: IntegrateStats, opts: Integra
   const taken = stats.acceptedSteps + stats.rejectedSteps;
   if (taken + m > opts.maxSteps) {
     throw new MaxStepsExceededError(
-      `maxSteps (${opts.maxSteps}) would be exceeded: stepSize ${stepSize} needs ${m} steps from t = ${t0} to ${t1} after ${taken} steps`,
+      `maxSteps (${opts.maxSteps}) would be exceeded: stepSize ${stepSize} needs ${m} steps from t = ${user(opts, t0)} to ${user(opts, t1)} after ${taken} steps`,
     );
   }
   return Array.from({ length: m }, (_, i) => (i < m - 1 ? stepSize : span - (m - 1) * stepSize));
@@ -164,15 +175,16 @@ function fixedSteps(t0: number, t1: number, stats: IntegrateStats, opts: Integra
  * The next step from t with size h: clipped to land on tNext (adaptive: when it would pass it; fixed: on the
  * interval's last step). Throws when the step budget is spent or h no longer advances t.
  */
-function planStep(t: number, h: number, tNext: number, lastFixed: boolean | null, stats: IntegrateStats, maxSteps: number): { hStep: number; t1: number } {
+function planStep(t: number, h: number, tNext: number, lastFixed: boolean | null, stats: IntegrateStats, opts: IntegrateOptions): { hStep: number; t1: number } {
   const taken = stats.acceptedSteps + stats.rejectedSteps;
+  const { maxSteps } = opts;
   if (taken >= maxSteps) {
-    throw new MaxStepsExceededError(`maxSteps (${maxSteps}) exceeded at t = ${t} (${stats.acceptedSteps} accepted, ${stats.rejectedSteps} rejected steps)`);
+    throw new MaxStepsExceededError(`maxSteps (${maxSteps}) exceeded at t = ${user(opts, t)} (${stats.acceptedSteps} accepted, ${stats.rejectedSteps} rejected steps)`);
   }
   const clip = lastFixed ?? t + h > tNext;
   const hStep = clip ? tNext - t : h;
   const t1 = clip ? tNext : t + h;
-  if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${t}: h = ${hStep} no longer advances t (step ${taken})`);
+  if (!(t1 > t) || hStep <= 0) throw new StepSizeUnderflowError(`step size underflow at t = ${user(opts, t)}: h = ${hStep} no longer advances t (step ${taken})`);
   return { hStep, t1 };
 }
 
@@ -186,6 +198,22 @@ async function checkFinite(y: Tensor, ta: number, tb: number, stats: IntegrateSt
   }
 }
 
+/** A step size from the controller: a user's controller returning anything else is named, not stepped with. */
+function checkStepSize(what: string, h: unknown): number {
+  if (typeof h !== 'number' || !(h > 0) || !Number.isFinite(h)) {
+    const got = typeof h === 'number' || typeof h === 'boolean' ? String(h) : h === null ? 'null' : typeof h;
+    throw new InvalidArgumentError(`the step-size controller's ${what} ${got}; expected a positive finite step size`);
+  }
+  return h;
+}
+
+function checkDecision(d: StepDecision): StepDecision {
+  if (typeof d !== 'object' || d === null || typeof d.accept !== 'boolean') {
+    throw new InvalidArgumentError(`the step-size controller's adapt() returned ${d === null ? 'null' : typeof d}; expected { accept: boolean, next: number }`);
+  }
+  return d;
+}
+
 /** The first adaptive step: `firstStep`, or the controller's choice from f(t0, y0). */
 async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: IntegrateOptions): Promise<number> {
   const f0 = await stepper.start(t, y0);
@@ -193,8 +221,8 @@ async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: Integrat
     if (opts.firstStep !== undefined) return opts.firstStep;
     const dev = y0.device;
     const fv = await f0.data();
-    if (!fv.every(Number.isFinite)) throw new NonFiniteStateError(`non-finite derivative f(t0, y0) at t = ${t} (step 0)`);
-    return await opts.controller.initialStep({
+    if (!fv.every(Number.isFinite)) throw new NonFiniteStateError(`non-finite derivative f(t0, y0) at t = ${user(opts, t)} (step 0)`);
+    return checkStepSize('initialStep() returned', await opts.controller.initialStep({
       y0: await y0.data(), f0: fv, order: stepper.tableau.order, rtol: opts.rtol, atol: opts.atol,
       f1At: async (h0) => {
         const y1 = noGrad(() => dev.tidy(() => y0.add(f0.mul(h0))));
@@ -203,7 +231,7 @@ async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: Integrat
         dev.dispose(y1, f1);
         return v;
       },
-    });
+    }));
   } finally {
     f0.dispose();
   }

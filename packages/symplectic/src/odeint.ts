@@ -4,7 +4,7 @@
  * graph; every other method solves without a graph, keeps what its backward needs and is attached as one
  * custom op of the tensor library, so `grad(loss, [y0, ...θ])` and `loss.backward()` work.
  */
-import { customVjp, isGradEnabled, noGrad, type Tensor } from '@sympode/tensor';
+import { customVjp, InvalidArgumentError, isGradEnabled, noGrad, Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from './field.js';
 import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
@@ -24,6 +24,7 @@ function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
   if (dir === 1) return f;
   return async (s, y) => {
     const k = await f(-s, y);
+    if (!(k instanceof Tensor) || k.isDisposed || k.device !== y.device) return k; // the Field says what is wrong
     const r = k.neg();
     if (k !== y) k.dispose();
     return r;
@@ -35,15 +36,22 @@ function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
  *
  * @param f     the vector field f(t, y) → dy/dt (same shape as y); may read parameters from its closure
  * @param y0    initial state (any shape)
- * @param t     output times, strictly increasing or strictly decreasing
+ * @param t     output times (an array or typed array of numbers), strictly increasing or strictly decreasing
  * @param options method, tolerances, gradient method, parameters θ (see OdeintOptions)
  */
-export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], options: OdeintOptions = {}): Promise<Tensor> {
+export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | ArrayLike<number>, options: OdeintOptions = {}): Promise<Tensor> {
+  // Every argument is checked before anything is allocated.
+  if (typeof f !== 'function') throw new InvalidArgumentError(`f must be a function (t, y) => dy/dt, got ${f === null ? 'null' : typeof f}`);
   const o = resolveOptions(options);
   const dir = checkTimes(t);
   await checkInitialState(y0);
-  const times = dir === 1 ? [...t] : t.map((v) => -v);
   const dev = y0.device;
+  o.params.forEach((p, i) => {
+    if (p.device !== dev) {
+      throw new InvalidArgumentError(`params[${i}] lives on a different device (${p.device.kind} ${p.device.dtype}) from y0 (${dev.kind} ${dev.dtype})`);
+    }
+  });
+  const times = Array.from(t, (v) => dir * v);
   const method = o.gradient;
   const stats: OdeintStats = {
     method: o.tableau.name, gradient: method.name, acceptedSteps: 0, rejectedSteps: 0,
@@ -53,9 +61,12 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[], optio
     if (options.stats) Object.assign(options.stats, stats, { stepEndTimes: stats.stepEndTimes.map((v) => dir * v) });
   };
   const fwd = { nfe: 0 };
-  const field = new Field(dev, directed(f, dir), y0.shape, fwd);
+  const field = new Field(dev, directed(f, dir), y0.shape, fwd, dir);
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
-  const iopts: IntegrateOptions = { rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm, outputs: o.outputs };
+  const iopts: IntegrateOptions = {
+    rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm,
+    outputs: o.outputs, sign: dir,
+  };
   const recording = isGradEnabled();
   const finishForward = () => {
     Object.assign(stats, { acceptedSteps: istats.acceptedSteps, rejectedSteps: istats.rejectedSteps, nfeForward: fwd.nfe });
@@ -184,7 +195,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
           method.backward({
             field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, final, g, acc,
             checkFinite: o.checkBackward, dir, stats: bstats, counter,
-            solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller },
+            solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
           }),
         );
         result = [gy0, ...acc.take(params)];

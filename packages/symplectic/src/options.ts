@@ -1,5 +1,6 @@
 /** odeint's options: types, defaults and validation (each bad value is a clear, typed error). */
-import { InvalidArgumentError, NonFiniteError, ShapeError, type Tensor, type nn } from '@sympode/tensor';
+import { InvalidArgumentError, NonFiniteError, ShapeError, Tensor, type nn } from '@sympode/tensor';
+import { describe } from './describe.js';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
 import { isReversibleMethod, REVERSIBLE_HEUN, REVERSIBLE_METHODS, type ReversibleMethodName } from './reversible-heun.js';
@@ -118,37 +119,73 @@ export interface ResolvedOptions {
   reversible: boolean;
 }
 
-function positive(name: string, v: number | undefined, fallback: number): number {
+/** Every key `OdeintOptions` has (the compiler keeps the list complete): any other is a typo that would be ignored. */
+const OPTION_KEYS = Object.keys({
+  method: true, rtol: true, atol: true, controller: true, norm: true, stepSize: true, firstStep: true, maxSteps: true,
+  gradient: true, checkpoints: true, adjointRtol: true, adjointAtol: true, params: true, checkBackward: true, stats: true, outputs: true,
+} satisfies Record<keyof OdeintOptions, true>);
+
+function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
   const x = v ?? fallback;
-  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive finite number, got ${x}`);
+  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive finite number, got ${describe(x)}`);
+  if (x > max) throw new InvalidArgumentError(`${name} must be at most ${max} (it is a relative error: 1 means 100%), got ${x}`);
   return x;
 }
 
+/** A user's `params`: tensors (or a Module's), on y0's device. */
+function resolveParams(p: unknown): Tensor[] {
+  if (p === undefined) return [];
+  const list: unknown = Array.isArray(p) ? p : typeof (p as nn.Module | null)?.parameters === 'function' ? (p as nn.Module).parameters() : null;
+  if (!Array.isArray(list)) throw new InvalidArgumentError(`params must be an array of tensors or an nn.Module, got ${describe(p)}`);
+  list.forEach((t: unknown, i) => {
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`params[${i}] is ${describe(t)}; expected a Tensor`);
+    t._check();
+  });
+  return [...(list as Tensor[])];
+}
+
 export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
-  const isRev = isReversibleMethod(opts.method);
-  const tableau = isRev ? REVERSIBLE_HEUN : getTableau(opts.method ?? 'dopri5');
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidArgumentError(`odeint options must be an object, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown odeint option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
+  }
+  const method: unknown = opts.method ?? 'dopri5';
+  const isRev = isReversibleMethod(method);
+  const tableau = isRev ? REVERSIBLE_HEUN : getTableau(typeof method === 'string' ? method : String(method));
   // A reversible solver defaults to its own gradient.
   const gradient = resolveGradient(opts.gradient ?? (isRev ? 'reversible' : 'symplectic-adjoint'));
   checkReversible(isRev, tableau, gradient, opts.outputs);
-  const rtol = positive('rtol', opts.rtol, 1e-7);
+  const rtol = positive('rtol', opts.rtol, 1e-7, 1);
   const atol = positive('atol', opts.atol, 1e-9);
   const maxSteps = opts.maxSteps ?? 100_000;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidArgumentError(`maxSteps must be a positive integer, got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidArgumentError(`maxSteps must be a positive integer, got ${describe(maxSteps)}`);
   if (opts.stepSize !== undefined) {
     positive('stepSize', opts.stepSize, 1);
     if (tableau.adaptive) throw new InvalidArgumentError(`stepSize is for fixed-step methods; '${tableau.name}' is adaptive (use firstStep)`);
   }
-  if (opts.firstStep !== undefined) positive('firstStep', opts.firstStep, 1);
+  if (opts.firstStep !== undefined) {
+    positive('firstStep', opts.firstStep, 1);
+    if (!tableau.adaptive) throw new InvalidArgumentError(`firstStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
+  }
   if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
   const norm = opts.norm ?? 'batch';
-  if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${String(norm)}`);
+  if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${describe(norm)}`);
   const outputs = opts.outputs ?? (tableau.adaptive ? 'interpolate' : 'step');
-  if (outputs !== 'step' && outputs !== 'interpolate') throw new InvalidArgumentError(`outputs must be 'step' or 'interpolate', got ${String(outputs)}`);
-  const p = opts.params;
-  const params = p === undefined ? [] : Array.isArray(p) ? [...(p as Tensor[])] : (p as nn.Module).parameters();
+  if (outputs !== 'step' && outputs !== 'interpolate') throw new InvalidArgumentError(`outputs must be 'step' or 'interpolate', got ${describe(outputs)}`);
+  const params = resolveParams(opts.params);
+  const c = opts.controller;
+  if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.initialStep !== 'function' || typeof c.adapt !== 'function')) {
+    throw new InvalidArgumentError(`controller must be a StepSizeController (an object with initialStep and adapt methods), got ${describe(c)}`);
+  }
+  for (const k of ['checkBackward'] as const) {
+    if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new InvalidArgumentError(`${k} must be true or false, got ${describe(opts[k])}`);
+  }
+  if (opts.stats !== undefined && (typeof opts.stats !== 'object' || opts.stats === null)) {
+    throw new InvalidArgumentError(`stats must be an object to fill in, got ${describe(opts.stats)}`);
+  }
   return {
     tableau, gradient, rtol, atol,
-    adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol),
+    adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol, 1),
     adjointAtol: positive('adjointAtol', opts.adjointAtol, atol),
     stepSize: opts.stepSize, firstStep: opts.firstStep, maxSteps, params,
     checkBackward: opts.checkBackward ?? true,
@@ -180,7 +217,7 @@ function checkReversible(isRev: boolean, tableau: Tableau, gradient: GradientMet
 /** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */
 function checkBudget(c: number, gradient: GradientMethod): void {
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
-    throw new InvalidArgumentError(`checkpoints must be a positive integer (the most step states held at once, y0 included), got ${c}`);
+    throw new InvalidArgumentError(`checkpoints must be a positive integer (the most step states held at once, y0 included), got ${describe(c)}`);
   }
   if (!gradient.supportsBudget) {
     throw new InvalidArgumentError(
@@ -201,9 +238,17 @@ function resolveGradient(g: GradientMethodName | GradientMethod): GradientMethod
 }
 
 /** Output times: finite, at least one, strictly monotone. Returns +1 (increasing) or −1 (decreasing). */
-export function checkTimes(t: readonly number[]): 1 | -1 {
-  if (!Array.isArray(t) || t.length < 1) throw new InvalidArgumentError('t must be a non-empty array of output times');
-  for (const [i, v] of t.entries()) if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`t[${i}] is ${v}; output times must be finite numbers`);
+export function checkTimes(t: ArrayLike<number>): 1 | -1 {
+  if (t instanceof Tensor) {
+    throw new InvalidArgumentError('t is a Tensor; pass the output times as an array of numbers (e.g. Array.from(await t.data()))');
+  }
+  const isList = Array.isArray(t) || (ArrayBuffer.isView(t) && !(t instanceof DataView) && !(t instanceof BigInt64Array) && !(t instanceof BigUint64Array));
+  if (!isList) throw new InvalidArgumentError(`t must be an array of output times, got ${describe(t)}`);
+  if (t.length < 1) throw new InvalidArgumentError('t must be a non-empty array of output times, got an empty array');
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`t[${i}] is ${describe(v)}; output times must be finite numbers`);
+  }
   if (t.length === 1) return 1;
   const dir = t[1] > t[0] ? 1 : -1;
   for (let i = 1; i < t.length; i++) {
@@ -215,6 +260,7 @@ export function checkTimes(t: readonly number[]): 1 | -1 {
 }
 
 export async function checkInitialState(y0: Tensor): Promise<void> {
+  if (!(y0 instanceof Tensor)) throw new InvalidArgumentError(`y0 must be a Tensor, got ${describe(y0)} (create it with device.tensor(...))`);
   y0._check();
   if (y0.size === 0) throw new ShapeError('y0 is empty');
   const v = await y0.data();

@@ -9,6 +9,7 @@ import { HigherOrderGradientError, InvalidArgumentError, ShapeError, UnusedInput
 import { Node, topoOrder, type BackwardFn, type MaybePromise, type NodeInfo, type Saved } from './graph.js';
 import { Tensor } from './tensor.js';
 import { fmt, sameShape } from './shape.js';
+import { checkFunction, describe } from './args.js';
 
 export type { BackwardFn, MaybePromise } from './graph.js';
 
@@ -19,11 +20,13 @@ export function isGradEnabled(): boolean {
 
 /** Runs `fn` (sync or async) without recording a graph; the mode follows `fn`'s async call only. */
 export function noGrad<T>(fn: () => T): T {
+  checkFunction('noGrad', fn);
   return runWith({ grad: false }, fn);
 }
 
 /** Runs `fn` with graph recording on (e.g. inside a `noGrad` region, to build one VJP). */
 export function enableGrad<T>(fn: () => T): T {
+  checkFunction('enableGrad', fn);
   return runWith({ grad: true }, fn);
 }
 
@@ -93,6 +96,13 @@ export function customVjp(
   backward: CustomBackward,
   opts: CustomVjpOptions = {},
 ): Tensor {
+  if (!Array.isArray(inputs) || !inputs.every((t) => t instanceof Tensor)) {
+    throw new InvalidArgumentError(`customVjp '${String(name)}': inputs must be an array of tensors, got ${describe(inputs)}`);
+  }
+  if (!(output instanceof Tensor)) throw new InvalidArgumentError(`customVjp '${String(name)}': the output must be a Tensor, got ${describe(output)}`);
+  checkFunction(`customVjp '${String(name)}'`, backward);
+  output._check();
+  opts ??= {};
   return record(name, output, inputs, (g, saved, needs) => backward(g, needs, saved), opts.save ?? [], {
     onRelease: opts.onRelease,
     differentiableBackward: opts.differentiableBackward ?? false,
@@ -120,7 +130,15 @@ export interface GradOptions {
   stopAtInputs?: boolean;
 }
 
+/** `opts` of grad/backward: an object (undefined: defaults); gradOutput is checked with the output. */
+function checkGradOptions<O extends object>(api: string, opts: O | undefined): O {
+  if (opts === undefined) return {} as O;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidArgumentError(`${api}: options must be an object, got ${describe(opts)}`);
+  return opts;
+}
+
 function checkSeed(output: Tensor, seed: Tensor | undefined): void {
+  if (seed !== undefined && !(seed instanceof Tensor)) throw new InvalidArgumentError(`gradOutput must be a Tensor, got ${describe(seed)}`);
   if (seed) {
     seed._check();
     if (seed.device !== output.device) throw new InvalidArgumentError('gradOutput lives on another device than the output');
@@ -212,6 +230,7 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
  * `allowUnused` (then its gradient is zeros).
  */
 export async function grad(output: Tensor, inputs: readonly Tensor[], opts: GradOptions = {}): Promise<Tensor[]> {
+  opts = checkGradOptions('grad', opts);
   if (!(output instanceof Tensor)) throw new InvalidArgumentError(`grad: the output must be a Tensor, got ${typeof output}`);
   if (!Array.isArray(inputs)) throw new InvalidArgumentError('grad: inputs must be an array of tensors');
   output._check();
@@ -242,6 +261,7 @@ export async function grad(output: Tensor, inputs: readonly Tensor[], opts: Grad
 
 /** Accumulates d(output)/d(leaf) into every reachable leaf's `.grad` (see `Tensor.backward`). */
 export async function backward(output: Tensor, opts: Omit<GradOptions, 'createGraph' | 'stopAtInputs' | 'allowUnused'> = {}): Promise<void> {
+  opts = checkGradOptions('backward', opts);
   output._check();
   const root = output._node;
   if (!root) throw new InvalidArgumentError('backward: the output does not require grad (no graph was recorded)');

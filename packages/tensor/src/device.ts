@@ -2,11 +2,13 @@
  * Device: one backend, one allocator, the tensor factories and the lifetime tools (`tidy`, `keep`).
  */
 import type { Backend, DType } from './backends/backend.js';
-import { NonFiniteError, ShapeError } from './errors.js';
+import { DeviceDestroyedError, InvalidArgumentError, NonFiniteError } from './errors.js';
 import { Allocator } from './memory/allocator.js';
 import { Memory } from './memory/memory.js';
 import { Rng } from './random.js';
-import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
+import { checkFunction, describe } from './args.js';
+import { hostData } from './host-data.js';
+import { checkShape, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 import { chooseBackend } from './backend-choice.js';
@@ -60,6 +62,7 @@ export class Device {
   /** @internal */
   readonly _allocator: Allocator;
   private rng: Rng;
+  private destroyedFlag = false;
 
   constructor(readonly backend: Backend, seed = 0) {
     this._allocator = new Allocator(backend);
@@ -72,6 +75,17 @@ export class Device {
   }
   get dtype(): DType {
     return this.backend.dtype;
+  }
+  /** True after `destroy()`: every op, factory and readback on this device then throws DeviceDestroyedError. */
+  get destroyed(): boolean {
+    return this.destroyedFlag;
+  }
+
+  /** @internal Throws DeviceDestroyedError after `destroy()`. */
+  _checkAlive(): void {
+    if (this.destroyedFlag) {
+      throw new DeviceDestroyedError(`the ${this.kind} device (${this.dtype}) was destroyed; create a new one with createDevice()`);
+    }
   }
 
   /** @internal */
@@ -92,6 +106,7 @@ export class Device {
 
   /** @internal A tensor with fresh, uninitialised storage. */
   _empty(shape: Shape, op = ''): Tensor {
+    this._checkAlive();
     checkShape(shape);
     const size = sizeOf(shape);
     const own = [...shape]; // shared by the tensor and its block (neither mutates it)
@@ -106,40 +121,20 @@ export class Device {
 
   /** A tensor from nested arrays or a flat array/typed array (then `shape` is required unless 1-D). */
   tensor(data: NestedArray | ArrayLike<number>, shape?: Shape, opts: TensorOptions = {}): Tensor {
-    let flat: ArrayLike<number>;
-    let inferred: number[];
-    if (typeof data === 'number') {
-      flat = [data];
-      inferred = [];
-    } else if (ArrayBuffer.isView(data) || (Array.isArray(data) && !data.some((v) => Array.isArray(v)))) {
-      flat = data as ArrayLike<number>;
-      inferred = [flat.length];
-    } else {
-      ({ flat, shape: inferred } = flatten(data as readonly NestedArray[]));
-    }
-    const finalShape = shape ? [...shape] : inferred;
-    checkShape(finalShape);
-    if (sizeOf(finalShape) !== flat.length) {
-      throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmt(finalShape)}`);
-    }
-    if (!opts.allowNonFinite) {
-      for (let i = 0; i < flat.length; i++) {
-        if (!Number.isFinite(flat[i])) {
-          throw new NonFiniteError(`tensor: element ${i} is ${flat[i]} (pass { allowNonFinite: true } to accept it)`);
-        }
-      }
-    }
+    this._checkAlive();
+    const { flat, shape: finalShape } = hostData(data, shape, opts?.allowNonFinite ?? false);
     const t = this._empty(finalShape, 'tensor');
     if (t.size) this.backend.write(t._raw, flat, 0);
-    if (opts.requiresGrad) t.requiresGrad = true;
+    if (opts?.requiresGrad) t.requiresGrad = true;
     return t;
   }
 
   full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
-    if (Number.isNaN(value) && !opts.allowNonFinite) throw new NonFiniteError('full: value is NaN');
+    if (typeof value !== 'number') throw new InvalidArgumentError(`full: value is ${describe(value)}; expected a number`);
+    if (Number.isNaN(value) && !opts?.allowNonFinite) throw new NonFiniteError('full: value is NaN (pass { allowNonFinite: true } to accept it)');
     const t = this._empty(shape, 'full');
     this.backend.fill(t._raw, value, t.size);
-    if (opts.requiresGrad) t.requiresGrad = true;
+    if (opts?.requiresGrad) t.requiresGrad = true;
     return t;
   }
   zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
@@ -157,24 +152,35 @@ export class Device {
 
   /** Standard normals. With `seed`, the same numbers on every backend; without, from the device's stream. */
   randn(shape: Shape, opts: RandomOptions = {}): Tensor {
-    const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
-    const vals = Float64Array.from({ length: sizeOf(shape) }, () => rng.normal());
-    return this._renamed(this.tensor(vals, shape, { requiresGrad: opts.requiresGrad }), 'randn');
+    return this.random('randn', shape, opts, (rng) => rng.normal());
   }
   /** Uniform in [low, high). */
   rand(shape: Shape, low = 0, high = 1, opts: RandomOptions = {}): Tensor {
-    const rng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
-    const vals = Float64Array.from({ length: sizeOf(shape) }, () => low + (high - low) * rng.uniform());
-    return this._renamed(this.tensor(vals, shape, { requiresGrad: opts.requiresGrad }), 'rand');
-  }
-  /** The factory's own name on a storage made through `tensor` (for traces and snapshots). */
-  private _renamed(t: Tensor, op: string): Tensor {
-    this._allocator.annotate(t._storage.block, op, [], true);
-    return t;
+    if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(low) || !Number.isFinite(high) || low > high) {
+      throw new InvalidArgumentError(`rand: the range [${String(low)}, ${String(high)}) must be finite numbers with low ≤ high`);
+    }
+    return this.random('rand', shape, opts, (rng) => low + (high - low) * rng.uniform());
   }
   /** Reseeds the device's default random stream. */
   seed(seed: number): void {
+    checkSeed('seed', seed);
     this.rng = new Rng(seed);
+  }
+
+  /** Random numbers from the seeded or default stream; the buffer comes first, so a size it refuses fails fast. */
+  private random(op: string, shape: Shape, opts: RandomOptions | undefined, draw: (rng: Rng) => number): Tensor {
+    checkShape(shape, `${op}: shape`);
+    if (opts?.seed !== undefined) checkSeed(op, opts.seed);
+    const rng = opts?.seed === undefined ? this.rng : new Rng(opts.seed);
+    const t = this._empty(shape, op);
+    try {
+      if (t.size) this.backend.write(t._raw, Float64Array.from({ length: t.size }, () => draw(rng)), 0);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    if (opts?.requiresGrad) t.requiresGrad = true;
+    return t;
   }
 
   /**
@@ -184,6 +190,7 @@ export class Device {
    * calls have their own scopes).
    */
   tidy<T>(fn: () => T): T {
+    checkFunction('tidy', fn);
     const ctx = currentContext();
     const scope: TidyScope = { owner: this, tensors: new Set(), parent: ctx.tidy };
     const parent = innermost(ctx.tidy, this);
@@ -228,6 +235,7 @@ export class Device {
 
   /** Exempts a tensor from every enclosing and future `tidy` disposal (you dispose it). */
   keep<T extends Tensor>(t: T): T {
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`keep expects a Tensor, got ${describe(t)}`);
     t._kept = true;
     t._scope?.tensors.delete(t);
     t._scope = null;
@@ -254,11 +262,20 @@ export class Device {
     t.dispose();
   }
 
-  /** Releases the backend's device (needed for Node to exit with Dawn). Tensors become unusable. */
+  /**
+   * Releases the backend's device (needed for Node to exit with Dawn). Its tensors become unusable (they
+   * throw DeviceDestroyedError) but may still be disposed. A second call does nothing.
+   */
   destroy(): void {
-    this._allocator.emptyCache();
+    if (this.destroyedFlag) return;
+    this.destroyedFlag = true;
+    this._allocator.close();
     this.backend.destroy();
   }
+}
+
+function checkSeed(op: string, seed: unknown): void {
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new InvalidArgumentError(`${op}: seed is ${describe(seed)}; expected a finite number`);
 }
 
 /** The tensors in a value: itself, or nested in arrays, Maps (keys and values), Sets and plain objects. */
@@ -274,29 +291,6 @@ function collectTensors(v: unknown, out: Set<Tensor>, seen = new Set<object>()):
   else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
     for (const x of Object.values(v)) collectTensors(x, out, seen);
   }
-}
-
-function flatten(data: readonly NestedArray[]): { flat: number[]; shape: number[] } {
-  const shape: number[] = [];
-  let level: unknown = data;
-  while (Array.isArray(level)) {
-    shape.push(level.length);
-    level = level[0];
-  }
-  const flat: number[] = [];
-  const walk = (v: unknown, dim: number): void => {
-    if (dim === shape.length) {
-      if (typeof v !== 'number') throw new ShapeError(`tensor: ragged nested array (expected a number at depth ${dim})`);
-      flat.push(v);
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new ShapeError(`tensor: ragged nested array (expected length ${shape[dim]} at depth ${dim})`);
-    }
-    for (const x of v) walk(x, dim + 1);
-  };
-  walk(data, 0);
-  return { flat, shape };
 }
 
 /**

@@ -3,8 +3,9 @@
  * so callers can `instanceof`-dispatch and users read the cause without a stack dive.
  */
 export class SympodeError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** `options.cause`: the underlying error, when this one wraps another (e.g. a backend's RangeError). */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -23,6 +24,27 @@ export class NonFiniteError extends SympodeError {}
 
 /** No usable compute device (e.g. no WebGPU adapter). */
 export class DeviceUnavailableError extends SympodeError {}
+
+/**
+ * A request beyond what the device allows, e.g. a WebGPU buffer larger than the adapter's
+ * `maxStorageBufferBindingSize` or `maxBufferSize`. Raised before anything is allocated, so the device stays
+ * usable; the message names the size, the limit and what to do (smaller batches or chunks, or a device with
+ * larger limits).
+ */
+export class DeviceLimitError extends SympodeError {}
+
+/**
+ * The compute device failed: a WebGPU device was lost (driver reset, out of memory, destroyed elsewhere) or
+ * reported an error (validation, out of memory, internal, a kernel that does not compile). The message holds
+ * the device's own. A lost device cannot be used further: create a new one.
+ */
+export class DeviceError extends SympodeError {}
+
+/**
+ * A device used after `destroy()`: its factories, ops on its tensors, kernels, readbacks (create a new device;
+ * its tensors may still be disposed).
+ */
+export class DeviceDestroyedError extends SympodeError {}
 
 /** Backward through a graph whose saved tensors were already released. */
 export class GraphFreedError extends SympodeError {}

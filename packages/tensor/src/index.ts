@@ -18,14 +18,14 @@ export { combineRows, writeRow, errorRatio, MAX_COMBINED_ROWS } from './ops/rows
 export { errorRatioPerSample } from './ops/error-ratio-per-sample.js';
 export * from './errors.js';
 export type { MemoryStats, LabelStats } from './memory/allocator.js';
-export { DEFAULT_LABEL } from './memory/allocator.js';
+export { DEFAULT_LABEL, INTERNAL_LABEL } from './memory/allocator.js';
 export type { Memory } from './memory/memory.js';
 export type { AllocationTrace, TraceEvent, TraceOptions, DroppedSummary } from './memory/trace.js';
 export { DEFAULT_MAX_EVENTS } from './memory/trace.js';
 export type { MemorySnapshot, StorageInfo } from './memory/snapshot.js';
 export type { Profile, OpProfile } from './memory/profile.js';
 export { profileTable } from './memory/profile.js';
-export type { Backend, BackendCounters, DType, View, UnaryOp, BinaryOp, ReduceOp } from './backends/backend.js';
+export type { Backend, BackendCounters, BufferKind, DType, View, UnaryOp, BinaryOp, ReduceOp } from './backends/backend.js';
 export { CpuBackend } from './backends/cpu.js';
 export { sizeOf, broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';

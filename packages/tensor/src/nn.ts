@@ -3,7 +3,9 @@
  * allocated under the memory label 'parameters' and kept out of `tidy`.
  */
 import type { Device } from './device.js';
-import { InvalidArgumentError, ShapeError } from './errors.js';
+import { InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
+import { describe } from './args.js';
+import { sameDevice } from './ops/common.js';
 import { matmulT } from './ops/matmul.js';
 import { fmt, sameShape } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -33,22 +35,51 @@ export abstract class Module {
     return out;
   }
 
-  /** Overwrites parameters in place from `stateDict()` output (shapes must match). */
+  /**
+   * Overwrites parameters in place from `stateDict()` output. All or nothing: every entry is checked (names,
+   * shapes, value count, finite numbers) before any parameter is written.
+   */
   loadStateDict(state: StateDict): void {
-    for (const [name, p] of this.namedParameters()) {
-      const entry = state[name];
-      if (!entry) throw new InvalidArgumentError(`loadStateDict: missing parameter '${name}'`);
-      if (!sameShape(entry.shape, p.shape)) {
-        throw new ShapeError(`loadStateDict: '${name}' has shape ${fmt(entry.shape)}, the module expects ${fmt(p.shape)}`);
-      }
-      p.device.backend.write(p._raw, entry.data, 0);
-    }
+    const named = this.namedParameters();
+    const values = checkStateDict(state, named);
+    named.forEach(([, p], i) => p.device.backend.write(p._raw, values[i], 0));
   }
 
   /** Frees the parameters (and their gradients). */
   dispose(): void {
     for (const p of this.parameters()) p.dispose();
   }
+}
+
+/** The values of `state` in the order of `named`, or a typed error naming the first bad entry. */
+function checkStateDict(state: unknown, named: readonly [string, Tensor][]): ArrayLike<number>[] {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    throw new InvalidArgumentError(`loadStateDict: expected an object of { shape, data } entries (stateDict() output), got ${describe(state)}`);
+  }
+  const names = new Set(named.map(([n]) => n));
+  const unexpected = Object.keys(state).filter((k) => !names.has(k));
+  if (unexpected.length) {
+    throw new InvalidArgumentError(`loadStateDict: unexpected parameter${unexpected.length > 1 ? 's' : ''} ${unexpected.map((k) => `'${k}'`).join(', ')}; the module has ${[...names].join(', ')}`);
+  }
+  return named.map(([name, p]) => {
+    p._check();
+    const entry = (state as Record<string, unknown>)[name];
+    if (entry === undefined) throw new InvalidArgumentError(`loadStateDict: missing parameter '${name}' (every parameter must be given)`);
+    const { shape, data } = (entry ?? {}) as { shape?: unknown; data?: unknown };
+    if (!Array.isArray(shape)) throw new InvalidArgumentError(`loadStateDict: '${name}' needs { shape, data }; its shape is ${describe(shape)}`);
+    if (!sameShape(shape, p.shape)) throw new ShapeError(`loadStateDict: '${name}' has shape ${fmt(shape)}, the module expects ${fmt(p.shape)}`);
+    if (!Array.isArray(data) && !(ArrayBuffer.isView(data) && !(data instanceof DataView))) {
+      throw new InvalidArgumentError(`loadStateDict: '${name}'.data is ${describe(data)}; expected an array of numbers`);
+    }
+    const values = data as ArrayLike<unknown>;
+    if (values.length !== p.size) throw new ShapeError(`loadStateDict: '${name}' has ${values.length} values for shape ${fmt(p.shape)} (${p.size} expected)`);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v !== 'number') throw new InvalidArgumentError(`loadStateDict: '${name}'.data[${i}] is ${describe(v)}; expected a number`);
+      if (!Number.isFinite(v)) throw new NonFiniteError(`loadStateDict: '${name}'.data[${i}] is ${v}; parameters must be finite`);
+    }
+    return values as ArrayLike<number>;
+  });
 }
 
 function param(device: Device, shape: number[], bound: number, seed: number | undefined): Tensor {
@@ -70,7 +101,9 @@ export class Linear extends Module {
 
   constructor(readonly device: Device, readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
-    if (!(inFeatures > 0 && outFeatures > 0)) throw new InvalidArgumentError(`Linear(${inFeatures}, ${outFeatures}): sizes must be positive`);
+    if (!(Number.isInteger(inFeatures) && Number.isInteger(outFeatures) && inFeatures > 0 && outFeatures > 0)) {
+      throw new InvalidArgumentError(`Linear(${String(inFeatures)}, ${String(outFeatures)}): sizes must be positive integers`);
+    }
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = param(device, [outFeatures, inFeatures], bound, opts.seed);
     this.bias = opts.bias === false ? null : param(device, [outFeatures], bound, opts.seed === undefined ? undefined : opts.seed + 1);
@@ -81,7 +114,8 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (x.shape[x.rank - 1] !== this.inFeatures) {
+    sameDevice('Linear', x, this.weight);
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${fmt(x.shape)} has ${x.shape[x.rank - 1]} features`);
     }
     const y = matmulT(x, this.weight, false, true);
@@ -119,7 +153,9 @@ export class MLP extends Module {
 
   constructor(device: Device, readonly sizes: readonly number[], readonly activation: Activation = 'tanh', opts: MLPOptions = {}) {
     super();
-    if (sizes.length < 2) throw new InvalidArgumentError(`MLP needs at least two sizes, got ${fmt(sizes)}`);
+    if (!Array.isArray(sizes) || sizes.length < 2) {
+      throw new InvalidArgumentError(`MLP needs an array of at least two layer sizes, got ${Array.isArray(sizes) ? fmt(sizes) : describe(sizes)}`);
+    }
     if (typeof activation === 'string' && !['tanh', 'relu', 'sigmoid', 'softplus'].includes(activation)) {
       throw new InvalidArgumentError(`unknown activation '${activation}' (expected tanh, relu, sigmoid or softplus)`);
     }

@@ -1,11 +1,13 @@
 /**
  * Optimisers that update parameters in place (the parameter's buffer is overwritten by a copy kernel), with
  * their state allocated under the memory label 'optimizer'. Temporaries of a step are freed before it returns.
+ * Options, parameters and gradients are checked up front: a step updates every parameter or none.
  */
-import { InvalidArgumentError } from './errors.js';
+import { DisposedTensorError, InvalidArgumentError, ShapeError } from './errors.js';
 import { noGrad } from './autograd.js';
-import { contiguousView } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { describe } from './args.js';
+import { contiguousView, fmt, sameShape } from './shape.js';
+import { Tensor } from './tensor.js';
 
 /** Writes `value` into `param`'s storage (no graph). */
 function assign(param: Tensor, value: Tensor): void {
@@ -13,13 +15,57 @@ function assign(param: Tensor, value: Tensor): void {
   param.device.backend.copy(value._raw, v, param._raw, v, param.shape);
 }
 
-function checkLr(lr: number): void {
-  if (!(lr > 0) || !Number.isFinite(lr)) throw new InvalidArgumentError(`learning rate must be a positive finite number, got ${lr}`);
+/** `options` is an object whose keys are all known (a misspelt option would otherwise be ignored). */
+function checkKeys(name: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${name}: options must be an object, got ${describe(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new InvalidArgumentError(`${name}: unknown option '${k}' (known: ${known.join(', ')})`);
+  }
+}
+
+/** A number option within [lo, hi) (or [lo, hi] when `closed`). */
+function inRange(name: string, v: unknown, lo: number, hi: number, closed = false): number {
+  if (typeof v !== 'number' || !(v >= lo) || !(closed ? v <= hi : v < hi)) {
+    const range = `${lo} ≤ ${name} ${closed ? '≤' : '<'} ${hi === Infinity ? '∞' : hi}`;
+    throw new InvalidArgumentError(`${name} must be a number with ${range}, got ${typeof v === 'number' ? v : describe(v)}`);
+  }
+  return v;
+}
+
+function checkLr(lr: unknown): number {
+  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) {
+    throw new InvalidArgumentError(`learning rate must be a positive finite number, got ${typeof lr === 'number' ? lr : describe(lr)}`);
+  }
+  return lr;
+}
+
+/** Parameters: a non-empty array of distinct live leaf tensors that require grad. */
+function checkParams(name: string, params: unknown): void {
+  if (!Array.isArray(params)) {
+    throw new InvalidArgumentError(`${name}: params must be an array of tensors (e.g. module.parameters()), got ${describe(params)}`);
+  }
+  if (!params.length) throw new InvalidArgumentError(`${name}: no parameters`);
+  params.forEach((p: unknown, i) => {
+    if (!(p instanceof Tensor)) throw new InvalidArgumentError(`${name}: parameter ${i} is ${describe(p)}; expected a Tensor`);
+    p._check();
+    if (!p.requiresGrad) {
+      throw new InvalidArgumentError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) does not require grad; set requiresGrad = true or leave it out`);
+    }
+    if (!p.isLeaf) {
+      throw new InvalidArgumentError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) was computed by an op; optimise the leaf it came from (or a detach()-ed copy)`);
+    }
+    const j = params.indexOf(p);
+    if (j !== i) throw new InvalidArgumentError(`${name}: parameter ${i} is the same tensor as parameter ${j}; list each once`);
+  });
 }
 
 abstract class Optimizer {
-  constructor(readonly params: readonly Tensor[]) {
-    if (!params.length) throw new InvalidArgumentError('optimizer: no parameters');
+  private disposed = false;
+
+  constructor(readonly params: readonly Tensor[], private readonly kind: string) {
+    checkParams(kind, params);
   }
 
   /** Drops every parameter's `.grad`. */
@@ -36,6 +82,8 @@ abstract class Optimizer {
 
   /** One update from the current `.grad`s (parameters without one are skipped). */
   step(): void {
+    this.checkStep();
+    this.advance();
     noGrad(() => {
       for (let i = 0; i < this.params.length; i++) {
         const p = this.params[i];
@@ -45,51 +93,106 @@ abstract class Optimizer {
     });
   }
 
+  /** Every parameter and gradient is usable before the first one is written. */
+  private checkStep(): void {
+    const name = this.kind;
+    if (this.disposed) throw new InvalidArgumentError(`${name}.step() after dispose(): create a new optimizer`);
+    this.params.forEach((p, i) => {
+      if (p.isDisposed) {
+        throw new DisposedTensorError(`${name}: parameter ${i} (shape ${fmt(p.shape)}) was disposed after the optimizer was created`);
+      }
+      p._check();
+      const g: unknown = p.grad;
+      if (g === null || g === undefined) return;
+      if (!(g instanceof Tensor)) {
+        throw new InvalidArgumentError(`${name}: parameter ${i} has a .grad that is ${describe(g)}; expected a Tensor or null`);
+      }
+      if (g.isDisposed) {
+        throw new DisposedTensorError(`${name}: the .grad of parameter ${i} was disposed; set it to null (zeroGrad()) instead`);
+      }
+      if (g.device !== p.device) {
+        throw new InvalidArgumentError(`${name}: the .grad of parameter ${i} lives on a different device (${g.device.kind}) from the parameter (${p.device.kind})`);
+      }
+      if (!sameShape(g.shape, p.shape)) {
+        throw new ShapeError(`${name}: the .grad of parameter ${i} has shape ${fmt(g.shape)}, the parameter ${fmt(p.shape)}`);
+      }
+    });
+  }
+
+  /** Called once per step after the checks (Adam counts steps here). */
+  protected advance(): void {}
+
   protected abstract update(i: number, p: Tensor, g: Tensor): void;
 
-  /** Frees the optimiser state. */
-  abstract dispose(): void;
+  /** Frees the optimiser state; the optimiser cannot step afterwards. A second call does nothing. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.freeState();
+  }
+
+  protected abstract freeState(): void;
 }
 
-/** Options of {@link SGD}. */
+/** Options of {@link SGD} (PyTorch's meaning and defaults). */
 export interface SGDOptions {
   lr: number;
+  /** In [0, 1). Default 0. */
   momentum?: number;
+  /** In [0, 1]: the share of each gradient left out of the velocity. Default 0. */
+  dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). Default false. */
+  nesterov?: boolean;
+  /** L2 penalty, ≥ 0. Default 0. */
   weightDecay?: number;
 }
 
-/** SGD with optional momentum (PyTorch's formulation: v = μv + g, p -= lr·v). */
+/** SGD with optional momentum (PyTorch's formulation: v = μv + (1 − dampening)g, p -= lr·v). */
 export class SGD extends Optimizer {
   private readonly velocity: (Tensor | null)[];
 
   constructor(params: readonly Tensor[], readonly options: SGDOptions) {
-    super(params);
+    super(params, 'SGD');
+    checkKeys('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
     checkLr(options.lr);
+    const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = options;
+    inRange('momentum', momentum, 0, 1);
+    inRange('dampening', dampening, 0, 1, true);
+    inRange('weightDecay', weightDecay, 0, Infinity);
+    if (typeof nesterov !== 'boolean') throw new InvalidArgumentError(`nesterov must be true or false, got ${describe(nesterov)}`);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new InvalidArgumentError(`nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${momentum}, dampening ${dampening})`);
+    }
     this.velocity = params.map(() => null);
   }
 
   protected update(i: number, p: Tensor, g0: Tensor): void {
-    const { lr, momentum = 0, weightDecay = 0 } = this.options;
+    const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.options;
     let g = weightDecay ? g0.add(p.mul(weightDecay)) : g0;
     if (momentum) {
+      const first = this.velocity[i] === null;
       const v = (this.velocity[i] ??= this.state(p));
-      const nv = v.mul(momentum).add(g);
-      assign(v, nv);
-      g = v;
+      // The first step starts the velocity at g, undamped (as PyTorch does).
+      assign(v, first ? g : v.mul(momentum).add(dampening ? g.mul(1 - dampening) : g));
+      g = nesterov ? g.add(v.mul(momentum)) : v;
     }
     assign(p, p.sub(g.mul(lr)));
   }
 
-  dispose(): void {
+  protected freeState(): void {
     for (const v of this.velocity) v?.dispose();
   }
 }
 
-/** Options of {@link Adam}. */
+/** Options of {@link Adam} (PyTorch's meaning and defaults). */
 export interface AdamOptions {
+  /** Default 1e-3. */
   lr?: number;
+  /** Decay rates of the moment estimates, each in [0, 1). Default [0.9, 0.999]. */
   betas?: [number, number];
+  /** Added to the denominator, > 0. Default 1e-8. */
   eps?: number;
+  /** L2 penalty, ≥ 0. Default 0. */
   weightDecay?: number;
 }
 
@@ -104,19 +207,25 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
-    super(params);
-    this.lr = options.lr ?? 1e-3;
-    this.betas = options.betas ?? [0.9, 0.999];
+    super(params, 'Adam');
+    checkKeys('Adam', options, ['lr', 'betas', 'eps', 'weightDecay']);
+    this.lr = checkLr(options.lr ?? 1e-3);
+    const betas: unknown = options.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) {
+      throw new InvalidArgumentError(`betas must be a pair [beta1, beta2], got ${describe(betas)}`);
+    }
+    this.betas = [inRange('betas[0]', betas[0], 0, 1), inRange('betas[1]', betas[1], 0, 1)];
     this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    checkLr(this.lr);
+    if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) {
+      throw new InvalidArgumentError(`eps must be a positive finite number, got ${typeof this.eps === 'number' ? this.eps : describe(this.eps)}`);
+    }
+    this.weightDecay = inRange('weightDecay', options.weightDecay ?? 0, 0, Infinity);
     this.m = params.map(() => null);
     this.v = params.map(() => null);
   }
 
-  override step(): void {
+  protected override advance(): void {
     this.t++;
-    super.step();
   }
 
   protected update(i: number, p: Tensor, g0: Tensor): void {
@@ -131,7 +240,7 @@ export class Adam extends Optimizer {
     assign(p, p.sub(mhat.div(vhat.sqrt().add(this.eps)).mul(this.lr)));
   }
 
-  dispose(): void {
+  protected freeState(): void {
     for (const t of [...this.m, ...this.v]) t?.dispose();
   }
 }

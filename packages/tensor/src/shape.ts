@@ -28,10 +28,11 @@ export function sameShape(a: Shape, b: Shape): boolean {
 }
 
 export function fmt(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
+  return `[${Array.from(shape, String).join(', ')}]`;
 }
 
 export function checkShape(shape: Shape, what = 'shape'): void {
+  if (!Array.isArray(shape)) throw new ShapeError(`${what} must be an array of dimension sizes, got ${typeof shape === 'string' ? `'${shape}'` : String(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what} ${fmt(shape)} has an invalid dimension ${d}`);
   }
@@ -71,9 +72,10 @@ export function contiguousView(shape: Shape): View {
 }
 
 export function normalizeAxis(axis: number, rank: number, what = 'axis'): number {
+  if (typeof axis !== 'number') throw new ShapeError(`${what} must be an integer, got ${typeof axis === 'string' ? `'${axis}'` : String(axis as unknown as string)}`);
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new ShapeError(`${what} ${axis} is out of range for a tensor of rank ${rank}`);
+    throw new ShapeError(`${what} ${String(axis)} is out of range for a tensor of rank ${rank} (valid: ${-rank} to ${rank - 1})`);
   }
   return a;
 }

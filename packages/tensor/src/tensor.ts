@@ -109,6 +109,7 @@ export class Tensor {
     if (this.storageRef === null) {
       throw new DisposedTensorError(`tensor #${this.id} (shape ${fmt(this.shape)}) was used after it was disposed`);
     }
+    this.device._checkAlive();
   }
   /** @internal */
   get _storage(): Storage {
@@ -138,7 +139,7 @@ export class Tensor {
     this.storageRef = null;
     this.node?.decref();
     this.node = null;
-    this.grad?.dispose();
+    if (this.grad instanceof Tensor) this.grad.dispose(); // a user may have set .grad to anything
     this.grad = null;
     this.device._untrack(this);
     s.release();
@@ -255,6 +256,7 @@ export class Tensor {
   clone(): Tensor { return mv.clone(this); }
 
   toString(): string {
-    return `Tensor#${this.id}(shape ${fmt(this.shape)}${this.isDisposed ? ', disposed' : ''})`;
+    const state = this.isDisposed ? ', disposed' : this.device.destroyed ? ', device destroyed' : '';
+    return `Tensor#${this.id}(shape ${fmt(this.shape)}${state})`;
   }
 }

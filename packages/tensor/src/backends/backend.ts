@@ -7,6 +7,8 @@
  * strides are in elements. Kernels write into an `out` buffer the caller allocated; `out` never aliases
  * an input unless a method says so.
  */
+import type { Allocator } from '../memory/allocator.js';
+
 /** Element types: float32 (webgpu and cpu) or float64 (cpu). */
 export type DType = 'float32' | 'float64';
 
@@ -26,6 +28,12 @@ export type BinaryOp =
 
 /** Reductions along one axis. */
 export type ReduceOp = 'sum' | 'max';
+
+/**
+ * What a raw buffer is for: tensor storage (also the backend's temporaries), host readback staging, or kernel
+ * parameters. Only WebGPU distinguishes them (buffer usages).
+ */
+export type BufferKind = 'storage' | 'staging' | 'uniform';
 
 /** Element offset plus per-dimension strides (0 for a broadcast dimension). */
 export interface View {
@@ -48,8 +56,14 @@ export interface Backend<R = unknown> {
 
   /** Bytes a buffer of `bytes` requested bytes really occupies (e.g. WebGPU's 4-byte minimum and alignment). */
   allocationSize(bytes: number): number;
-  createRaw(allocBytes: number): R;
+  createRaw(allocBytes: number, kind?: BufferKind): R;
   destroyRaw(raw: R): void;
+
+  /**
+   * Called by the allocator created for this backend: a backend that needs buffers of its own (staging,
+   * uniforms, scratch) takes them from it (`allocInternal`), so they are counted (label `internal`).
+   */
+  attachAllocator?(allocator: Allocator): void;
 
   /** Copies host data into `dst` starting at element `offset`. */
   write(dst: R, data: ArrayLike<number>, offset: number): void;

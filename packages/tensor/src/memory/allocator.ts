@@ -2,16 +2,22 @@
  * The one allocator of a device. Every tensor storage is a Block from here, so the byte counts are exact:
  * `liveBytes` is Σ element count × element size over live storages; what the backend really allocates on
  * top (WebGPU's 4-byte minimum and alignment) is `paddingBytes`; freed buffers kept for reuse (pooled by
- * exact allocation size) are `reservedBytes`.
+ * exact allocation size) are `reservedBytes`. The backend's own buffers (WebGPU's uniform ring, readback
+ * staging, temporaries and scratch) come from here too (`allocInternal`), live under the label `internal`,
+ * so `liveBytes + paddingBytes + reservedBytes` is what the device really holds.
  */
-import type { Backend } from '../backends/backend.js';
+import type { Backend, BufferKind } from '../backends/backend.js';
 import { currentContext, innermost } from '../context.js';
+import { DeviceLimitError, SympodeError } from '../errors.js';
 import { AllocationTrace, type TraceEvent, type TraceOptions } from './trace.js';
 import type { MemorySnapshot } from './snapshot.js';
 import { ProfileRecorder } from './profile.js';
 
 /** The memory label of allocations made outside any `memory.scope`. */
 export const DEFAULT_LABEL = 'unlabeled';
+
+/** The memory label of the backend's own buffers (uniform ring, readback staging, temporaries, scratch). */
+export const INTERNAL_LABEL = 'internal';
 
 export interface Block {
   readonly id: number;
@@ -36,6 +42,8 @@ export interface Block {
   event?: TraceEvent;
   /** Allocation time while a profile runs (the op's host time ends at its record). */
   t0?: number;
+  /** What the buffer is for, for the backend's own buffers (`allocInternal`); omitted for tensor storage. */
+  readonly kind?: BufferKind;
 }
 
 /** Live and peak bytes and the allocation count of one memory label. */
@@ -57,7 +65,7 @@ export interface MemoryStats {
   reservedBytes: number;
   /** Live tensor handles (several handles may share one storage, e.g. after `reshape`). */
   liveTensors: number;
-  /** Live storages (buffers). */
+  /** Live buffers: tensor storages plus the backend's own (label `internal`). */
   liveBuffers: number;
   /** Storage allocations since creation (pool hits included). */
   allocations: number;
@@ -75,14 +83,20 @@ export class Allocator {
   private nextId = 1;
   private readonly labels = new Map<string, LabelStats>();
   private readonly pool = new Map<number, unknown[]>();
+  /** Freed staging and uniform buffers, by `kind:allocBytes` (storage temporaries share `pool`). */
+  private readonly internalPool = new Map<string, { allocBytes: number; list: unknown[] }>();
   private readonly liveBlocks = new Set<Block>();
   /** Running profiles (nested or concurrent `memory.profile` calls each see every allocation). */
   private readonly profiles = new Set<ProfileRecorder>();
   private activeTrace: AllocationTrace | null = null;
+  /** Set when the device is destroyed: its buffers are gone, so freed blocks are counted but not pooled. */
+  private closed = false;
   /** Maintained by the device: live tensor handles. */
   liveTensors = 0;
 
-  constructor(private readonly backend: Backend) {}
+  constructor(private readonly backend: Backend) {
+    backend.attachAllocator?.(this);
+  }
 
   /** The label new allocations get: the innermost `memory.scope` of this allocator in the running call. */
   get currentLabel(): string {
@@ -103,7 +117,7 @@ export class Allocator {
       raw = pooled.pop();
       this.reserved -= allocBytes;
     } else {
-      raw = this.backend.createRaw(allocBytes);
+      raw = this.create(allocBytes);
     }
     const trace = this.activeTrace;
     const block: Block = {
@@ -128,6 +142,24 @@ export class Allocator {
     return block;
   }
 
+  /**
+   * A new backend buffer. A backend's typed error (DeviceLimitError, DeviceError) goes on as it is; anything
+   * else it throws (a cpu typed array too long or out of memory: RangeError) becomes a DeviceLimitError.
+   */
+  private create(allocBytes: number): unknown {
+    try {
+      return this.backend.createRaw(allocBytes);
+    } catch (e) {
+      if (e instanceof SympodeError) throw e;
+      throw new DeviceLimitError(
+        `a buffer of ${allocBytes} bytes cannot be allocated on ${this.backend.description} (${e instanceof Error ? e.message : String(e)}); ` +
+          'nothing was allocated. Split the work into smaller batches or chunks, or free memory (device.memory.stats() shows what is live)',
+        { cause: e },
+      );
+    }
+  }
+
+
   free(block: Block): void {
     if (block.freed) throw new Error(`internal: block ${block.id} freed twice`);
     block.freed = true;
@@ -140,8 +172,66 @@ export class Allocator {
       kind: 'free', id: block.id, bytes: block.bytes, label: block.label, liveBytes: this.live,
       labelLiveBytes: this.labels.get(block.label)!.liveBytes, op: block.op, shape: block.shape, phase: this.currentPhase,
     });
+    if (this.closed) return;
     let list = this.pool.get(block.allocBytes);
     if (!list) this.pool.set(block.allocBytes, (list = []));
+    list.push(block.raw);
+    this.reserved += block.allocBytes;
+  }
+
+  /**
+   * A buffer for the backend's own use (`op` says which: 'uniform ring', 'readback staging', ...), counted
+   * under INTERNAL_LABEL with all its allocated bytes while live: from the pool when one of the kind and size
+   * is there, else created (`createRaw`, which may throw before anything is counted).
+   */
+  allocInternal(kind: BufferKind, bytes: number, op: string = kind): Block {
+    const allocBytes = this.backend.allocationSize(bytes);
+    const pooled = kind === 'storage' ? this.pool.get(allocBytes) : this.internalPool.get(`${kind}:${allocBytes}`)?.list;
+    let raw: unknown;
+    if (pooled && pooled.length) {
+      raw = pooled.pop();
+      this.reserved -= allocBytes;
+    } else {
+      raw = this.backend.createRaw(allocBytes, kind);
+    }
+    const shape = [Math.ceil(allocBytes / this.backend.elementBytes)];
+    const block: Block = {
+      id: this.nextId++, raw, bytes: allocBytes, allocBytes, label: INTERNAL_LABEL, freed: false, shape, op, phase: this.currentPhase, kind,
+    };
+    this.liveBuffers++;
+    this.liveBlocks.add(block);
+    this.adjust(INTERNAL_LABEL, allocBytes, true);
+    this.activeTrace?.record({
+      kind: 'alloc', id: block.id, bytes: allocBytes, label: INTERNAL_LABEL, liveBytes: this.live,
+      labelLiveBytes: this.labels.get(INTERNAL_LABEL)!.liveBytes, op, shape, phase: block.phase,
+    });
+    return block;
+  }
+
+  /** Releases an internal buffer: into the pool (reserved) when `keep`, else destroyed. */
+  freeInternal(block: Block, keep = true): void {
+    if (block.freed) throw new Error(`internal: block ${block.id} freed twice`);
+    block.freed = true;
+    this.liveBuffers--;
+    this.liveBlocks.delete(block);
+    this.adjust(INTERNAL_LABEL, -block.bytes, false);
+    this.activeTrace?.record({
+      kind: 'free', id: block.id, bytes: block.bytes, label: INTERNAL_LABEL, liveBytes: this.live,
+      labelLiveBytes: this.labels.get(INTERNAL_LABEL)!.liveBytes, op: block.op, shape: block.shape, phase: this.currentPhase,
+    });
+    if (!keep) {
+      this.backend.destroyRaw(block.raw);
+      return;
+    }
+    let list: unknown[] | undefined;
+    if (block.kind === undefined || block.kind === 'storage') {
+      list = this.pool.get(block.allocBytes);
+      if (!list) this.pool.set(block.allocBytes, (list = []));
+    } else {
+      const key = `${block.kind}:${block.allocBytes}`;
+      list = this.internalPool.get(key)?.list;
+      if (!list) this.internalPool.set(key, { allocBytes: block.allocBytes, list: (list = []) });
+    }
     list.push(block.raw);
     this.reserved += block.allocBytes;
   }
@@ -189,7 +279,9 @@ export class Allocator {
       ...(b.inputShapes ? { inputShapes: b.inputShapes.map((s) => [...s]) } : {}),
       phase: b.phase, ...(b.stack ? { stack: b.stack } : {}),
     }));
-    const pool = [...this.pool].filter(([, list]) => list.length > 0).map(([allocBytes, list]) => ({ allocBytes, buffers: list.length }));
+    const pool = [...this.pool, ...[...this.internalPool.values()].map((e) => [e.allocBytes, e.list] as const)]
+      .filter(([, list]) => list.length > 0)
+      .map(([allocBytes, list]) => ({ allocBytes, buffers: list.length }));
     return { stats: this.stats(), storages, pool };
   }
 
@@ -261,11 +353,20 @@ export class Allocator {
     return t;
   }
 
+  /** Empties the pool for good, before the backend's device is destroyed (later frees only count). */
+  close(): void {
+    this.emptyCache();
+    this.closed = true;
+  }
+
   /** Destroys every pooled buffer (reservedBytes → 0). */
   emptyCache(): void {
+    if (this.closed) return;
     this.backend.flush();
     for (const list of this.pool.values()) for (const raw of list) this.backend.destroyRaw(raw);
+    for (const { list } of this.internalPool.values()) for (const raw of list) this.backend.destroyRaw(raw);
     this.pool.clear();
+    this.internalPool.clear();
     this.reserved = 0;
   }
 }

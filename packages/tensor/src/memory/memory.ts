@@ -2,7 +2,9 @@
  * `device.memory`: the user-facing view of the allocator — exact stats, peak reset, labels, traces.
  */
 import { currentContext, innermost, runWith } from '../context.js';
-import type { Tensor } from '../tensor.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkFunction, describe } from '../args.js';
+import { Tensor } from '../tensor.js';
 import type { Allocator, MemoryStats } from './allocator.js';
 import type { AllocationTrace, TraceOptions } from './trace.js';
 import type { MemorySnapshot } from './snapshot.js';
@@ -29,11 +31,15 @@ export class Memory {
    * holds until it settles, for that async call only.
    */
   scope<T>(label: string, fn: () => T): T {
+    if (typeof label !== 'string') throw new InvalidArgumentError(`memory.scope: the label must be a string, got ${describe(label)}`);
+    checkFunction('memory.scope', fn);
     return runWith({ label: { owner: this.allocator, label, parent: currentContext().label } }, fn);
   }
 
   /** Moves a tensor's bytes to another label (e.g. parameters created before labelling). */
   relabel(t: Tensor, label: string): void {
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`memory.relabel expects a Tensor, got ${describe(t)}`);
+    if (typeof label !== 'string') throw new InvalidArgumentError(`memory.relabel: the label must be a string, got ${describe(label)}`);
     this.allocator.relabel(t._storage.block, label);
   }
 
@@ -44,6 +50,7 @@ export class Memory {
    * forward solve, each step, the backward sweep, each backward step and its VJPs.
    */
   phase<T>(name: string, fn: () => T): T {
+    checkFunction('memory.phase', fn);
     // Phases cost a context switch; they matter only to a trace, so without one `fn` just runs.
     if (!this.allocator.tracing) return fn();
     const parent = innermost(currentContext().phase, this.allocator);
@@ -68,6 +75,7 @@ export class Memory {
    * including concurrent work.
    */
   async profile<T>(fn: () => T | Promise<T>): Promise<Profile<T>> {
+    checkFunction('memory.profile', fn);
     const a = this.allocator;
     const before = a.stats();
     const rec = a.beginProfile();

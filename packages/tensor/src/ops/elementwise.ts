@@ -7,7 +7,7 @@ import type { BinaryOp, UnaryOp } from '../backends/backend.js';
 import { record, type BackwardFn } from '../autograd.js';
 import { broadcastShapes, broadcastView } from '../shape.js';
 import type { Operand, Tensor } from '../tensor.js';
-import { checkScalar, sameDevice } from './common.js';
+import { checkOperand, checkScalar, launch, sameDevice } from './common.js';
 
 type Grad1 = (g: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
 
@@ -40,8 +40,7 @@ const savesOutput = new Set<UnaryOp>(['exp', 'tanh', 'sigmoid', 'sqrt', 'recip',
 
 function unaryRaw(op: UnaryOp, x: Tensor, alpha?: number): Tensor {
   x._check();
-  const out = x.device._empty(x.shape);
-  x.device.backend.unary(op, x._raw, out._raw, x.size, alpha);
+  const out = launch(x.device._empty(x.shape), (out) => x.device.backend.unary(op, x._raw, out._raw, x.size, alpha));
   return out;
 }
 
@@ -69,8 +68,9 @@ export function scalarOp(op: UnaryOp, x: Tensor, alpha: number): Tensor {
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   sameDevice(op, a, b);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = a.device._empty(shape);
-  a.device.backend.binary(op, a._raw, broadcastView(a.shape, shape), b._raw, broadcastView(b.shape, shape), out._raw, shape);
+  const out = launch(a.device._empty(shape), (out) =>
+    a.device.backend.binary(op, a._raw, broadcastView(a.shape, shape), b._raw, broadcastView(b.shape, shape), out._raw, shape),
+  );
   return out;
 }
 
@@ -99,23 +99,30 @@ function binaryWithGrad(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   }, [a, b]);
 }
 
+/** `a op b` for a tensor b, or the scalar form for a number b. */
+function binaryOrScalar(op: BinaryOp, scalar: UnaryOp, a: Tensor, b: Operand, toAlpha = (v: number) => v): Tensor {
+  checkOperand(op, b);
+  if (typeof b === 'number') checkScalar(op, b);
+  return typeof b === 'number' ? scalarOp(scalar, a, toAlpha(b)) : binaryWithGrad(op, a, b);
+}
+
 export function add(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('adds', a, b) : binaryWithGrad('add', a, b);
+  return binaryOrScalar('add', 'adds', a, b);
 }
 export function sub(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('adds', a, -b) : binaryWithGrad('sub', a, b);
+  return binaryOrScalar('sub', 'adds', a, b, (v) => -v);
 }
 export function mul(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('muls', a, b) : binaryWithGrad('mul', a, b);
+  return binaryOrScalar('mul', 'muls', a, b);
 }
 export function div(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('muls', a, 1 / b) : binaryWithGrad('div', a, b);
+  return binaryOrScalar('div', 'muls', a, b, (v) => 1 / v);
 }
 export function maximum(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('maxs', a, b) : binaryWithGrad('max', a, b);
+  return binaryOrScalar('max', 'maxs', a, b);
 }
 export function minimum(a: Tensor, b: Operand): Tensor {
-  return typeof b === 'number' ? scalarOp('mins', a, b) : binaryWithGrad('min', a, b);
+  return binaryOrScalar('min', 'mins', a, b);
 }
 export function powScalar(a: Tensor, p: number): Tensor {
   return scalarOp('pows', a, p);
@@ -130,6 +137,7 @@ function asTensor(like: Tensor, v: Operand, op: string): { t: Tensor; temp: bool
 
 /** Comparison mask (1 where true, 0 elsewhere); not differentiable. */
 export function compare(op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', a: Tensor, b: Operand): Tensor {
+  checkOperand(op, b);
   const { t, temp } = asTensor(a, b, op);
   const out = binaryRaw(op, a, t);
   if (temp) t.dispose();
@@ -138,18 +146,31 @@ export function compare(op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', a: Tensor, 
 
 /** `a` where cond != 0, else `b`; all three broadcast together. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  // Checked before the scalar temporaries exist, so a failure leaves nothing behind.
+  for (const v of [a, b]) {
+    checkOperand('where', v);
+    if (typeof v === 'number') checkScalar('where', v);
+  }
+  sameDevice('where', cond, ...[a, b].filter((v) => typeof v !== 'number'));
+  const shapeOf = (v: Operand) => (typeof v === 'number' ? [] : v.shape);
+  const shape = broadcastShapes(broadcastShapes(cond.shape, shapeOf(a), 'where'), shapeOf(b), 'where');
   const like = cond;
   const A = asTensor(like, a, 'where');
   const B = asTensor(like, b, 'where');
-  sameDevice('where', cond, A.t, B.t);
-  const shape = broadcastShapes(broadcastShapes(cond.shape, A.t.shape, 'where'), B.t.shape, 'where');
-  const out = cond.device._empty(shape);
-  cond.device.backend.where(
-    cond._raw, broadcastView(cond.shape, shape),
-    A.t._raw, broadcastView(A.t.shape, shape),
-    B.t._raw, broadcastView(B.t.shape, shape),
-    out._raw, shape,
-  );
+  let out: Tensor;
+  try {
+    out = launch(cond.device._empty(shape), (o) => cond.device.backend.where(
+      cond._raw, broadcastView(cond.shape, shape),
+      A.t._raw, broadcastView(A.t.shape, shape),
+      B.t._raw, broadcastView(B.t.shape, shape),
+      o._raw, shape,
+    ));
+  } catch (e) {
+    // The scalar temporaries (freed below on success too).
+    if (A.temp) A.t.dispose();
+    if (B.temp) B.t.dispose();
+    throw e;
+  }
   const result = record('where', out, [A.t, B.t], (g, [c], needs) => {
     const zero = 0;
     return [

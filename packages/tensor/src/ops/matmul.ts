@@ -6,7 +6,7 @@ import { record } from '../autograd.js';
 import { ShapeError } from '../errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { sameDevice } from './common.js';
+import { launch, sameDevice } from './common.js';
 
 /** [batch, rows, cols] of op(x), where op transposes the last two axes when `t`. */
 function dims(x: Tensor, t: boolean): [number, number, number] {
@@ -31,8 +31,9 @@ export function matmulT(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor 
   }
   const batch = Math.max(ba, bb);
   const outShape = a.rank === 3 || b.rank === 3 ? [batch, m, n] : [m, n];
-  const out = a.device._empty(outShape);
-  a.device.backend.matmul(a._raw, b._raw, out._raw, batch, m, n, k, ta, tb, ba === 1 ? 0 : m * k, bb === 1 ? 0 : k * n);
+  const out = launch(a.device._empty(outShape), (out) =>
+    a.device.backend.matmul(a._raw, b._raw, out._raw, batch, m, n, k, ta, tb, ba === 1 ? 0 : m * k, bb === 1 ? 0 : k * n),
+  );
   return record('matmul', out, [a, b], (g, [sa, sb], needs) => [
     needs[0] ? (ta ? matmulT(sb, g, tb, true) : matmulT(g, sb, false, !tb)).sumTo(sa.shape) : null,
     needs[1] ? (tb ? matmulT(g, sa, true, ta) : matmulT(sa, g, !ta, false)).sumTo(sb.shape) : null,

@@ -1,12 +1,16 @@
 /** Reductions over axes: sum, mean, max. The backend reduces one axis of [outer, n, inner] at a time. */
 import type { ReduceOp } from '../backends/backend.js';
 import { noGrad, record } from '../autograd.js';
+import { ShapeError } from '../errors.js';
+import { describe } from '../args.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { launch } from './common.js';
 import { compare } from './elementwise.js';
 
 function axesOf(x: Tensor, axis: number | readonly number[] | undefined): number[] {
   if (axis === undefined) return x.shape.map((_, i) => i);
+  if (typeof axis !== 'number' && !Array.isArray(axis)) throw new ShapeError(`axis must be a number or an array of numbers, got ${describe(axis)}`);
   const list = typeof axis === 'number' ? [axis] : [...axis];
   const norm = list.map((a) => normalizeAxis(a, x.rank));
   return [...new Set(norm)].sort((a, b) => a - b);
@@ -22,11 +26,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]): Tensor {
   x._check();
   const dev = x.device;
   // Reducing every axis at once is one [1, size, 1] pass.
-  if (axes.length === x.rank) {
-    const out = dev._empty(keptShape(x.shape, axes));
-    dev.backend.reduce(op, x._raw, out._raw, 1, x.size, 1);
-    return out;
-  }
+  if (axes.length === x.rank) return launch(dev._empty(keptShape(x.shape, axes)), (out) => dev.backend.reduce(op, x._raw, out._raw, 1, x.size, 1));
   let cur = x;
   let shape = [...x.shape];
   for (let k = axes.length - 1; k >= 0; k--) {
@@ -36,10 +36,12 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]): Tensor {
     const n = shape[a];
     shape = [...shape];
     shape[a] = 1;
-    const out = dev._empty(shape);
-    dev.backend.reduce(op, cur._raw, out._raw, outer, n, inner);
-    if (cur !== x) cur.dispose();
-    cur = out;
+    const from = cur;
+    try {
+      cur = launch(dev._empty(shape), (o) => dev.backend.reduce(op, from._raw, o._raw, outer, n, inner));
+    } finally {
+      if (from !== x) from.dispose(); // the previous pass's result, whether this pass worked or not
+    }
   }
   if (cur === x) return noGrad(() => x.clone());
   return cur;

@@ -7,7 +7,7 @@ import { isGradEnabled } from '../autograd.js';
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { fmt, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkScalar, sameDevice } from './common.js';
+import { checkScalar, launch, sameDevice } from './common.js';
 
 /** Most rows a combination takes (the kernels' coefficient table). */
 export const MAX_COMBINED_ROWS = 16;
@@ -40,8 +40,9 @@ export function combineRows(base: Tensor, rows: Tensor, coeffs: readonly number[
   checkRows('combineRows', rows, base.shape, coeffs);
   checkScalar('combineRows: scale', scale);
   const padded = Array.from({ length: rows.shape[0] }, (_, j) => coeffs[j] ?? 0);
-  const out = base.device._empty(base.shape, 'combineRows');
-  base.device.backend.rkCombine(base._raw, rows._raw, padded, scale, out._raw, base.size);
+  const out = launch(base.device._empty(base.shape, 'combineRows'), (out) =>
+    base.device.backend.rkCombine(base._raw, rows._raw, padded, scale, out._raw, base.size),
+  );
   return out;
 }
 
@@ -50,7 +51,7 @@ export function writeRow(rows: Tensor, i: number, value: Tensor): void {
   sameDevice('writeRow', rows, value);
   checkNoGraph('writeRow', rows, value);
   checkRows('writeRow', rows, value.shape);
-  if (!Number.isInteger(i) || i < 0 || i >= rows.shape[0]) throw new ShapeError(`writeRow: row ${i} of ${rows.shape[0]}`);
+  if (!Number.isInteger(i) || i < 0 || i >= rows.shape[0]) throw new ShapeError(`writeRow: row ${String(i)} is not a row index of ${fmt(rows.shape)}`);
   const n = value.size;
   rows.device.backend.copy(value._raw, { offset: 0, strides: [1] }, rows._raw, { offset: i * n, strides: [1] }, [n]);
 }
@@ -66,7 +67,8 @@ export function errorRatio(a: Tensor, b: Tensor, rows: Tensor, e: readonly numbe
   checkRows('errorRatio', rows, a.shape, e);
   const padded = Array.from({ length: rows.shape[0] }, (_, j) => e[j] ?? 0);
   for (const [name, v] of [['scale', scale], ['rtol', rtol], ['atol', atol]] as const) checkScalar(`errorRatio: ${name}`, v);
-  const out = a.device._empty([1], 'errorRatio');
-  a.device.backend.rkErrorRatio(a._raw, b._raw, rows._raw, padded, scale, rtol, atol, out._raw, a.size);
+  const out = launch(a.device._empty([1], 'errorRatio'), (out) =>
+    a.device.backend.rkErrorRatio(a._raw, b._raw, rows._raw, padded, scale, rtol, atol, out._raw, a.size),
+  );
   return out;
 }

@@ -12,6 +12,7 @@
  * messages and line numbers, is thrown by `check()` (the backend calls it on every read) and by every later
  * `get()`.
  */
+import { DeviceError } from '../../errors.js';
 import { instantiate, kernelSource } from './kernelsource.js';
 
 /** A storage binding of a kernel: its number and access. Binding 0 is always the uniform (a ring slot). */
@@ -52,6 +53,7 @@ export async function compileChecked(
 
 export class ProgramCache {
   private readonly programs = new Map<string, Program>();
+  private readonly byKernel = new WeakMap<object, WeakMap<object, Program>>();
   private readonly layouts = new Map<string, { id: number; bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private pending: Promise<void>[] = [];
   private failure: Error | undefined;
@@ -76,6 +78,22 @@ export class ProgramCache {
     const code = instantiate(kernelSource(file), defines, label);
     const prog = this.create(key, label, code, entry, bindings);
     this.programs.set(key, prog);
+    return prog;
+  }
+
+  /**
+   * `get` for a kernel declaration, cached by the identity of the declaration and of its defines object (plans
+   * pass constant defines), so a dispatch builds no key string.
+   */
+  forKernel(kernel: { readonly file: string; readonly entry: string; readonly bindings: readonly Binding[] }, defines: Readonly<Record<string, string>>): Program {
+    if (this.failure) throw this.failure;
+    let byDefines = this.byKernel.get(kernel);
+    if (!byDefines) this.byKernel.set(kernel, (byDefines = new WeakMap()));
+    let prog = byDefines.get(defines);
+    if (!prog) {
+      prog = this.get(kernel.file, kernel.entry, kernel.bindings, defines);
+      byDefines.set(defines, prog);
+    }
     return prog;
   }
 
@@ -127,12 +145,12 @@ export class ProgramCache {
         const errors = info.messages.filter((m) => m.type === 'error');
         if (errors.length || err) {
           const text = errors.length ? formatCompilationMessages(label, code, errors) : `${label}: ${err?.message}`;
-          this.failure ??= new Error(`sympode: WGSL kernel failed to compile:\n${text}`);
+          this.failure ??= new DeviceError(`sympode: WGSL kernel failed to compile:\n${text}`);
           this.programs.delete(key);
         }
       },
       (e: unknown) => {
-        this.failure ??= new Error(`sympode: ${label}: ${e instanceof Error ? e.message : String(e)}`);
+        this.failure ??= new DeviceError(`sympode: ${label}: ${e instanceof Error ? e.message : String(e)}`);
       },
     );
     this.pending.push(verdict);

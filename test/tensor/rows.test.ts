@@ -1,0 +1,72 @@
+/**
+ * The graph-free row ops of the tensor package's public API (combineRows, writeRow, errorRatio), the RK
+ * solver's building blocks, against a float64 host reference on both backends; they refuse to cut a graph.
+ */
+import { describe, it, expect } from 'vitest';
+import { combineRows, createDevice, errorRatio, InvalidArgumentError, ShapeError, writeRow, type Device } from '@sympode/tensor';
+import { randomData } from '../helpers/reference.js';
+import { webgpuDevice } from '../helpers/devices.js';
+
+const f32 = (a: Float64Array) => Float64Array.from(new Float32Array(a));
+const backends: [string, () => Promise<Device>, number][] = [
+  ['cpu float64', () => createDevice({ backend: 'cpu' }), 1e-15],
+  ['webgpu float32', async () => (await webgpuDevice())!, 2e-6],
+];
+
+describe.each(backends)('row ops (%s)', (_name, make, tol) => {
+  const shape = [7, 3];
+  const n = 21;
+  const s = 5;
+
+  it('combineRows = base + scale·Σ coeffs·rows; writeRow writes one row', async () => {
+    const dev = await make();
+    const base = f32(randomData(n, 1)), rowsV = f32(randomData(s * n, 2));
+    const coeffs = [0.5, 0, -1.25, 2, 0.125];
+    const b = dev.tensor(base, shape), R = dev.tensor(rowsV, [s, ...shape]);
+    const out = combineRows(b, R, coeffs, 0.3);
+    const got = await out.data();
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let j = 0; j < s; j++) acc += coeffs[j] * rowsV[j * n + i];
+      expect(Math.abs(got[i] - (base[i] + 0.3 * acc))).toBeLessThan(tol * 10);
+    }
+    writeRow(R, 3, b);
+    const after = await R.data();
+    for (let i = 0; i < n; i++) expect(after[3 * n + i]).toBe(base[i]);
+    expect(after[2 * n]).toBe(rowsV[2 * n]);
+    dev.dispose(b, R, out);
+  });
+
+  it('errorRatio is the RMS of the scaled error estimate', async () => {
+    const dev = await make();
+    const a = f32(randomData(n, 3)), b = f32(randomData(n, 4)), rowsV = f32(randomData(s * n, 5));
+    const e = [0.1, -0.2, 0, 0.05, 0.3];
+    const [h, rtol, atol] = [0.2, 1e-3, 1e-4];
+    const r = errorRatio(dev.tensor(a, shape), dev.tensor(b, shape), dev.tensor(rowsV, [s, ...shape]), e, h, rtol, atol);
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      let err = 0;
+      for (let j = 0; j < s; j++) err += e[j] * rowsV[j * n + i];
+      const q = (h * err) / (atol + rtol * Math.max(Math.abs(a[i]), Math.abs(b[i])));
+      sq += q * q;
+    }
+    const want = Math.sqrt(sq / n);
+    expect(Math.abs((await r.item()) - want) / want).toBeLessThan(tol * 10);
+    dev.dispose(r);
+  });
+
+  it('refuses tensors that record a graph, wrong shapes and too many rows', async () => {
+    const dev = await make();
+    const before = dev.memory.stats().liveTensors;
+    dev.tidy(() => {
+      const x = dev.ones(shape, { requiresGrad: true });
+      const R = dev.zeros([s, ...shape]);
+      expect(() => combineRows(x, R, [1])).toThrow(InvalidArgumentError);
+      expect(() => dev.noGrad(() => combineRows(x, R, [1])).dispose()).not.toThrow();
+      expect(() => combineRows(dev.ones([3, 7]), R, [1])).toThrow(ShapeError);
+      expect(() => combineRows(R.narrow(0, 0, 1).reshape(shape), R, [1, 1, 1, 1, 1, 1])).toThrow(ShapeError);
+      expect(() => writeRow(R, 5, dev.ones(shape))).toThrow(ShapeError);
+    });
+    expect(dev.memory.stats().liveTensors).toBe(before);
+  });
+});
