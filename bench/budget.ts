@@ -97,8 +97,8 @@ async function main(): Promise<void> {
   }
   const figDir = join(ROOT, 'bench', 'figures');
   const series = (pick: (p: Point) => number) => CONFIGS.map((c) => ({ name: c.label, x: NS, y: res.get(c.label)!.map(pick), dashed: c.extra.checkpoints !== undefined }));
-  await writeChart(join(figDir, 'budget_memory'), lineChart({ title: 'Backward peak memory vs steps (rk4, cpu float64)', xLabel: 'steps N', yLabel: 'peak bytes above inputs', logY: true, series: series((p) => p.peak) }));
-  await writeChart(join(figDir, 'budget_time'), lineChart({ title: 'Forward + backward time vs steps (rk4, cpu float64)', xLabel: 'steps N', yLabel: 'ms (median)', logY: true, series: series((p) => p.ms) }));
+  await writeChart(join(figDir, 'budget_memory'), lineChart({ title: 'Peak memory, forward + backward, vs steps (cpu float64)', xLabel: 'steps N', yLabel: 'peak bytes above inputs', logY: true, series: series((p) => p.peak) }));
+  await writeChart(join(figDir, 'budget_time'), lineChart({ title: 'Forward + backward time vs steps (cpu float64)', xLabel: 'steps N', yLabel: 'ms (median)', logY: true, series: series((p) => p.ms) }));
 
   const header = `| method | ${NS.map((N) => `N = ${N}`).join(' | ')} |\n| --- | ${NS.map(() => '---:').join(' | ')} |`;
   const table = (cell: (p: Point, i: number, k: number) => string) =>
