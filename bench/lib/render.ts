@@ -12,6 +12,7 @@ const SHORT: Record<GradientMethodName, string> = {
   backprop: 'backprop',
   adjoint: 'continuous adjoint',
   recompute: 'recompute (baseline)',
+  reversible: 'reversible (reversible Heun)',
 };
 
 function verdict(met: boolean | null): string {

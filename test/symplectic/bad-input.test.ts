@@ -96,6 +96,10 @@ const cases = [
   option('a checkpoint budget of 0', InvalidArgumentError, /checkpoints must be a positive integer \(the most step states held at once, y0 included\), got 0/, { checkpoints: 0 }),
   option('a checkpoint budget for backprop', InvalidArgumentError, /checkpoints does not apply to gradient 'backprop'/, { checkpoints: 4, gradient: 'backprop' }),
   option('an unknown norm', InvalidArgumentError, /norm must be 'batch' or 'per-sample', got 'max'/, { norm: 'max' }),
+  option('an unknown outputs mode', InvalidArgumentError, /outputs must be 'step' or 'interpolate', got 'dense'/, { outputs: 'dense' }),
+  option("gradient 'reversible' on a Runge–Kutta tableau", InvalidArgumentError, /gradient 'reversible' needs a reversible solver \(method: 'reversible_heun'\); 'dopri5' is a Runge–Kutta tableau/, { gradient: 'reversible' }),
+  option('reversible_heun with a per-step gradient method', InvalidArgumentError, /method 'reversible_heun' is differentiated by 'reversible' or 'backprop', not by 'checkpoint'/, { method: 'reversible_heun', gradient: 'checkpoint' }),
+  option('reversible_heun asked to interpolate', InvalidArgumentError, /method 'reversible_heun' outputs the states at step ends only \(outputs: 'step'\)/, { method: 'reversible_heun', outputs: 'interpolate' }),
   option('a controller whose adapt returns nothing', InvalidArgumentError, /the step-size controller's adapt\(\) returned undefined; expected \{ accept: boolean, next: number \}/, { controller: { initialStep: () => 0.1, adapt: () => undefined } }),
   bad({ name: 'params on another device', error: InvalidArgumentError, message: /params\[0\] lives on a different device \(cpu float(32|64)\) from y0 \((cpu float64|webgpu float32)\)/, setup: (dev, env) => ({ y0: y0Of(dev), p: env.other.ones([1], { requiresGrad: true }) }), act: ({ y0, p }) => odeint(decay, y0, [0, 1], { params: [p] }), teardown: ({ y0, p }) => { y0.dispose(); p.dispose(); } }),
 

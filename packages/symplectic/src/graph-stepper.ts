@@ -8,7 +8,7 @@ import type { ErrorNorm, Outputs, Stepper } from './stepper.js';
 import type { Tableau } from './tableaus.js';
 
 /** y + Σ_j (h·coeffs[j])·ks[j] with differentiable ops (zero coefficients skipped). */
-function combineGraph(y: Tensor, ks: readonly Tensor[], coeffs: readonly number[], h: number): Tensor {
+export function combineGraph(y: Tensor, ks: readonly Tensor[], coeffs: readonly number[], h: number): Tensor {
   let acc = y;
   for (let j = 0; j < ks.length; j++) {
     if (!coeffs[j]) continue;
@@ -72,6 +72,10 @@ export class GraphStepper implements Stepper {
     const v = await r.item();
     r.dispose();
     return v;
+  }
+
+  dense(y: Tensor, h: number, weights: readonly number[]): Tensor {
+    return this.field.device.memory.scope('stages', () => combineGraph(y, this.ks, weights, h));
   }
 
   accept(): void {

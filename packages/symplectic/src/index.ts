@@ -1,13 +1,15 @@
 /**
  * @sympode/symplectic: explicit Runge–Kutta solvers (tableaus as data, torchdiffeq's step-size controller)
  * and the gradient methods for Neural ODEs: the symplectic adjoint (exact, O(N + s + L) memory), backprop
- * through the solver, checkpointed backprop (ACA), the continuous adjoint and the one-checkpoint baseline.
+ * through the solver, checkpointed backprop (ACA), the continuous adjoint and the one-checkpoint baseline;
+ * dense output from each tableau's interpolant; the reversible Heun solver with its O(1)-memory gradient.
  */
 export { odeint } from './odeint.js';
 export type { OdeintOptions, OdeintStats } from './options.js';
 export type { ErrorNorm } from './stepper.js';
 export type { OdeFunc } from './field.js';
-export { GRADIENTS, GRADIENT_METHODS } from './gradients/registry.js';
+export { GRADIENTS, GRADIENT_METHODS, REVERSIBLE_GRADIENT_METHODS } from './gradients/registry.js';
+export { REVERSIBLE_METHODS, isReversibleMethod, type ReversibleMethodName } from './reversible-heun.js';
 export type { GradientMethodName } from './gradients/registry.js';
 export type { GradientMethod, BackwardRun } from './gradients/method.js';
 export type { FunctionBytes, SolveShape, MemoryPrediction } from './gradients/memory-model.js';
@@ -28,5 +30,7 @@ export { reverseSweep, type StepBackward } from './gradients/reverse-sweep.js';
 export { vjp } from './gradients/symplectic-adjoint.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';
 export type { Field, EvalCounter } from './field.js';
-export type { AcceptedStep, IntegrateOptions, IntegrateStats } from './integrate.js';
+export type { AcceptedStep, IntegrateOptions, IntegrateStats, OutputMode } from './integrate.js';
+export { denseWeights, interpolantOf, type Interpolant } from './interpolants.js';
+export type { DenseCotangent } from './gradients/placement.js';
 export type { StepSpan } from './gradients/replay.js';

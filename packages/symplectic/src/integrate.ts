@@ -1,5 +1,6 @@
 /**
- * The one integration loop, shared by every solve: steps between output times (clipped to land on each),
+ * The one integration loop, shared by every solve: steps between output times (clipped to land on each, or
+ * under outputs 'interpolate' only on the last, the others read from the step's interpolant),
  * the controller's accept/reject and next step, the error checks, and the outputs. What a step is (with or
  * without a graph, FSAL reuse) is the stepper's business; which accepted steps to keep is the caller's.
  */
@@ -7,6 +8,14 @@ import { InvalidArgumentError, noGrad, type Tensor } from '@sympode/tensor';
 import type { StepDecision, StepSizeController } from './controller.js';
 import { MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError } from './solver-errors.js';
 import type { ErrorNorm, Stepper } from './stepper.js';
+import { denseWeights, thetaOf } from './interpolants.js';
+
+/**
+ * Where the outputs come from: 'step' cuts the steps short to land on every output time (the authors'
+ * convention); 'interpolate' steps through to the last time only and reads the outputs between step ends
+ * from the tableau's interpolant (interpolants.ts), as torchdiffeq does, so the steps do not depend on them.
+ */
+export type OutputMode = 'step' | 'interpolate';
 
 /** Tolerances, step budget and controller of one integration. */
 export interface IntegrateOptions {
@@ -21,6 +30,8 @@ export interface IntegrateOptions {
   sign?: 1 | -1;
   /** Error norm of adaptive steps (default 'batch'). */
   norm?: ErrorNorm;
+  /** Where the outputs come from (default 'step'). */
+  outputs?: OutputMode;
 }
 
 /** Counters of one integration. */
@@ -41,7 +52,8 @@ export interface AcceptedStep {
 /**
  * Integrates from y0 through `times` (increasing). Returns the solution [T, ...shape]. `onAccept` gets every
  * accepted step's start state and returns true to keep it (the caller then owns it). A failed solve frees
- * everything it allocated; the caller's y0 stays.
+ * everything it allocated; the caller's y0 stays. Output k is the state where a step ends at times[k], else
+ * (outputs 'interpolate') the interpolant of the step that contains it.
  */
 export async function integrate(
   stepper: Stepper,
@@ -61,14 +73,17 @@ export async function integrate(
   const out = stepper.outputs(times.length, y0);
   const held = new Set<Tensor>([y0]);
   let y = y0;
+  // The times steps are cut short at.
+  const ends = segmentEnds(times, tab.adaptive, opts);
+  let kOut = 1;
   try {
     out.add(0, y0);
     let t = times[0];
     let h = 0;
     if (tab.adaptive) h = await firstStep(stepper, t, y0, opts);
-    for (let k = 1; k < times.length; k++) {
-      const tNext = times[k];
-      const fixed = tab.adaptive ? null : fixedSteps(times[k - 1], tNext, stats, opts);
+    for (let k = 1; k < ends.length; k++) {
+      const tNext = ends[k];
+      const fixed = tab.adaptive ? null : fixedSteps(ends[k - 1], tNext, stats, opts);
       let j = 0;
       while (fixed ? j < fixed.length : t < tNext) {
         // The controller's `next` is checked when a step is about to use it (the last one's is never used).
@@ -91,16 +106,22 @@ export async function integrate(
         stats.acceptedSteps++;
         stats.stepEndTimes.push(t1);
         const kept = onAccept?.({ t, h: hStep, y }) ?? false;
+        // Outputs strictly inside the step, from its stages (before `accept` recycles them).
+        for (; kOut < times.length && times[kOut] < t1; kOut++) {
+          const yo = stepper.dense(y, hStep, denseWeights(tab, thetaOf(t, hStep, times[kOut])));
+          if (!out.add(kOut, yo)) yo.dispose();
+        }
         stepper.accept();
         if (!kept && !held.has(y)) y.dispose();
         y = y1;
         t = t1;
         j++;
         if (decision) h = decision.next;
+        for (; kOut < times.length && times[kOut] === t; kOut++) if (out.add(kOut, y)) held.add(y);
       }
-      if (!tab.adaptive) await checkFinite(y, user(opts, times[k - 1]), user(opts, tNext), stats);
-      if (out.add(k, y)) held.add(y);
+      if (!tab.adaptive) await checkFinite(y, user(opts, ends[k - 1]), user(opts, tNext), stats);
     }
+    if (kOut !== times.length) throw new Error(`internal: the solve produced ${kOut} of ${times.length} outputs`);
   } catch (e) {
     out.dispose();
     if (!held.has(y)) y.dispose();
@@ -118,10 +139,20 @@ function stepsIn(span: number, stepSize: number | undefined): number {
   return stepSize === undefined ? 1 : Math.max(1, Math.ceil(span / stepSize - 1e-9));
 }
 
+/**
+ * The times steps are cut short at: every output time ('step'), or only the first and last ('interpolate';
+ * a fixed-step method without `stepSize` takes one step per output interval either way).
+ */
+export function segmentEnds(times: readonly number[], adaptive: boolean, opts: Pick<IntegrateOptions, 'outputs' | 'stepSize'>): readonly number[] {
+  const through = opts.outputs === 'interpolate' && (adaptive || opts.stepSize !== undefined);
+  return through && times.length > 2 ? [times[0], times[times.length - 1]] : times;
+}
+
 /** The number of steps a fixed-step solve through `times` takes (known before it runs). */
-export function fixedStepCount(times: readonly number[], stepSize: number | undefined): number {
+export function fixedStepCount(times: readonly number[], stepSize: number | undefined, outputs: OutputMode = 'step'): number {
+  const ends = segmentEnds(times, false, { outputs, stepSize });
   let n = 0;
-  for (let k = 1; k < times.length; k++) n += stepsIn(times[k] - times[k - 1], stepSize);
+  for (let k = 1; k < ends.length; k++) n += stepsIn(ends[k] - ends[k - 1], stepSize);
   return n;
 }
 

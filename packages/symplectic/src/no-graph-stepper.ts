@@ -63,6 +63,10 @@ export class NoGraphStepper implements Stepper {
     return v;
   }
 
+  dense(y: Tensor, h: number, weights: readonly number[]): Tensor {
+    return this.combine(y, weights, h);
+  }
+
   accept(): void {
     if (this.tableau.fsal) {
       // From the last stage's own buffer: no same-buffer copy (a snapshot on WebGPU).

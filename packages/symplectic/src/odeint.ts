@@ -15,6 +15,8 @@ import { ReplayStates } from './gradients/budget-replay.js';
 import { keptStates, type StepStates } from './gradients/step-states.js';
 import { fixedStepCount, integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
 import { NoGraphStepper } from './no-graph-stepper.js';
+import { ReversibleHeunStepper } from './reversible-heun.js';
+import type { Stepper } from './stepper.js';
 import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats, type ResolvedOptions } from './options.js';
 
 /** Decreasing time: solve s = −t forward with −f(−s, y). */
@@ -63,7 +65,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
   const iopts: IntegrateOptions = {
     rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm,
-    sign: dir,
+    outputs: o.outputs, sign: dir,
   };
   const recording = isGradEnabled();
   const finishForward = () => {
@@ -73,7 +75,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
 
   // Backprop records whatever f reads that requires grad (closure parameters included).
   if (recording && method.recordsGraph) {
-    const stepper = new GraphStepper(field, o.tableau);
+    const stepper: Stepper = o.reversible ? new ReversibleHeunStepper(field, true) : new GraphStepper(field, o.tableau);
     try {
       // The tidy frees whatever a failed solve left behind; on success only ys (and its graph) survives.
       return await dev.memory.phase('forward solve', () => dev.tidy(() => integrate(stepper, y0, times, iopts, istats)));
@@ -98,15 +100,16 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   const keepCheckpoints = method.keeps === 'checkpoints';
   // A budget keeps some states (the number of steps is known beforehand for fixed-step methods only).
   const budget = keepCheckpoints && o.checkpoints !== undefined
-    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize), steps)
+    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize, o.outputs), steps)
     : null;
-  const stepper = new NoGraphStepper(field, o.tableau);
+  const stepper = o.reversible ? new ReversibleHeunStepper(field, false) : new NoGraphStepper(field, o.tableau);
   let ys: Tensor;
+  let final: { y: Tensor; aux: Tensor } | null = null;
   try {
     // The tidy frees whatever a failed solve left behind; ys survives, and the kept checkpoints do too.
     ys = await noGrad(() =>
-      dev.tidy(() =>
-        dev.memory.phase('forward solve', () => integrate(stepper, y0, times, iopts, istats, (step) => {
+      dev.tidy(async () => {
+        const out = await dev.memory.phase('forward solve', () => integrate(stepper, y0, times, iopts, istats, (step) => {
           if (needsGrad) steps.push({ t: step.t, h: step.h });
           if (!needsGrad || !keepCheckpoints) return false;
           if (budget) return budget.accept(step, y0);
@@ -116,12 +119,20 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
           // Kept: a tidy enclosing odeint must not free them before backward (onRelease frees them).
           checkpoints.push({ ...step, y: dev.keep(y) });
           return true;
-        })),
-      ),
+        }));
+        if (needsGrad && method.keeps === 'final' && stepper instanceof ReversibleHeunStepper) {
+          // ŷ_N and y_N (a copy of the last output): all the reversible backward needs.
+          const aux = dev.keep(stepper.takeAux());
+          dev.memory.relabel(aux, 'checkpoints');
+          final = { y: dev.keep(dev.memory.scope('checkpoints', () => out.narrow(0, times.length - 1, 1).reshape(y0.shape))), aux };
+        }
+        return out;
+      }),
     );
   } catch (e) {
     // Kept checkpoints escape the tidy: a failed solve frees them here.
-    dev.dispose(checkpoints.map((c) => c.y));
+    const fin = final as { y: Tensor; aux: Tensor } | null;
+    dev.dispose(checkpoints.map((c) => c.y), fin?.y ?? null, fin?.aux ?? null);
     budget?.dispose();
     throw e;
   } finally {
@@ -132,7 +143,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     budget?.dispose();
     return ys;
   }
-  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, budget, stats, publish });
+  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, budget, final, stats, publish });
 }
 
 interface Solved {
@@ -147,13 +158,15 @@ interface Solved {
   steps: StepSpan[];
   /** The budgeted forward's states (null: every state is in `checkpoints`). */
   budget: BudgetedCheckpoints | null;
+  /** The reversible solver's final (y_N, ŷ_N) (keeps 'final'). */
+  final: { y: Tensor; aux: Tensor } | null;
   stats: OdeintStats;
   publish: () => void;
 }
 
 /** Makes ys differentiable through the method's backward (one custom op over [y0, ...params]). */
 function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): Tensor {
-  const { field, times, dir, y0, ys, params, checkpoints, steps, budget, stats } = s;
+  const { field, times, dir, y0, ys, params, checkpoints, steps, budget, final, stats } = s;
   const dev = y0.device;
   // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
   // (or a tidy may) before backward.
@@ -161,7 +174,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
   // 'initial' (recompute) holds y0 without its graph (shared storage: no bytes), for the same reason.
   const y0Held = method.keeps === 'initial' ? dev.keep(y0.detach()) : null;
   const release = () => {
-    dev.dispose(checkpoints.map((c) => c.y), ysHeld, y0Held);
+    dev.dispose(checkpoints.map((c) => c.y), ysHeld, y0Held, final?.y ?? null, final?.aux ?? null);
     budget?.dispose();
   };
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
@@ -180,7 +193,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
       try {
         const gy0 = await dev.memory.phase(`backward sweep (${method.name})`, () =>
           method.backward({
-            field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, g, acc,
+            field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, final, g, acc,
             checkFinite: o.checkBackward, dir, stats: bstats, counter,
             solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
           }),
@@ -198,7 +211,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     return result;
   };
   return customVjp(`odeint(${o.tableau.name}, ${method.name})`, [y0, ...params], ys, backward, {
-    onRelease: checkpoints.length || ysHeld || y0Held || budget ? release : undefined,
+    onRelease: checkpoints.length || ysHeld || y0Held || budget || final ? release : undefined,
     differentiableBackward: method.secondOrder,
     save: method.secondOrder ? [y0] : [],
   });

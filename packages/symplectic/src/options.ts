@@ -3,10 +3,12 @@ import { InvalidArgumentError, NonFiniteError, ShapeError, Tensor, type nn } fro
 import { describe } from './describe.js';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
+import { isReversibleMethod, REVERSIBLE_HEUN, REVERSIBLE_METHODS, type ReversibleMethodName } from './reversible-heun.js';
 import { IntegralController, type StepSizeController } from './controller.js';
 import type { ErrorNorm } from './stepper.js';
+import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
-import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from './gradients/registry.js';
+import { GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
@@ -32,8 +34,11 @@ export interface OdeintStats {
 
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
 export interface OdeintOptions {
-  /** Tableau name (default 'dopri5'). */
-  method?: TableauName;
+  /**
+   * Tableau name (default 'dopri5'), or a reversible solver ('reversible_heun': fixed steps, gradients by
+   * 'reversible' at O(1) memory in the number of steps, or by 'backprop').
+   */
+  method?: TableauName | ReversibleMethodName;
   /** Relative tolerance of adaptive methods (default 1e-7). */
   rtol?: number;
   /** Absolute tolerance of adaptive methods (default 1e-9). */
@@ -48,6 +53,18 @@ export interface OdeintOptions {
    * dispatches per step (still one readback); the first step is chosen from the whole state either way.
    */
   norm?: ErrorNorm;
+  /**
+   * Where the solution at the output times comes from. 'interpolate': the steps go through to the last time
+   * as the controller (or `stepSize`) chooses, and each output is read from the tableau's interpolant inside
+   * the step containing it (interpolants.ts), so the steps, and the cost, do not depend on how many outputs
+   * are asked for; every gradient method differentiates the interpolant exactly (the continuous adjoint
+   * solves backward interval by interval either way). 'step': steps are cut short to land on every output
+   * time (the symplectic adjoint authors' convention; outputs are then steps' end states).
+   * Default: 'interpolate' for adaptive methods (what torchdiffeq does), 'step' for fixed-step ones (their
+   * steps land on the output grid, at the tableau's full order, unless `stepSize` is given and the outputs
+   * are asked to be interpolated).
+   */
+  outputs?: OutputMode;
   /** Fixed-step methods: step size; without it, one step per output interval. */
   stepSize?: number;
   /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
@@ -97,12 +114,15 @@ export interface ResolvedOptions {
   controller: StepSizeController;
   checkpoints?: number;
   norm: ErrorNorm;
+  outputs: OutputMode;
+  /** The solver is reversible (method 'reversible_heun'; `tableau` is then its stand-in). */
+  reversible: boolean;
 }
 
 /** Every key `OdeintOptions` has (the compiler keeps the list complete): any other is a typo that would be ignored. */
 const OPTION_KEYS = Object.keys({
   method: true, rtol: true, atol: true, controller: true, norm: true, stepSize: true, firstStep: true, maxSteps: true,
-  gradient: true, checkpoints: true, adjointRtol: true, adjointAtol: true, params: true, checkBackward: true, stats: true,
+  gradient: true, checkpoints: true, adjointRtol: true, adjointAtol: true, params: true, checkBackward: true, stats: true, outputs: true,
 } satisfies Record<keyof OdeintOptions, true>);
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
@@ -130,8 +150,11 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown odeint option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
   }
   const method: unknown = opts.method ?? 'dopri5';
-  const tableau = getTableau(typeof method === 'string' ? method : String(method));
-  const gradient = resolveGradient(opts.gradient ?? 'symplectic-adjoint');
+  const isRev = isReversibleMethod(method);
+  const tableau = isRev ? REVERSIBLE_HEUN : getTableau(typeof method === 'string' ? method : String(method));
+  // A reversible solver defaults to its own gradient.
+  const gradient = resolveGradient(opts.gradient ?? (isRev ? 'reversible' : 'symplectic-adjoint'));
+  checkReversible(isRev, tableau, gradient, opts.outputs);
   const rtol = positive('rtol', opts.rtol, 1e-7, 1);
   const atol = positive('atol', opts.atol, 1e-9);
   const maxSteps = opts.maxSteps ?? 100_000;
@@ -147,6 +170,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
   const norm = opts.norm ?? 'batch';
   if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${describe(norm)}`);
+  const outputs = opts.outputs ?? (tableau.adaptive ? 'interpolate' : 'step');
+  if (outputs !== 'step' && outputs !== 'interpolate') throw new InvalidArgumentError(`outputs must be 'step' or 'interpolate', got ${describe(outputs)}`);
   const params = resolveParams(opts.params);
   const c = opts.controller;
   if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.initialStep !== 'function' || typeof c.adapt !== 'function')) {
@@ -167,7 +192,26 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     controller: opts.controller ?? new IntegralController(),
     checkpoints: opts.checkpoints,
     norm,
+    outputs,
+    reversible: isRev,
   };
+}
+
+/**
+ * A reversible gradient needs a reversible solver; a reversible solver takes 'reversible' or 'backprop'
+ * (the per-step methods differentiate Runge–Kutta stages it does not have) and outputs at step ends.
+ */
+function checkReversible(isRev: boolean, tableau: Tableau, gradient: GradientMethod, outputs: unknown): void {
+  if (gradient.reversible && !isRev) {
+    throw new InvalidArgumentError(
+      `gradient '${gradient.name}' needs a reversible solver (method: ${REVERSIBLE_METHODS.map((m) => `'${m}'`).join(' or ')}); '${tableau.name}' is a Runge–Kutta tableau, whose steps cannot be inverted`,
+    );
+  }
+  if (!isRev) return;
+  if (!gradient.reversible && !gradient.recordsGraph) {
+    throw new InvalidArgumentError(`method '${tableau.name}' is differentiated by 'reversible' or 'backprop', not by '${gradient.name}'`);
+  }
+  if (outputs === 'interpolate') throw new InvalidArgumentError(`method '${tableau.name}' outputs the states at step ends only (outputs: 'step')`);
 }
 
 /** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */
@@ -184,12 +228,12 @@ function checkBudget(c: number, gradient: GradientMethod): void {
 
 /** A registered method by name, or a user's method object (checked for the interface's members). */
 function resolveGradient(g: GradientMethodName | GradientMethod): GradientMethod {
-  if (typeof g === 'string' && (GRADIENT_METHODS as readonly string[]).includes(g)) return GRADIENTS[g];
+  if (typeof g === 'string' && Object.prototype.hasOwnProperty.call(GRADIENTS, g)) return GRADIENTS[g];
   if (typeof g === 'object' && g !== null && typeof g.name === 'string' && typeof g.backward === 'function' && typeof g.memoryModel === 'function') {
     return g;
   }
   throw new UnknownGradientMethodError(
-    `unknown gradient method ${typeof g === 'string' ? `'${g}'` : String(g)} (expected one of ${GRADIENT_METHODS.join(', ')}, or a GradientMethod object)`,
+    `unknown gradient method ${typeof g === 'string' ? `'${g}'` : String(g)} (expected one of ${Object.keys(GRADIENTS).join(', ')}, or a GradientMethod object)`,
   );
 }
 

@@ -33,6 +33,11 @@ export interface Stepper {
   attempt(t: number, y: Tensor, h: number): Promise<Tensor>;
   /** The scaled RMS error of the step just attempted (one readback), over the batch or its worst sample. */
   errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm?: ErrorNorm): Promise<number>;
+  /**
+   * The dense output y + h Σ_i w_i k_i of the step just attempted from y (before `accept`/`reject`); the
+   * caller owns it.
+   */
+  dense(y: Tensor, h: number, weights: readonly number[]): Tensor;
   /** The attempted step was accepted (FSAL: its last stage's f becomes the next k_0). */
   accept(): void;
   /** The attempted step was rejected (k_0 = f(t, y) stays valid for the retry). */

@@ -362,7 +362,7 @@ export class UnknownMethodError extends SympodeError {
   readonly known: readonly TableauName[];
 
   constructor(method: string) {
-    super(`Unknown Runge–Kutta method '${method}'; known methods: ${TABLEAU_NAMES.join(', ')}`);
+    super(`Unknown Runge–Kutta method '${method}'; known methods: ${TABLEAU_NAMES.join(', ')} (and the reversible solver 'reversible_heun')`);
     this.method = method;
     this.known = TABLEAU_NAMES;
   }

@@ -2,9 +2,10 @@
  * Checkpointed backprop (ACA, Zhuang et al. 2020): per accepted step in reverse, rebuild that one step's
  * graph from its checkpoint and backprop through it. Memory O(N + s·L); exact like backprop.
  */
-import { enableGrad, grad, type Tensor } from '@sympode/tensor';
+import { concat, enableGrad, grad, stack, type Tensor } from '@sympode/tensor';
 import type { Field } from '../field.js';
-import { stepWithGraph } from '../graph-stepper.js';
+import { combineGraph, stepWithGraph } from '../graph-stepper.js';
+import type { DenseCotangent } from './placement.js';
 import type { AcceptedStep } from '../integrate.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
@@ -12,19 +13,29 @@ import type { GradientMethod } from './method.js';
 import { checkpointStates, combinationStates, stepRecordBytes } from './memory-model.js';
 import { reverseSweep } from './reverse-sweep.js';
 
-async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator): Promise<Tensor> {
+/** One step's graph rebuilt, with the outputs interpolated inside it, and backprop through it. */
+async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator, dense: DenseCotangent | null): Promise<Tensor> {
   const dev = field.device;
   const leaf = step.y.detach();
   leaf.requiresGrad = true;
   const { y1, ks } = await enableGrad(() => stepWithGraph(field, tableau, step.t, leaf, step.h));
+  let out: Tensor = y1;
+  let gOut: Tensor = lambda;
   try {
-    acc.checkReached(y1, leaf);
-    const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(y1, [leaf, ...acc.params], { gradOutput: lambda, allowUnused: true }));
+    if (dense) {
+      // [y1, y(θ_1), ...] against [λ, g_1, ...]: one backward through the step and its dense outputs.
+      const ys = enableGrad(() => dev.memory.scope('stages', () => dense.weights.map((w) => combineGraph(leaf, ks, w, step.h))));
+      out = enableGrad(() => dev.tidy(() => stack([y1, ...ys], 0)));
+      dev.dispose(ys);
+      gOut = dev.memory.scope('adjoint', () => dev.tidy(() => concat([lambda.reshape([1, ...lambda.shape]), dense.g], 0)));
+    }
+    acc.checkReached(out, leaf);
+    const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(out, [leaf, ...acc.params], { gradOutput: gOut, allowUnused: true }));
     acc.add(gp);
     lambda.dispose();
     return next;
   } finally {
-    dev.dispose(y1, ks, leaf);
+    dev.dispose(y1, ks, leaf, out !== y1 ? out : null, gOut !== lambda ? gOut : null);
   }
 }
 
@@ -36,7 +47,7 @@ export const checkpoint: GradientMethod = {
   secondOrder: true,
   supportsBudget: true,
   backward(run) {
-    return reverseSweep(run, (step, lambda) => stepBackward(run.field, run.tableau, step, lambda, run.acc));
+    return reverseSweep(run, (step, lambda, dense) => stepBackward(run.field, run.tableau, step, lambda, run.acc, dense));
   },
   memoryModel({ tableau, N, T, checkpoints: c }, { S, P, Ge, Xb }) {
     const s = tableau.b.length;

@@ -32,6 +32,8 @@ export interface BackwardRun {
   steps: readonly StepSpan[];
   /** The initial state, without its graph (when `keeps` is 'initial'). */
   y0: Tensor | null;
+  /** The final state y_N and the reversible solver's auxiliary state ŷ_N (when `keeps` is 'final'). */
+  final: { y: Tensor; aux: Tensor } | null;
   /** The forward solution [T, ...shape] (when `keeps` is 'solution'). */
   ys: Tensor | null;
   /** ∂L/∂ys, [T, ...shape]. */
@@ -59,9 +61,12 @@ export interface GradientMethod {
   readonly recordsGraph: boolean;
   /**
    * What the graph-free forward keeps for backward: one state per accepted step, the solution at the output
-   * times, only the initial state (with the accepted steps' t and h, which every method gets), or nothing.
+   * times, only the initial state, only the final state of a reversible solver (with the accepted steps' t
+   * and h, which every method gets), or nothing.
    */
-  readonly keeps: 'checkpoints' | 'solution' | 'initial' | 'nothing';
+  readonly keeps: 'checkpoints' | 'solution' | 'initial' | 'final' | 'nothing';
+  /** Needs a reversible solver (`method: 'reversible_heun'`), and only such a solver's steps. */
+  readonly reversible?: boolean;
   /**
    * Supports a second backward (`grad(..., { createGraph: true })`): for the per-step methods by replaying the
    * accepted steps with a graph (gradients/replay.ts). Otherwise such a call throws HigherOrderGradientError.

@@ -9,7 +9,8 @@
  */
 import { grad, stack, type Tensor } from '@sympode/tensor';
 import type { Field } from '../field.js';
-import { stepWithGraph } from '../graph-stepper.js';
+import { combineGraph, stepWithGraph } from '../graph-stepper.js';
+import { placeOutputs } from './placement.js';
 import type { Tableau } from '../tableaus.js';
 
 /** Start time and size of one accepted step: all a replay needs to retake it. */
@@ -18,28 +19,44 @@ export interface StepSpan {
   h: number;
 }
 
-/** The solution at `times` recomputed with a graph through the given accepted steps, from y0 (with its graph). */
+/**
+ * The solution at `times` recomputed with a graph through the given accepted steps, from y0 (with its graph):
+ * the states at step ends, and the outputs the forward interpolated inside a step from that step's stages.
+ */
 export async function replayWithGraph(field: Field, tableau: Tableau, y0: Tensor, steps: readonly StepSpan[], times: readonly number[]): Promise<Tensor> {
   const dev = field.device;
-  const outputs: Tensor[] = [y0];
+  const place = placeOutputs(tableau, times, steps.length, (i) => steps[i]);
+  const outputs: (Tensor | null)[] = times.map(() => null);
+  outputs[0] = y0;
+  const owned = new Set<Tensor>();
   let y = y0;
   let k0: Tensor | undefined;
   try {
     for (let i = 0; i < steps.length; i++) {
       const { t, h } = steps[i];
       const { y1, ks } = await stepWithGraph(field, tableau, t, y, h, k0);
+      owned.add(y1);
+      const d = place.dense[i];
+      d?.weights.forEach((w, j) => {
+        const yo = dev.memory.scope('stages', () => combineGraph(y, ks, w, h));
+        owned.add(yo);
+        outputs[d.first + j] = yo;
+      });
       const nextK0 = tableau.fsal ? ks[ks.length - 1] : undefined;
       for (const kv of ks) if (kv !== nextK0) kv.dispose();
       k0 = nextK0;
-      if (y !== y0 && !outputs.includes(y)) y.dispose();
+      if (y !== y0 && !outputs.includes(y)) {
+        y.dispose();
+        owned.delete(y);
+      }
       y = y1;
-      const end = i + 1 < steps.length ? steps[i + 1].t : times[times.length - 1];
-      if (end === times[outputs.length]) outputs.push(y);
+      const k = i + 1 < steps.length ? place.atStart[i + 1] : times.length - 1;
+      if (k !== null) outputs[k] = y;
     }
-    if (outputs.length !== times.length) throw new Error(`internal: replay produced ${outputs.length} of ${times.length} outputs`);
-    return stack(outputs, 0);
+    if (outputs.some((o) => o === null)) throw new Error(`internal: replay produced ${outputs.filter((o) => o).length} of ${times.length} outputs`);
+    return stack(outputs as Tensor[], 0);
   } finally {
-    dev.dispose(outputs.filter((o) => o !== y0), y !== y0 && !outputs.includes(y) ? y : null, k0 ?? null);
+    dev.dispose([...owned], k0 ?? null);
   }
 }
 

@@ -7,9 +7,14 @@ import { noGrad, type Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
 import { NonFiniteGradientError } from '../solver-errors.js';
 import type { BackwardRun } from './method.js';
+import { placeOutputs, type DenseCotangent } from './placement.js';
 
-/** λ_n from λ_{n+1} over one accepted step (consumes λ_{n+1}). */
-export type StepBackward = (step: AcceptedStep, lambda: Tensor) => Promise<Tensor>;
+/**
+ * λ_n from λ_{n+1} over one accepted step (consumes λ_{n+1}). `dense`: the outputs interpolated inside the
+ * step and their cotangents (outputs 'interpolate'); λ_n then includes their paths through the stages and
+ * through y_n (weight 1).
+ */
+export type StepBackward = (step: AcceptedStep, lambda: Tensor, dense: DenseCotangent | null) => Promise<Tensor>;
 
 /** Returns ∂L/∂y0; parameter gradients go into `run.acc`. */
 export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward): Promise<Tensor> {
@@ -17,15 +22,21 @@ export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward)
   const dev = field.device;
   const T = times.length;
   const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(field.shape));
+  const place = placeOutputs(run.tableau, times, states.count, (i) => states.step(i));
   let lambda = dev.memory.scope('adjoint', () => gRow(T - 1));
-  let k = T - 1;
   try {
     for (let i = states.count - 1; i >= 0; i--) {
       const { t, h } = states.step(i);
       const step = { t, h, y: await dev.memory.phase(`restore state ${i}`, () => states.at(i)) };
-      lambda = await dev.memory.phase(`backward step ${i}`, () => stepBackward(step, lambda));
-      if (k > 0 && step.t === times[k - 1]) {
-        k--;
+      const d = place.dense[i];
+      const dense = d ? { weights: d.weights, g: dev.memory.scope('adjoint', () => noGrad(() => g.narrow(0, d.first, d.weights.length))) } : null;
+      try {
+        lambda = await dev.memory.phase(`backward step ${i}`, () => stepBackward(step, lambda, dense));
+      } finally {
+        dense?.g.dispose();
+      }
+      const k = place.atStart[i];
+      if (k !== null) {
         const next = dev.memory.scope('adjoint', () => dev.tidy(() => lambda.add(gRow(k))));
         lambda.dispose();
         lambda = next;

@@ -19,13 +19,17 @@ import type { GradientMethod } from './method.js';
 import { reverseSweep } from './reverse-sweep.js';
 import { ReplayStates } from './budget-replay.js';
 import { checkpointStates, stepRecordBytes } from './memory-model.js';
+import type { DenseCotangent } from './placement.js';
 
-/** skip[i]: κ_i ≡ 0 for every λ (decided from the tableau, not the data). */
-export function skippedStages(tab: Tableau): boolean[] {
+/**
+ * skip[i]: κ_i ≡ 0 for every λ (decided from the tableau, not the data); `dense`: the stage weights of the
+ * outputs interpolated inside the step, which use their stages too.
+ */
+export function skippedStages(tab: Tableau, dense: readonly (readonly number[])[] = []): boolean[] {
   const s = tab.b.length;
   const skip = new Array<boolean>(s).fill(false);
   for (let i = s - 1; i >= 0; i--) {
-    let used = tab.b[i] !== 0;
+    let used = tab.b[i] !== 0 || dense.some((w) => w[i] !== 0);
     for (let j = i + 1; j < s && !used; j++) used = !skip[j] && (tab.a[j][i] ?? 0) !== 0;
     skip[i] = !used;
   }
@@ -71,9 +75,13 @@ class Sweep {
     this.zero = dev.memory.scope('adjoint', () => dev.zeros(field.shape));
   }
 
-  /** λ_n from λ_{n+1} over one step (λ is consumed). */
-  async step({ t, h, y }: AcceptedStep, lambda: Tensor): Promise<Tensor> {
-    const { tableau: tab, skip, V, stepper } = this;
+  /**
+   * λ_n from λ_{n+1} over one step (λ is consumed). Outputs interpolated inside the step add
+   * h Σ_o w_i(θ_o) g_o to κ_i and Σ_o g_o to λ_n.
+   */
+  async step({ t, h, y }: AcceptedStep, lambda: Tensor, dense: DenseCotangent | null): Promise<Tensor> {
+    const { tableau: tab, V, stepper } = this;
+    const skip = dense ? skippedStages(tab, dense.weights) : this.skip;
     const dev = stepper.field.device;
     const s = tab.b.length;
     const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h)));
@@ -84,7 +92,13 @@ class Sweep {
         const coeffs = new Array<number>(s + 1).fill(0);
         coeffs[s] = tab.b[i];
         for (let j = i + 1; j < s; j++) if (!skip[j]) coeffs[j] = tab.a[j][i];
-        const kappa = dev.memory.scope('adjoint', () => noGrad(() => combineRows(this.zero, V, coeffs, h)));
+        let kappa = dev.memory.scope('adjoint', () => noGrad(() => combineRows(this.zero, V, coeffs, h)));
+        const wi = dense?.weights.map((w) => w[i]);
+        if (dense && wi!.some((v) => v !== 0)) {
+          const k2 = dev.memory.scope('adjoint', () => noGrad(() => combineRows(kappa, dense.g, wi!, h)));
+          kappa.dispose();
+          kappa = k2;
+        }
         try {
           const nu = await stepper.field.device.memory.phase(`vjp stage ${i}`, () => vjp(stepper.field, t + tab.c[i] * h, stages[i], kappa, this.acc));
           noGrad(() => writeRow(V, i, nu));
@@ -94,8 +108,13 @@ class Sweep {
         }
       }
       const ones = skip.map((sk) => (sk ? 0 : 1)).concat([0]);
-      const next = dev.memory.scope('adjoint', () => noGrad(() => combineRows(lambda, V, ones, 1)));
+      let next = dev.memory.scope('adjoint', () => noGrad(() => combineRows(lambda, V, ones, 1)));
       lambda.dispose();
+      if (dense) {
+        const n2 = dev.memory.scope('adjoint', () => noGrad(() => combineRows(next, dense.g, dense.weights.map(() => 1), 1)));
+        next.dispose();
+        next = n2;
+      }
       return next;
     } finally {
       for (const st of stages.slice(1)) st.dispose();
@@ -121,7 +140,7 @@ export const symplecticAdjoint: GradientMethod = {
     try {
       // Under a budget, recomputation shares the sweep's stage buffer.
       if (run.states instanceof ReplayStates) run.states.useStepper(sweep.stepper);
-      return await reverseSweep(run, (step, lambda) => sweep.step(step, lambda));
+      return await reverseSweep(run, (step, lambda, dense) => sweep.step(step, lambda, dense));
     } finally {
       sweep.dispose();
     }
