@@ -2,7 +2,8 @@
  * CPU backend: typed arrays, float64 by default. The reference every other backend is tested against,
  * so every kernel here is the plainest loop that states the definition.
  */
-import type { Backend, BackendCounters, BinaryOp, DType, ReduceOp, UnaryOp, View } from './backend.js';
+import type { Backend, BackendCounters, BinaryOp, DType, LinearActivation, ReduceOp, UnaryOp, View } from './backend.js';
+import { activationGradCpu, linearCpu, linearWeightGradCpu } from './cpu-linear.js';
 
 type Arr = Float64Array | Float32Array;
 
@@ -176,6 +177,18 @@ export class CpuBackend implements Backend<Arr> {
         }
       }
     }
+  }
+  linear(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation): void {
+    this.counters.dispatches++;
+    linearCpu(x, w, b, out, m, n, k, act);
+  }
+  activationGrad(g: Arr, y: Arr, out: Arr, size: number, act: LinearActivation): void {
+    this.counters.dispatches++;
+    activationGradCpu(g, y, out, size, act);
+  }
+  linearWeightGrad(gz: Arr, x: Arr, gw: Arr, gb: Arr | null, m: number, n: number, k: number): void {
+    this.counters.dispatches++;
+    linearWeightGradCpu(gz, x, gw, gb, m, n, k);
   }
   copy(src: Arr, sv: View, dst: Arr, dv: View, shape: readonly number[]): void {
     this.counters.dispatches++;

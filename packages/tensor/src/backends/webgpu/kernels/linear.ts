@@ -1,0 +1,47 @@
+/**
+ * kernels/linear.wgsl: the fused linear layer y = act(x·Wᵀ + b) (`linear_fwd`), the incoming gradient times
+ * the activation's derivative (`act_grad`), and the weight and bias gradients in one dispatch
+ * (`linear_wgrad`). One output a thread, 256 a workgroup, 2-D grids past 65535 workgroups. The activation is
+ * a define, so each activation is its own pipeline.
+ */
+import type { LinearActivation } from '../../backend.js';
+import { dispatchOf, grid1d, groupsFor, kernelFile, type Defines, type Dispatch, type Limits } from './kernel.js';
+
+/** ACT (of the pre-activation z) and DACT (the derivative, of the output y) per activation; constant objects (the program cache keys on identity). */
+const DEFINES: Record<LinearActivation, Defines> = {
+  identity: { ACT: 'z', DACT: '1.0' },
+  tanh: { ACT: 'ftanh(z)', DACT: '1.0 - y * y' },
+  relu: { ACT: 'select(0.0, z, z > 0.0 && !isnan_(z))', DACT: 'select(0.0, 1.0, y > 0.0 && !isnan_(y))' },
+  sigmoid: { ACT: 'fsigmoid(z)', DACT: 'y * (1.0 - y)' },
+  softplus: { ACT: 'fsoftplus(z)', DACT: 'fsoftplusd(y)' },
+};
+
+export const LINEAR = kernelFile(
+  'linear',
+  { M: 'u32', N: 'u32', K: 'u32', bias: 'u32', size: 'u32', pad0: 'u32', pad1: 'u32', pad2: 'u32' },
+  { out: [1, 'rw'], X: [2, 'r'], W: [3, 'r'], Bv: [4, 'r'], out2: [5, 'rw'] },
+  ['ACT', 'DACT'],
+);
+export const LINEAR_FWD = LINEAR.entry('linear_fwd', ['out', 'X', 'W', 'Bv']);
+export const ACT_GRAD = LINEAR.entry('act_grad', ['out', 'X', 'W']);
+export const LINEAR_WGRAD = LINEAR.entry('linear_wgrad', ['out', 'X', 'W', 'out2']);
+
+/** y [m, n] = act(x [m, k] · W [n, k]ᵀ + b [n]); `b` null: no bias (W is bound in its place, never read). */
+export function linearPlan(
+  y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, m: number, n: number, k: number, act: LinearActivation, lim: Limits,
+): Dispatch[] {
+  return [dispatchOf(LINEAR_FWD, [y, x, w, b ?? w], grid1d(groupsFor(m * n), lim), { M: m, N: n, K: k, bias: b ? 1 : 0 }, DEFINES[act])];
+}
+
+/** out[i] = g[i] · act'(y[i]), i < size. */
+export function activationGradPlan(out: GPUBuffer, g: GPUBuffer, y: GPUBuffer, size: number, act: LinearActivation, lim: Limits): Dispatch[] {
+  return [dispatchOf(ACT_GRAD, [out, g, y], grid1d(groupsFor(size), lim), { size }, DEFINES[act])];
+}
+
+/** gW [n, k] = gzᵀ · x and gb [n] = Σ_rows gz (gz [m, n], x [m, k]); `gb` null: no bias gradient (`scratch` bound in its place). */
+export function linearWeightGradPlan(
+  gw: GPUBuffer, gb: GPUBuffer | null, scratch: GPUBuffer, gz: GPUBuffer, x: GPUBuffer, m: number, n: number, k: number, lim: Limits,
+): Dispatch[] {
+  const threads = n * k + (gb ? n : 0);
+  return [dispatchOf(LINEAR_WGRAD, [gw, gz, x, gb ?? scratch], grid1d(groupsFor(threads), lim), { M: m, N: n, K: k, bias: gb ? 1 : 0 }, DEFINES.identity)];
+}
