@@ -16,6 +16,20 @@ function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
+/** Σ_q a[ao + q] · b[bo + q], summed in order q = 0 … k−1 from 0 (unrolled by 4, same order). */
+function dot(a: Arr, ao: number, b: Arr, bo: number, k: number): number {
+  let acc = 0;
+  let q = 0;
+  for (; q + 4 <= k; q += 4) {
+    acc += a[ao + q] * b[bo + q];
+    acc += a[ao + q + 1] * b[bo + q + 1];
+    acc += a[ao + q + 2] * b[bo + q + 2];
+    acc += a[ao + q + 3] * b[bo + q + 3];
+  }
+  for (; q < k; q++) acc += a[ao + q] * b[bo + q];
+  return acc;
+}
+
 /** out [m, n] = act(x [m, k] · w [n, k]ᵀ + b). */
 export function linearCpu(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation): void {
   for (let i = 0; i < m; i++) {
@@ -23,9 +37,7 @@ export function linearCpu(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n:
     const oo = i * n;
     for (let j = 0; j < n; j++) {
       const wo = j * k;
-      let acc = 0;
-      for (let q = 0; q < k; q++) acc += x[xo + q] * w[wo + q];
-      out[oo + j] = b ? acc + b[j] : acc;
+      out[oo + j] = b ? dot(x, xo, w, wo, k) + b[j] : dot(x, xo, w, wo, k);
     }
   }
   const size = m * n;

@@ -1,0 +1,154 @@
+/**
+ * Side by side with the authors' PyTorch code (tksmatsubara/symplectic-adjoint-method, in ../shared/peers or
+ * $SYMPODE_PEERS_DIR), on the same CPU in one run:
+ * - ms per iteration of the spiral demo (MLP 2→50→2 tanh on y³, batches of 20 windows of 10 points, dopri5
+ *   rtol 1e-7 atol 1e-9), for every gradient method both have: ours on cpu float32 (the CLI's own training
+ *   step, Adam) against theirs (`spiral_peer.py`, RMSprop; torch.set_num_threads(1));
+ * - the MLP ODE rows: D→W→W→D tanh, batch B, rk4 with 20 fixed steps on [0, 1], loss Σ y(1)², one
+ *   forward + backward, by backprop and the symplectic adjoint (ours cpu float32, median after a warm-up).
+ * Ratios are ours / theirs (below 1: ours faster). Needs /usr/bin/python3 (or $SYMPODE_PYTHON) with
+ * PyTorch and NumPy; without them, or without the peers folder, it says so and exits 0. Writes the section
+ * `peer` of bench/RESULTS.md.
+ *
+ *   npm run bench:peer [-- --iters 20 --reps 3 --wide D16,W256,B1024 --no-write]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tensor';
+import { odeint, type GradientMethodName } from '@sympode/symplectic';
+import { spiralBench } from './lib/spiral-bench.js';
+import { writeSection } from './lib/sections.js';
+import { median } from './lib/stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const args = process.argv.slice(2);
+const value = (name: string): string | undefined => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
+const iters = Number(value('iters') ?? 20);
+const reps = Number(value('reps') ?? 3);
+const peersDir = resolve(process.env.SYMPODE_PEERS_DIR ?? join(root, '..', 'shared', 'peers'));
+const python = process.env.SYMPODE_PYTHON ?? '/usr/bin/python3';
+
+/** Our gradient methods and the authors' names for them (spiral_peer.py's output). */
+const SPIRAL_PEERS: [GradientMethodName, string][] = [
+  ['backprop', 'backprop'], ['symplectic-adjoint', 'symplectic'], ['checkpoint', 'checkpoint'], ['adjoint', 'adjoint'],
+];
+
+interface MlpSpec { D: number; W: number; B: number }
+const parseSpec = (s: string): MlpSpec => {
+  const m = /^D(\d+),W(\d+),B(\d+)$/.exec(s);
+  if (!m) throw new Error(`--wide expects D<n>,W<n>,B<n>, got ${s}`);
+  return { D: +m[1], W: +m[2], B: +m[3] };
+};
+const MLP_ROWS: MlpSpec[] = [{ D: 2, W: 64, B: 256 }, parseSpec(value('wide') ?? 'D16,W256,B1024')];
+const STEPS = 20;
+
+/** Why the peer cannot run here, or null when it can. */
+function peerMissing(): string | null {
+  if (!existsSync(join(peersDir, 'spiral_peer.py'))) return `the authors' code is not in ${peersDir} (set SYMPODE_PEERS_DIR)`;
+  const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    return `${python} with PyTorch and NumPy is not available (apt-get install -y python3-torch python3-numpy): ${(probe.error?.message ?? probe.stderr).trim().split('\n').pop()}`;
+  }
+  return null;
+}
+
+function runPython(script: string, scriptArgs: string[], env: Record<string, string>): string {
+  const r = spawnSync(python, [script, ...scriptArgs], { encoding: 'utf8', env: { ...process.env, SAM_DIR: peersDir, ...env }, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return r.stdout;
+}
+
+/** Theirs: ms per spiral iteration by their method name. */
+function theirSpiral(): Map<string, number> {
+  const out = runPython(join(peersDir, 'spiral_peer.py'), [], { ITERS: String(iters) });
+  const ms = new Map<string, number>();
+  for (const m of out.matchAll(/^(\w+): ([\d.]+) ms\/iter/gm)) ms.set(m[1], Number(m[2]));
+  return ms;
+}
+
+/** Theirs: ms of one forward + backward per method of an MLP row. */
+function theirMlp(s: MlpSpec): Map<string, number> {
+  const out = runPython(join(root, 'bench', 'peer_mlp.py'), [s.D, s.W, s.B, STEPS, reps].map(String), {});
+  return new Map(out.trim().split('\n').map((l) => JSON.parse(l) as { method: string; ms: number }).map((r) => [r.method, r.ms]));
+}
+
+/** Ours: ms of one forward + backward of an MLP row (median of `reps` after a warm-up). */
+async function ourMlp(dev: Device, s: MlpSpec, gradient: GradientMethodName): Promise<number> {
+  const mlp = new nn.MLP(dev, [s.D, s.W, s.W, s.D], 'tanh', { seed: 1 });
+  const y0 = dev.randn([s.B, s.D], { seed: 2, requiresGrad: true });
+  const f = (_t: number, y: Tensor) => mlp.forward(y);
+  const ms: number[] = [];
+  try {
+    for (let r = 0; r <= reps; r++) {
+      const t0 = performance.now();
+      const gs = await dev.tidy(async () => {
+        const ys = await odeint(f, y0, [0, 1], { method: 'rk4', stepSize: 1 / STEPS, params: mlp, gradient });
+        return grad(ys.narrow(0, 1, 1).square().sum(), [y0, ...mlp.parameters()]);
+      });
+      await gs[0].data();
+      if (r > 0) ms.push(performance.now() - t0);
+      dev.dispose(gs);
+    }
+  } finally {
+    dev.dispose(y0);
+    mlp.dispose();
+  }
+  return median(ms);
+}
+
+const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(1));
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : '—');
+
+async function main(): Promise<void> {
+  const missing = peerMissing();
+  if (missing) {
+    console.log(`bench:peer skipped: ${missing}`);
+    return;
+  }
+  const dev = await createDevice({ backend: 'cpu', dtype: 'float32' });
+  const cpu64 = await createDevice({ backend: 'cpu' });
+  const lines: string[] = [];
+  const cpuName = (await import('node:os')).cpus()[0]?.model ?? 'unknown CPU';
+  lines.push(`## Against the authors' PyTorch code (\`npm run bench:peer\`)`, '');
+  lines.push(`${cpuName}, one thread each (theirs: torch.set_num_threads(1), PyTorch ${spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim()}); ours: cpu float32. Ratio = ours / theirs (below 1: ours faster). Run ${new Date().toISOString().slice(0, 10)}.`, '');
+
+  console.log(`spiral: ours (${iters} iterations per method) ...`);
+  const ours = await spiralBench(dev, cpu64, SPIRAL_PEERS.map(([m]) => m), { iters });
+  console.log('spiral: theirs ...');
+  const theirs = theirSpiral();
+  lines.push(`Spiral demo (MLP 2→50→2 tanh on y³, batch 20 × 10 points, dopri5 rtol 1e-7 atol 1e-9), ms per training iteration (ours: median of ${iters}; theirs: mean of ${iters}):`, '');
+  lines.push('| gradient | ours cpu float32 | theirs (PyTorch) | ours / theirs |', '| --- | ---: | ---: | ---: |');
+  for (const [m, t] of SPIRAL_PEERS) {
+    const o = ours.find((r) => r.gradient === m);
+    const line = `| ${m} | ${o?.error ? `failed: ${o.error}` : fmt(o?.msPerIter)} | ${fmt(theirs.get(t))} | ${ratio(o?.msPerIter, theirs.get(t))} |`;
+    lines.push(line);
+    console.log(line);
+  }
+  lines.push('', `MLP ODE D→W→W→D (tanh), rk4 ${STEPS} fixed steps on [0, 1], loss Σ y(1)², one forward + backward, ms (median of ${reps} after a warm-up):`, '');
+  lines.push('| problem | gradient | ours cpu float32 | theirs (PyTorch) | ours / theirs |', '| --- | --- | ---: | ---: | ---: |');
+  for (const s of MLP_ROWS) {
+    console.log(`MLP D${s.D} W${s.W} B${s.B} ...`);
+    const th = theirMlp(s);
+    for (const m of ['backprop', 'symplectic-adjoint'] as const) {
+      const o = await ourMlp(dev, s, m);
+      const line = `| D${s.D} W${s.W} B${s.B} | ${m} | ${fmt(o)} | ${fmt(th.get(m))} | ${ratio(o, th.get(m))} |`;
+      lines.push(line);
+      console.log(line);
+    }
+  }
+  dev.destroy();
+  cpu64.destroy();
+  if (!args.includes('--no-write')) {
+    const path = join(root, 'bench', 'RESULTS.md');
+    await writeSection(path, 'peer', lines.join('\n'));
+    console.log(`wrote the section 'peer' of ${path}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
