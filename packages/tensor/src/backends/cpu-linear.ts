@@ -5,6 +5,7 @@
  * computed from the output, aside).
  */
 import type { LinearActivation } from './backend.js';
+import { gemm } from './cpu-gemm.js';
 
 type Arr = Float64Array | Float32Array;
 
@@ -16,30 +17,9 @@ function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
-/** Σ_q a[ao + q] · b[bo + q], summed in order q = 0 … k−1 from 0 (unrolled by 4, same order). */
-function dot(a: Arr, ao: number, b: Arr, bo: number, k: number): number {
-  let acc = 0;
-  let q = 0;
-  for (; q + 4 <= k; q += 4) {
-    acc += a[ao + q] * b[bo + q];
-    acc += a[ao + q + 1] * b[bo + q + 1];
-    acc += a[ao + q + 2] * b[bo + q + 2];
-    acc += a[ao + q + 3] * b[bo + q + 3];
-  }
-  for (; q < k; q++) acc += a[ao + q] * b[bo + q];
-  return acc;
-}
-
 /** out [m, n] = act(x [m, k] · w [n, k]ᵀ + b). */
 export function linearCpu(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation): void {
-  for (let i = 0; i < m; i++) {
-    const xo = i * k;
-    const oo = i * n;
-    for (let j = 0; j < n; j++) {
-      const wo = j * k;
-      out[oo + j] = b ? dot(x, xo, w, wo, k) + b[j] : dot(x, xo, w, wo, k);
-    }
-  }
+  gemm(x, 0, k, 1, w, 0, 1, k, out, 0, m, n, k, b);
   const size = m * n;
   switch (act) {
     case 'identity': return;
@@ -63,16 +43,16 @@ export function activationGradCpu(g: Arr, y: Arr, out: Arr, size: number, act: L
 
 /** gw [n, k] = gzᵀ · x, gb [n] = Σ_rows gz. */
 export function linearWeightGradCpu(gz: Arr, x: Arr, gw: Arr, gb: Arr | null, m: number, n: number, k: number): void {
-  for (let i = 0; i < n; i++) {
-    for (let q = 0; q < k; q++) {
-      let acc = 0;
-      for (let r = 0; r < m; r++) acc += gz[r * n + i] * x[r * k + q];
-      gw[i * k + q] = acc;
-    }
-    if (gb) {
-      let acc = 0;
-      for (let r = 0; r < m; r++) acc += gz[r * n + i];
-      gb[i] = acc;
-    }
+  gemm(gz, 0, 1, n, x, 0, k, 1, gw, 0, n, k, m);
+  if (!gb) return;
+  // Row sums accumulated in float64 (as the reduce kernel's), in row order, rows read contiguously.
+  if (acc.length < n) acc = new Float64Array(n);
+  acc.fill(0, 0, n);
+  for (let r = 0; r < m; r++) {
+    const o = r * n;
+    for (let i = 0; i < n; i++) acc[i] += gz[o + i];
   }
+  for (let i = 0; i < n; i++) gb[i] = acc[i];
 }
+
+let acc = new Float64Array(64);

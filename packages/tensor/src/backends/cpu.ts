@@ -4,6 +4,7 @@
  */
 import type { Backend, BackendCounters, BinaryOp, DType, LinearActivation, ReduceOp, UnaryOp, View } from './backend.js';
 import { activationGradCpu, linearCpu, linearWeightGradCpu } from './cpu-linear.js';
+import { gemm } from './cpu-gemm.js';
 
 type Arr = Float64Array | Float32Array;
 
@@ -167,16 +168,7 @@ export class CpuBackend implements Backend<Arr> {
     // Row/column strides of the logical [m, k] and [k, n] operands.
     const [ar, ac] = transA ? [1, m] : [k, 1];
     const [br, bc] = transB ? [1, k] : [n, 1];
-    for (let p = 0; p < batch; p++) {
-      const ao = p * aBatchStride, bo = p * bBatchStride, oo = p * m * n;
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let acc = 0;
-          for (let q = 0; q < k; q++) acc += a[ao + i * ar + q * ac] * b[bo + q * br + j * bc];
-          out[oo + i * n + j] = acc;
-        }
-      }
-    }
+    for (let p = 0; p < batch; p++) gemm(a, p * aBatchStride, ar, ac, b, p * bBatchStride, br, bc, out, p * m * n, m, n, k);
   }
   linear(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation): void {
     this.counters.dispatches++;
