@@ -99,6 +99,21 @@ async function ourMlp(dev: Device, s: MlpSpec, gradient: GradientMethodName): Pr
   return median(ms);
 }
 
+/** What a reader needs to weigh the ratios. */
+function notes(): string[] {
+  const out = [
+    "- The spiral rows time each side's own demo: ours initialises as the CLI does (weights N(0, 0.1²), biases 0) and " +
+      'steps Adam; theirs keeps PyTorch\'s default init and steps RMSprop, so the two take different dopri5 step counts ' +
+      'per iteration; the ratio is per iteration, as the issue asks, not per function evaluation.',
+    '- One shared 2-core machine: repeated runs vary by ±30 % on either side; compare ratios from one run.',
+  ];
+  const wide = MLP_ROWS[1];
+  if (wide.B !== 1024 || wide.W !== 256 || wide.D !== 16) {
+    out.push(`- The wide row runs at D${wide.D} W${wide.W} B${wide.B} instead of the issue's D16 W256 B1024 (\`--wide\`), to keep the run within minutes (B1024 is about 4× the work of B256 on both sides).`);
+  }
+  return out;
+}
+
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(1));
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : '—');
 
@@ -139,6 +154,7 @@ async function main(): Promise<void> {
       console.log(line);
     }
   }
+  lines.push('', ...notes());
   dev.destroy();
   cpu64.destroy();
   if (!args.includes('--no-write')) {
