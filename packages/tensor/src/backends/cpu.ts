@@ -49,6 +49,18 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   ne: (a, b) => (a !== b ? 1 : 0),
 };
 
+/** out[o + j] = a[oa + j·sa] op b[ob + j·sb], j < n. */
+function binaryRow(
+  op: BinaryOp, f: (a: number, b: number) => number,
+  a: Arr, oa: number, sa: number, b: Arr, ob: number, sb: number, out: Arr, o: number, n: number,
+): void {
+  const end = o + n;
+  if (op === 'add') for (; o < end; o++, oa += sa, ob += sb) out[o] = a[oa] + b[ob];
+  else if (op === 'mul') for (; o < end; o++, oa += sa, ob += sb) out[o] = a[oa] * b[ob];
+  else if (op === 'sub') for (; o < end; o++, oa += sa, ob += sb) out[o] = a[oa] - b[ob];
+  else for (; o < end; o++, oa += sa, ob += sb) out[o] = f(a[oa], b[ob]);
+}
+
 /** Calls fn(flatIndex, offsets...) for every index of `shape` in row-major order. */
 function forEachIndex(shape: readonly number[], views: readonly View[], fn: (i: number, offs: number[]) => void): void {
   const rank = shape.length;
@@ -124,22 +136,25 @@ export class CpuBackend implements Backend<Arr> {
       return;
     }
     // The innermost dimension as a plain strided loop (no callback per element): ops are host-bound on cpu.
+    // Ranks 1 and 2 (nearly every call) run without closures or index arrays.
     const n = shape[rank - 1];
     const sa = av.strides[rank - 1];
     const sb = bv.strides[rank - 1];
-    const outer = shape.slice(0, -1);
-    let i = 0;
-    const row = (oa: number, ob: number): void => {
-      if (op === 'add') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] + b[ob];
-      else if (op === 'mul') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] * b[ob];
-      else if (op === 'sub') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] - b[ob];
-      else for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = f(a[oa], b[ob]);
-    };
-    if (rank === 1) row(av.offset, bv.offset);
-    else {
-      const outerViews = [{ offset: av.offset, strides: av.strides.slice(0, -1) }, { offset: bv.offset, strides: bv.strides.slice(0, -1) }];
-      forEachIndex(outer, outerViews, (_k, o) => row(o[0], o[1]));
+    if (rank === 1) {
+      binaryRow(op, f, a, av.offset, sa, b, bv.offset, sb, out, 0, n);
+      return;
     }
+    if (rank === 2) {
+      const ra = av.strides[0], rb = bv.strides[0];
+      for (let r = 0; r < shape[0]; r++) binaryRow(op, f, a, av.offset + r * ra, sa, b, bv.offset + r * rb, sb, out, r * n, n);
+      return;
+    }
+    let i = 0;
+    const outerViews = [{ offset: av.offset, strides: av.strides.slice(0, -1) }, { offset: bv.offset, strides: bv.strides.slice(0, -1) }];
+    forEachIndex(shape.slice(0, -1), outerViews, (_k, o) => {
+      binaryRow(op, f, a, o[0], sa, b, o[1], sb, out, i, n);
+      i += n;
+    });
   }
   where(cond: Arr, cv: View, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
     this.counters.dispatches++;
