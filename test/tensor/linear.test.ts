@@ -131,3 +131,18 @@ describe('dispatches of an L-layer MLP field', () => {
     });
   }
 });
+
+describe('cpu float32 tanh', () => {
+  it('stays within 2 float32 ulp of Math.tanh (the fast rational form)', async () => {
+    const dev = await createDevice({ backend: 'cpu', dtype: 'float32' });
+    const xs = Array.from({ length: 4001 }, (_, i) => (i - 2000) / 150);
+    xs.push(1e-5, -3e-4, 5e-4, 7.9, 8.5, 9.5, 30, -30);
+    const x = dev.tensor(xs, [xs.length]);
+    const y = await x.tanh().data();
+    const f32 = new Float32Array(xs);
+    let worst = 0;
+    f32.forEach((v, i) => (worst = Math.max(worst, Math.abs(y[i] - Math.tanh(v)) / Math.max(Math.abs(Math.tanh(v)), 1e-30))));
+    expect(worst).toBeLessThan(2 * 2 ** -23 + 1e-9);
+    dev.destroy();
+  });
+});

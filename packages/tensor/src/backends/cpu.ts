@@ -3,7 +3,7 @@
  * so every kernel here is the plainest loop that states the definition.
  */
 import type { Backend, BackendCounters, BinaryOp, DType, LinearActivation, ReduceOp, UnaryOp, View } from './backend.js';
-import { activationGradCpu, linearCpu, linearWeightGradCpu } from './cpu-linear.js';
+import { activationGradCpu, linearCpu, linearWeightGradCpu, tanhInPlace } from './cpu-linear.js';
 import { gemm } from './cpu-gemm.js';
 
 type Arr = Float64Array | Float32Array;
@@ -118,7 +118,7 @@ export class CpuBackend implements Backend<Arr> {
   unary(op: UnaryOp, x: Arr, out: Arr, size: number, alpha = 0): void {
     this.counters.dispatches++;
     // The hottest ops of MLP fields as their own loops (one indirect call per element costs more than the op).
-    if (op === 'tanh') for (let i = 0; i < size; i++) out[i] = Math.tanh(x[i]);
+    if (op === 'tanh') tanhInPlace(x, out, size);
     else if (op === 'muls') for (let i = 0; i < size; i++) out[i] = x[i] * alpha;
     else if (op === 'square') for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
     else if (op === 'adds') for (let i = 0; i < size; i++) out[i] = x[i] + alpha;
