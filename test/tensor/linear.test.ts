@@ -23,12 +23,12 @@ function unfused(x: Tensor, w: Tensor, b: Tensor, act: LinearActivation): Tensor
 }
 
 /** The layer's output, the gradients of Σ y·v, and the gradients of ‖those gradients‖² (second order). */
-async function run(dev: Device, layer: (x: Tensor, w: Tensor, b: Tensor) => Tensor, secondOrder: boolean) {
+async function run(dev: Device, layer: (x: Tensor, w: Tensor, b: Tensor) => Tensor, secondOrder: boolean, [m, k, n] = [5, 4, 3]) {
   return dev.tidy(async () => {
-    const x = dev.tensor(randomData(5 * 4, 1), [5, 4], { requiresGrad: true });
-    const w = dev.tensor(randomData(3 * 4, 2), [3, 4], { requiresGrad: true });
-    const b = dev.tensor(randomData(3, 3), [3], { requiresGrad: true });
-    const v = dev.tensor(randomData(5 * 3, 4), [5, 3]);
+    const x = dev.tensor(randomData(m * k, 1), [m, k], { requiresGrad: true });
+    const w = dev.tensor(randomData(n * k, 2), [n, k], { requiresGrad: true });
+    const b = dev.tensor(randomData(n, 3), [n], { requiresGrad: true });
+    const v = dev.tensor(randomData(m * n, 4), [m, n]);
     const y = layer(x, w, b);
     const loss = y.mul(v).sum();
     const gs = await grad(loss, [x, w, b], { createGraph: secondOrder });
@@ -95,6 +95,25 @@ describe('fused linear on webgpu float32', () => {
       const got = await run(gpu, (x, w, b) => linear(x, w, b, act), false);
       const ref = await run(cpu, (x, w, b) => linear(x, w, b, act), false);
       got.forEach((g, i) => expect(maxRel(g, ref[i]), `piece ${i}`).toBeLessThan(2e-6));
+    });
+  }
+});
+
+describe('fused linear on webgpu, both kernel styles, several tiles', () => {
+  for (const style of ['cpu', 'gpu'] as const) {
+    it(`${style} style: [37, 70] · [45, 70]ᵀ (tanh) matches cpu float64`, async ({ skip }) => {
+      if (!(await hasWebgpu())) skip();
+      const gpu = (await webgpuDevice())!;
+      const backend = gpu.backend as unknown as { kernelStyle: 'cpu' | 'gpu' };
+      const before = backend.kernelStyle;
+      backend.kernelStyle = style;
+      try {
+        const got = await run(gpu, (x, w, b) => linear(x, w, b, 'tanh'), false, [37, 70, 45]);
+        const ref = await run(cpu, (x, w, b) => linear(x, w, b, 'tanh'), false, [37, 70, 45]);
+        got.forEach((g, i) => expect(maxRel(g, ref[i]), `piece ${i}`).toBeLessThan(1e-5));
+      } finally {
+        backend.kernelStyle = before;
+      }
     });
   }
 });

@@ -198,7 +198,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
 
   linear(x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, out: GPUBuffer, m: number, n: number, k: number, act: LinearActivation): void {
     if (m * n === 0) return;
-    this.withOut(out, b ? [x, w, b] : [x, w], m * n, (target) => linearPlan(target, x, w, b, m, n, k, act, this.limits));
+    this.withOut(out, b ? [x, w, b] : [x, w], m * n, (target) => linearPlan(target, x, w, b, m, n, k, act, this.kernelStyle, this.limits));
   }
 
   activationGrad(g: GPUBuffer, y: GPUBuffer, out: GPUBuffer, size: number, act: LinearActivation): void {
@@ -211,7 +211,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     // The bias binding needs a writable buffer other than gw even when no bias gradient is asked for.
     const scratch = gb ? null : this.queue.temp(4, 'wgrad scratch');
     try {
-      this.queue.run(linearWeightGradPlan(gw, gb, (scratch?.raw as GPUBuffer | undefined) ?? gw, gz, x, m, n, k, this.limits));
+      this.queue.run(linearWeightGradPlan(gw, gb, (scratch?.raw as GPUBuffer | undefined) ?? gw, gz, x, m, n, k, this.kernelStyle, this.limits));
     } finally {
       if (scratch) this.queue.release(scratch);
     }

@@ -5,7 +5,7 @@
  * a define, so each activation is its own pipeline.
  */
 import type { LinearActivation } from '../../backend.js';
-import { dispatchOf, grid1d, groupsFor, kernelFile, type Defines, type Dispatch, type Limits } from './kernel.js';
+import { dispatchOf, grid1d, groupsFor, kernelFile, type Defines, type Dispatch, type KernelStyle, type Limits } from './kernel.js';
 
 /** ACT (of the pre-activation z) and DACT (the derivative, of the output y) per activation; constant objects (the program cache keys on identity). */
 const DEFINES: Record<LinearActivation, Defines> = {
@@ -25,12 +25,27 @@ export const LINEAR = kernelFile(
 export const LINEAR_FWD = LINEAR.entry('linear_fwd', ['out', 'X', 'W', 'Bv']);
 export const ACT_GRAD = LINEAR.entry('act_grad', ['out', 'X', 'W']);
 export const LINEAR_WGRAD = LINEAR.entry('linear_wgrad', ['out', 'X', 'W', 'out2']);
+export const LINEAR_FWD_REGS = LINEAR.entry('linear_fwd_regs', ['out', 'X', 'W', 'Bv']);
+export const LINEAR_WGRAD_REGS = LINEAR.entry('linear_wgrad_regs', ['out', 'X', 'W', 'out2']);
 
-/** y [m, n] = act(x [m, k] · W [n, k]ᵀ + b [n]); `b` null: no bias (W is bound in its place, never read). */
+/** The register-blocked grid (64-column, 8-row tiles) of a [rows, cols] output, or null past the grid limit. */
+function regsGrid(rows: number, cols: number, style: KernelStyle, lim: Limits): [number, number, number] | null {
+  const g: [number, number, number] = [Math.ceil(cols / 64), Math.ceil(rows / 8), 1];
+  return style === 'cpu' && g[0] <= lim.maxGroups && g[1] <= lim.maxGroups ? g : null;
+}
+
+/**
+ * y [m, n] = act(x [m, k] · W [n, k]ᵀ + b [n]); `b` null: no bias (W is bound in its place, never read).
+ * Register blocks on CPU adapters ('cpu' style), one output a thread otherwise.
+ */
 export function linearPlan(
-  y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, m: number, n: number, k: number, act: LinearActivation, lim: Limits,
+  y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, m: number, n: number, k: number, act: LinearActivation,
+  style: KernelStyle, lim: Limits,
 ): Dispatch[] {
-  return [dispatchOf(LINEAR_FWD, [y, x, w, b ?? w], grid1d(groupsFor(m * n), lim), { M: m, N: n, K: k, bias: b ? 1 : 0 }, DEFINES[act])];
+  const params = { M: m, N: n, K: k, bias: b ? 1 : 0 };
+  const regs = regsGrid(m, n, style, lim);
+  if (regs) return [dispatchOf(LINEAR_FWD_REGS, [y, x, w, b ?? w], regs, params, DEFINES[act])];
+  return [dispatchOf(LINEAR_FWD, [y, x, w, b ?? w], grid1d(groupsFor(m * n), lim), params, DEFINES[act])];
 }
 
 /** out[i] = g[i] · act'(y[i]), i < size. */
@@ -40,8 +55,11 @@ export function activationGradPlan(out: GPUBuffer, g: GPUBuffer, y: GPUBuffer, s
 
 /** gW [n, k] = gzᵀ · x and gb [n] = Σ_rows gz (gz [m, n], x [m, k]); `gb` null: no bias gradient (`scratch` bound in its place). */
 export function linearWeightGradPlan(
-  gw: GPUBuffer, gb: GPUBuffer | null, scratch: GPUBuffer, gz: GPUBuffer, x: GPUBuffer, m: number, n: number, k: number, lim: Limits,
+  gw: GPUBuffer, gb: GPUBuffer | null, scratch: GPUBuffer, gz: GPUBuffer, x: GPUBuffer, m: number, n: number, k: number,
+  style: KernelStyle, lim: Limits,
 ): Dispatch[] {
+  const regs = regsGrid(n, k, style, lim);
+  if (regs) return [dispatchOf(LINEAR_WGRAD_REGS, [gw, gz, x, gb ?? scratch], regs, { M: m, N: n, K: k, bias: gb ? 1 : 0 }, DEFINES.identity)];
   const threads = n * k + (gb ? n : 0);
   return [dispatchOf(LINEAR_WGRAD, [gw, gz, x, gb ?? scratch], grid1d(groupsFor(threads), lim), { M: m, N: n, K: k, bias: gb ? 1 : 0 }, DEFINES.identity)];
 }
