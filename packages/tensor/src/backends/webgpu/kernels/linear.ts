@@ -28,10 +28,18 @@ export const LINEAR_WGRAD = LINEAR.entry('linear_wgrad', ['out', 'X', 'W', 'out2
 export const LINEAR_FWD_REGS = LINEAR.entry('linear_fwd_regs', ['out', 'X', 'W', 'Bv']);
 export const LINEAR_WGRAD_REGS = LINEAR.entry('linear_wgrad_regs', ['out', 'X', 'W', 'out2']);
 
-/** The register-blocked grid (64-column, 8-row tiles) of a [rows, cols] output, or null past the grid limit. */
-function regsGrid(rows: number, cols: number, style: KernelStyle, lim: Limits): [number, number, number] | null {
+/**
+ * Multiply-adds from which CPU adapters take the register-blocked kernels: below, a few 256-thread workgroups
+ * of one output a thread finish sooner (the spiral's 20×50×2 layers run ~1.3× faster that way on lavapipe;
+ * a 256×64×64 layer ~3× slower).
+ */
+const REGS_MIN_WORK = 1 << 15;
+
+/** The register-blocked grid (64-column, 8-row tiles) of a [rows, cols] output with `inner` terms a sum, or null. */
+function regsGrid(rows: number, cols: number, inner: number, style: KernelStyle, lim: Limits): [number, number, number] | null {
   const g: [number, number, number] = [Math.ceil(cols / 64), Math.ceil(rows / 8), 1];
-  return style === 'cpu' && g[0] <= lim.maxGroups && g[1] <= lim.maxGroups ? g : null;
+  const pays = style === 'cpu' && rows * cols * inner >= REGS_MIN_WORK;
+  return pays && g[0] <= lim.maxGroups && g[1] <= lim.maxGroups ? g : null;
 }
 
 /**
@@ -43,7 +51,7 @@ export function linearPlan(
   style: KernelStyle, lim: Limits,
 ): Dispatch[] {
   const params = { M: m, N: n, K: k, bias: b ? 1 : 0 };
-  const regs = regsGrid(m, n, style, lim);
+  const regs = regsGrid(m, n, k, style, lim);
   if (regs) return [dispatchOf(LINEAR_FWD_REGS, [y, x, w, b ?? w], regs, params, DEFINES[act])];
   return [dispatchOf(LINEAR_FWD, [y, x, w, b ?? w], grid1d(groupsFor(m * n), lim), params, DEFINES[act])];
 }
@@ -58,7 +66,7 @@ export function linearWeightGradPlan(
   gw: GPUBuffer, gb: GPUBuffer | null, scratch: GPUBuffer, gz: GPUBuffer, x: GPUBuffer, m: number, n: number, k: number,
   style: KernelStyle, lim: Limits,
 ): Dispatch[] {
-  const regs = regsGrid(n, k, style, lim);
+  const regs = regsGrid(n, k, m, style, lim);
   if (regs) return [dispatchOf(LINEAR_WGRAD_REGS, [gw, gz, x, gb ?? scratch], regs, { M: m, N: n, K: k, bias: gb ? 1 : 0 }, DEFINES.identity)];
   const threads = n * k + (gb ? n : 0);
   return [dispatchOf(LINEAR_WGRAD, [gw, gz, x, gb ?? scratch], grid1d(groupsFor(threads), lim), { M: m, N: n, K: k, bias: gb ? 1 : 0 }, DEFINES.identity)];
