@@ -148,9 +148,19 @@ function checkSeed(output: Tensor, seed: Tensor | undefined): void {
   }
 }
 
-/** Runs one node's backward (in a tidy that frees its intermediates) and checks what it returned. */
-async function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Tensor['device']): Promise<(Tensor | null | undefined)[]> {
-  const result = await device.tidy(async () => [...(await node.backward!(g, node.savedTensors(device), needs))]);
+/**
+ * Runs one node's backward (in a tidy that frees its intermediates) and checks what it returned. Synchronous
+ * (no promise, no extra async scope) when the node's backward is: the common case of every built-in op.
+ */
+function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Tensor['device']): MaybePromise<(Tensor | null | undefined)[]> {
+  const out = device.tidy(() => {
+    const r = node.backward!(g, node.savedTensors(device), needs);
+    return r instanceof Promise ? r.then((v) => [...v]) : [...r];
+  });
+  return out instanceof Promise ? out.then((r) => checkResult(node, r, needs, device)) : checkResult(node, out, needs, device);
+}
+
+function checkResult(node: Node, result: (Tensor | null | undefined)[], needs: boolean[], device: Tensor['device']): (Tensor | null | undefined)[] {
   const shapes = node.info.inputShapes;
   for (let i = 0; i < node.inputs.length; i++) {
     const gi = result[i];
@@ -164,7 +174,7 @@ async function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Ten
   return result;
 }
 
-async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: GradOptions): Promise<Map<Node, Tensor>> {
+async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: GradOptions, topo?: Node[]): Promise<Map<Node, Tensor>> {
   const root = output._node;
   const grads = new Map<Node, Tensor>();
   if (!root) return grads;
@@ -172,7 +182,7 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
   const retainGraph = opts.retainGraph ?? createGraph;
   const stop = opts.stopAtInputs ?? false;
   checkSeed(output, opts.gradOutput);
-  const order = topoOrder(root);
+  const order = topo ?? topoOrder(root);
   // Nodes on a path to a target: only their backward runs.
   const needed = new Set<Node>();
   for (const n of order) if (targets.has(n) || n.inputs.some((i) => i && needed.has(i))) needed.add(n);
@@ -193,7 +203,8 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
               'use a method that supports second derivatives or drop createGraph',
           );
         }
-        const result = await nodeBackward(node, g, needs, device);
+        const pending = nodeBackward(node, g, needs, device);
+        const result = pending instanceof Promise ? await pending : pending;
         const handles = new Set<Tensor>(targets.has(node) ? [] : [g]);
         for (let i = 0; i < result.length; i++) {
           const gi = result[i];
@@ -241,8 +252,9 @@ export async function grad(output: Tensor, inputs: readonly Tensor[], opts: Grad
     if (!t.requiresGrad) throw new InvalidArgumentError(`grad: input ${i} (shape ${fmt(t.shape)}) does not require grad`);
   }
   const targets = new Set(inputs.map((t) => t._gradNode()!));
+  const order = output._node ? topoOrder(output._node) : undefined;
   if (!opts.allowUnused) {
-    const reached = output._node ? new Set(topoOrder(output._node)) : new Set<Node>();
+    const reached = new Set<Node>(order);
     const i = inputs.findIndex((t) => !reached.has(t._gradNode()!));
     if (i >= 0) {
       throw new UnusedInputError(
@@ -250,7 +262,7 @@ export async function grad(output: Tensor, inputs: readonly Tensor[], opts: Grad
       );
     }
   }
-  const grads = await runBackward(output, targets, opts);
+  const grads = await runBackward(output, targets, opts, order);
   const out = inputs.map((t) => {
     const g = grads.get(t._gradNode()!);
     return g ? g._alias() : t.device.zerosLike(t);
@@ -265,8 +277,9 @@ export async function backward(output: Tensor, opts: Omit<GradOptions, 'createGr
   output._check();
   const root = output._node;
   if (!root) throw new InvalidArgumentError('backward: the output does not require grad (no graph was recorded)');
-  const leaves = new Set(topoOrder(root).filter((n) => n.isLeaf));
-  const grads = await runBackward(output, leaves, opts);
+  const order = topoOrder(root);
+  const leaves = new Set(order.filter((n) => n.isLeaf));
+  const grads = await runBackward(output, leaves, opts, order);
   for (const [node, g] of grads) {
     const leaf = node.leaf;
     if (!leaf || leaf.isDisposed) {

@@ -6,7 +6,7 @@ import type { Device } from './device.js';
 import { InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
 import { describe } from './args.js';
 import { sameDevice } from './ops/common.js';
-import { matmulT } from './ops/matmul.js';
+import { linear, type LinearActivation } from './ops/linear.js';
 import { fmt, sameShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -113,16 +113,13 @@ export class Linear extends Module {
     return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]];
   }
 
-  forward(x: Tensor): Tensor {
+  /** act(x·Wᵀ + b), one fused kernel (see `linear`); `activation` defaults to the identity. */
+  forward(x: Tensor, activation: LinearActivation = 'identity'): Tensor {
     sameDevice('Linear', x, this.weight);
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${fmt(x.shape)} has ${x.shape[x.rank - 1]} features`);
     }
-    const y = matmulT(x, this.weight, false, true);
-    if (!this.bias) return y;
-    const out = y.add(this.bias);
-    y.dispose();
-    return out;
+    return linear(x, this.weight, this.bias, activation);
   }
 }
 
@@ -166,19 +163,25 @@ export class MLP extends Module {
     return this.layers.flatMap((l, i) => l.namedParameters().map(([n, p]): [string, Tensor] => [`layers.${i}.${n}`, p]));
   }
 
-  /** Intermediate activations are disposed as soon as the next layer consumed them (the graph keeps what backward needs). */
+  /**
+   * Intermediate activations are disposed as soon as the next layer consumed them (the graph keeps what
+   * backward needs). A named activation is fused into its layer's kernel: one dispatch a layer.
+   */
   forward(x: Tensor): Tensor {
+    const a = this.activation;
+    const fused = typeof a === 'string';
+    const last = this.layers.length - 1;
     let h = x;
-    this.layers.forEach((layer, i) => {
-      const z = layer.forward(h);
+    for (let i = 0; i <= last; i++) {
+      const z = this.layers[i].forward(h, fused && i < last ? a : 'identity');
       if (h !== x) h.dispose();
-      if (i < this.layers.length - 1) {
-        h = activate(this.activation, z);
+      if (i < last && !fused) {
+        h = activate(a, z);
         z.dispose();
       } else {
         h = z;
       }
-    });
+    }
     return h;
   }
 }

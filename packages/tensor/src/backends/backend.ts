@@ -26,6 +26,9 @@ export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow'
   | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';        // comparisons give 1 or 0
 
+/** Activations the fused linear kernels apply (see {@link Backend.linear}). */
+export type LinearActivation = 'identity' | 'tanh' | 'relu' | 'sigmoid' | 'softplus';
+
 /** Reductions along one axis. */
 export type ReduceOp = 'sum' | 'max';
 
@@ -88,6 +91,18 @@ export interface Backend<R = unknown> {
     transA: boolean, transB: boolean,
     aBatchStride: number, bBatchStride: number,
   ): void;
+  /**
+   * Fused linear layer: out [m, n] = act(x [m, k] · w [n, k]ᵀ + b [n]), one kernel. `b` null: no bias. On cpu
+   * the sum runs over q = 0 … k−1 from 0, then the bias is added (the unfused matmul-then-add order).
+   */
+  linear(x: R, w: R, b: R | null, out: R, m: number, n: number, k: number, act: LinearActivation): void;
+  /**
+   * out[i] = g[i] · act'(z[i]) computed from the layer's output y = act(z): tanh 1 − y², sigmoid y(1 − y),
+   * relu step(y), softplus 1 − exp(−y), identity 1.
+   */
+  activationGrad(g: R, y: R, out: R, size: number, act: LinearActivation): void;
+  /** gw [n, k] = gzᵀ · x and, unless `gb` is null, gb [n] = Σ_rows gz, for gz [m, n] and x [m, k]: one kernel. */
+  linearWeightGrad(gz: R, x: R, gw: R, gb: R | null, m: number, n: number, k: number): void;
   /** dst[dst view at idx] = src[src view at idx] for every idx of `shape`. dst may be a live buffer (in-place write). */
   copy(src: R, sv: View, dst: R, dv: View, shape: readonly number[]): void;
   /**

@@ -2,7 +2,9 @@
  * CPU backend: typed arrays, float64 by default. The reference every other backend is tested against,
  * so every kernel here is the plainest loop that states the definition.
  */
-import type { Backend, BackendCounters, BinaryOp, DType, ReduceOp, UnaryOp, View } from './backend.js';
+import type { Backend, BackendCounters, BinaryOp, DType, LinearActivation, ReduceOp, UnaryOp, View } from './backend.js';
+import { activationGradCpu, linearCpu, linearWeightGradCpu, tanhInPlace } from './cpu-linear.js';
+import { gemm } from './cpu-gemm.js';
 
 type Arr = Float64Array | Float32Array;
 
@@ -46,6 +48,18 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   eq: (a, b) => (a === b ? 1 : 0),
   ne: (a, b) => (a !== b ? 1 : 0),
 };
+
+/** out[o + j] = a[oa + j·sa] op b[ob + j·sb], j < n. */
+function binaryRow(
+  op: BinaryOp, f: (a: number, b: number) => number,
+  a: Arr, oa: number, sa: number, b: Arr, ob: number, sb: number, out: Arr, o: number, n: number,
+): void {
+  const end = o + n;
+  if (op === 'add') for (; o < end; o++, oa += sa, ob += sb) out[o] = a[oa] + b[ob];
+  else if (op === 'mul') for (; o < end; o++, oa += sa, ob += sb) out[o] = a[oa] * b[ob];
+  else if (op === 'sub') for (; o < end; o++, oa += sa, ob += sb) out[o] = a[oa] - b[ob];
+  else for (; o < end; o++, oa += sa, ob += sb) out[o] = f(a[oa], b[ob]);
+}
 
 /** Calls fn(flatIndex, offsets...) for every index of `shape` in row-major order. */
 function forEachIndex(shape: readonly number[], views: readonly View[], fn: (i: number, offs: number[]) => void): void {
@@ -104,7 +118,7 @@ export class CpuBackend implements Backend<Arr> {
   unary(op: UnaryOp, x: Arr, out: Arr, size: number, alpha = 0): void {
     this.counters.dispatches++;
     // The hottest ops of MLP fields as their own loops (one indirect call per element costs more than the op).
-    if (op === 'tanh') for (let i = 0; i < size; i++) out[i] = Math.tanh(x[i]);
+    if (op === 'tanh') tanhInPlace(x, out, size);
     else if (op === 'muls') for (let i = 0; i < size; i++) out[i] = x[i] * alpha;
     else if (op === 'square') for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
     else if (op === 'adds') for (let i = 0; i < size; i++) out[i] = x[i] + alpha;
@@ -122,22 +136,25 @@ export class CpuBackend implements Backend<Arr> {
       return;
     }
     // The innermost dimension as a plain strided loop (no callback per element): ops are host-bound on cpu.
+    // Ranks 1 and 2 (nearly every call) run without closures or index arrays.
     const n = shape[rank - 1];
     const sa = av.strides[rank - 1];
     const sb = bv.strides[rank - 1];
-    const outer = shape.slice(0, -1);
-    let i = 0;
-    const row = (oa: number, ob: number): void => {
-      if (op === 'add') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] + b[ob];
-      else if (op === 'mul') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] * b[ob];
-      else if (op === 'sub') for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = a[oa] - b[ob];
-      else for (let j = 0; j < n; j++, oa += sa, ob += sb) out[i++] = f(a[oa], b[ob]);
-    };
-    if (rank === 1) row(av.offset, bv.offset);
-    else {
-      const outerViews = [{ offset: av.offset, strides: av.strides.slice(0, -1) }, { offset: bv.offset, strides: bv.strides.slice(0, -1) }];
-      forEachIndex(outer, outerViews, (_k, o) => row(o[0], o[1]));
+    if (rank === 1) {
+      binaryRow(op, f, a, av.offset, sa, b, bv.offset, sb, out, 0, n);
+      return;
     }
+    if (rank === 2) {
+      const ra = av.strides[0], rb = bv.strides[0];
+      for (let r = 0; r < shape[0]; r++) binaryRow(op, f, a, av.offset + r * ra, sa, b, bv.offset + r * rb, sb, out, r * n, n);
+      return;
+    }
+    let i = 0;
+    const outerViews = [{ offset: av.offset, strides: av.strides.slice(0, -1) }, { offset: bv.offset, strides: bv.strides.slice(0, -1) }];
+    forEachIndex(shape.slice(0, -1), outerViews, (_k, o) => {
+      binaryRow(op, f, a, o[0], sa, b, o[1], sb, out, i, n);
+      i += n;
+    });
   }
   where(cond: Arr, cv: View, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
     this.counters.dispatches++;
@@ -166,16 +183,19 @@ export class CpuBackend implements Backend<Arr> {
     // Row/column strides of the logical [m, k] and [k, n] operands.
     const [ar, ac] = transA ? [1, m] : [k, 1];
     const [br, bc] = transB ? [1, k] : [n, 1];
-    for (let p = 0; p < batch; p++) {
-      const ao = p * aBatchStride, bo = p * bBatchStride, oo = p * m * n;
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let acc = 0;
-          for (let q = 0; q < k; q++) acc += a[ao + i * ar + q * ac] * b[bo + q * br + j * bc];
-          out[oo + i * n + j] = acc;
-        }
-      }
-    }
+    for (let p = 0; p < batch; p++) gemm(a, p * aBatchStride, ar, ac, b, p * bBatchStride, br, bc, out, p * m * n, m, n, k);
+  }
+  linear(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation): void {
+    this.counters.dispatches++;
+    linearCpu(x, w, b, out, m, n, k, act);
+  }
+  activationGrad(g: Arr, y: Arr, out: Arr, size: number, act: LinearActivation): void {
+    this.counters.dispatches++;
+    activationGradCpu(g, y, out, size, act);
+  }
+  linearWeightGrad(gz: Arr, x: Arr, gw: Arr, gb: Arr | null, m: number, n: number, k: number): void {
+    this.counters.dispatches++;
+    linearWeightGradCpu(gz, x, gw, gb, m, n, k);
   }
   copy(src: Arr, sv: View, dst: Arr, dv: View, shape: readonly number[]): void {
     this.counters.dispatches++;

@@ -13,7 +13,7 @@
  * 65535 workgroups are split; views of any rank are iterated. Device failures throw DeviceError, use after
  * destroy DeviceDestroyedError.
  */
-import type { Backend, BackendCounters, BinaryOp, BufferKind, ReduceOp, UnaryOp, View } from '../backend.js';
+import type { Backend, BackendCounters, BinaryOp, BufferKind, LinearActivation, ReduceOp, UnaryOp, View } from '../backend.js';
 import { DeviceError, DeviceLimitError } from '../../errors.js';
 import { Allocator, type Block } from '../../memory/allocator.js';
 import { ProgramCache } from './programs.js';
@@ -24,6 +24,7 @@ import { binaryPlan, fillPlan, unaryPlan, wherePlan } from './kernels/elementwis
 import { reducePlan } from './kernels/reduce.js';
 import { matmulPlan } from './kernels/matmul.js';
 import { copyPlan } from './kernels/copy.js';
+import { activationGradPlan, linearPlan, linearWeightGradPlan } from './kernels/linear.js';
 import { errorParts, PARTIALS_BYTES, rkCombinePlan, rkErrorPlan } from './kernels/rk.js';
 
 export { NO_ADAPTER_MESSAGE } from './adapter.js';
@@ -193,6 +194,27 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     if (total === 0) return;
     const shape = { batch, m, n, k, transA, transB, aBatchStride, bBatchStride };
     this.withOut(out, [a, b], total, (target) => matmulPlan([target, a, b], shape, this.kernelStyle, this.limits));
+  }
+
+  linear(x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, out: GPUBuffer, m: number, n: number, k: number, act: LinearActivation): void {
+    if (m * n === 0) return;
+    this.withOut(out, b ? [x, w, b] : [x, w], m * n, (target) => linearPlan(target, x, w, b, m, n, k, act, this.kernelStyle, this.limits));
+  }
+
+  activationGrad(g: GPUBuffer, y: GPUBuffer, out: GPUBuffer, size: number, act: LinearActivation): void {
+    if (size === 0) return;
+    this.withOut(out, [g, y], size, (target) => activationGradPlan(target, g, y, size, act, this.limits));
+  }
+
+  linearWeightGrad(gz: GPUBuffer, x: GPUBuffer, gw: GPUBuffer, gb: GPUBuffer | null, m: number, n: number, k: number): void {
+    if (n * k === 0) return;
+    // The bias binding needs a writable buffer other than gw even when no bias gradient is asked for.
+    const scratch = gb ? null : this.queue.temp(4, 'wgrad scratch');
+    try {
+      this.queue.run(linearWeightGradPlan(gw, gb, (scratch?.raw as GPUBuffer | undefined) ?? gw, gz, x, m, n, k, this.kernelStyle, this.limits));
+    } finally {
+      if (scratch) this.queue.release(scratch);
+    }
   }
 
   copy(src: GPUBuffer, sv: View, dst: GPUBuffer, dv: View, shape: readonly number[]): void {
