@@ -41,43 +41,8 @@ struct Params {
 
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
-// The activations as in elementwise.wgsl (same formulas, so fused and unfused layers agree).
-fn atanh2(s: f32) -> f32 {
-  let z = s * s;
-  return 2.0 * s * (1.0 + z * (0.33333333 + z * (0.2 + z * (0.14285714 + z * 0.11111111))));
-}
-fn flog(x: f32) -> f32 {
-  if (!(x > 0.0) || isnan_(x) || isinf_(x)) { return log(x); }
-  let fe = frexp(x);
-  var m = fe.fract;
-  var e = f32(fe.exp);
-  if (m < 0.70710678) { m = m * 2.0; e = e - 1.0; }
-  let p = atanh2((m - 1.0) / (m + 1.0));
-  return e * 0.693145751953125 + (p + e * 1.4286068e-6);
-}
-fn flog1p(u: f32) -> f32 {
-  if (u > -0.29289322 && u < 0.41421356) { return atanh2(u / (2.0 + u)); }
-  return flog(1.0 + u);
-}
-fn ftanh(x: f32) -> f32 {
-  let ax = abs(x);
-  if (ax < 0.3) {
-    let z = x * x;
-    return x * (1.0 + z * (-0.33333333 + z * (0.13333333 + z * (-0.053968254 + z * (0.021869488 + z * -0.0088632355)))));
-  }
-  if (ax > 15.0) { return sign(x); }
-  let r = 1.0 - 2.0 / (exp(2.0 * ax) + 1.0);
-  return select(r, -r, x < 0.0);
-}
-fn fsigmoid(x: f32) -> f32 {
-  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
-  let e = exp(x);
-  return e / (1.0 + e);
-}
-fn fsoftplus(x: f32) -> f32 {
-  if (x > 0.0) { return x + flog1p(exp(-x)); }
-  return flog1p(exp(x));
-}
+// The activations, shared with elementwise.wgsl (same formulas, so fused and unfused layers agree).
+//#include activations
 // 1 - exp(-y) without cancellation for small y: sigmoid(z) from y = softplus(z).
 fn fsoftplusd(y: f32) -> f32 {
   if (y < 0.5) {

@@ -13,11 +13,15 @@ export function setKernelSources(next: Readonly<Record<string, string>>): void {
   sources = { ...KERNEL_SOURCES, ...next };
 }
 
-/** The raw text of `kernels/<file>.wgsl`. */
+/** The text of `kernels/<file>.wgsl`, each `//#include NAME` line replaced by `kernels/lib/NAME.wgsl`. */
 export function kernelSource(file: string): string {
   const src = sources[file];
   if (src === undefined) throw new Error(`sympode: no WGSL kernel '${file}' (known: ${Object.keys(sources).join(', ')})`);
-  return src;
+  return src.replace(/^\/\/#include (\w+)$/gm, (_m, name: string) => {
+    const piece = sources[`lib/${name}`];
+    if (piece === undefined) throw new Error(`sympode: ${file}.wgsl includes 'lib/${name}', which does not exist`);
+    return piece;
+  });
 }
 
 /**
