@@ -143,3 +143,28 @@ describe('relabel in a trace', () => {
     x.dispose();
   });
 });
+
+describe.runIf(gpu !== null)('GPU time per kernel', () => {
+  it('profile() on webgpu with timestamp-query reports each kernel, and the counts stay exact', async () => {
+    const dev = gpu!;
+    const x = dev.ones([64, 32]);
+    const w = dev.ones([32, 16]);
+    const before = dev.memory.stats();
+    const prof = await dev.memory.profile(() => dev.tidy(() => x.matmul(w).tanh().sum()));
+    const kernels = prof.kernels ?? [];
+    // lavapipe has timestamp-query; an adapter without it gives no `kernels` (host times only).
+    if (!dev.backend.startKernelTiming || kernels.length === 0) {
+      expect(prof.kernels).toBeUndefined();
+    } else {
+      expect(kernels.map((k) => k.kernel)).toEqual(expect.arrayContaining([expect.stringMatching(/^matmul:/)]));
+      expect(kernels.reduce((n, k) => n + k.dispatches, 0)).toBeGreaterThanOrEqual(3);
+      expect(kernels.every((k) => k.gpuMs >= 0 && Number.isFinite(k.gpuMs))).toBe(true);
+      expect(profileTable(prof)).toMatch(/GPU ms/);
+    }
+    // The timer's buffers went back: only the result is new.
+    const after = dev.memory.stats();
+    expect(after.liveBytes - before.liveBytes).toBe(4);
+    expect(after.liveTensors - before.liveTensors).toBe(1);
+    dev.dispose(x, w, prof.result);
+  });
+});

@@ -26,7 +26,7 @@ export { DEFAULT_MAX_EVENTS } from './memory/trace.js';
 export type { MemorySnapshot, StorageInfo } from './memory/snapshot.js';
 export type { Profile, OpProfile } from './memory/profile.js';
 export { profileTable } from './memory/profile.js';
-export type { Backend, BackendCounters, BufferKind, DType, View, UnaryOp, BinaryOp, ReduceOp, LinearActivation } from './backends/backend.js';
+export type { Backend, BackendCounters, BufferKind, DType, KernelTiming, View, UnaryOp, BinaryOp, ReduceOp, LinearActivation } from './backends/backend.js';
 export { CpuBackend } from './backends/cpu.js';
 export { sizeOf, broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';

@@ -36,7 +36,16 @@ export type ReduceOp = 'sum' | 'max';
  * What a raw buffer is for: tensor storage (also the backend's temporaries), host readback staging, or kernel
  * parameters. Only WebGPU distinguishes them (buffer usages).
  */
-export type BufferKind = 'storage' | 'staging' | 'uniform';
+export type BufferKind = 'storage' | 'staging' | 'uniform' | 'query';
+
+/** GPU time of one kernel during a profile (timestamp queries). */
+export interface KernelTiming {
+  /** `file:entry` of the WGSL kernel. */
+  kernel: string;
+  dispatches: number;
+  /** Milliseconds of GPU time, summed over its dispatches. */
+  gpuMs: number;
+}
 
 /** Element offset plus per-dimension strides (0 for a broadcast dimension). */
 export interface View {
@@ -67,6 +76,11 @@ export interface Backend<R = unknown> {
    * uniforms, scratch) takes them from it (`allocInternal`), so they are counted (label `internal`).
    */
   attachAllocator?(allocator: Allocator): void;
+
+  /** Starts timing kernels on the GPU; false when the device cannot (no `timestamp-query`) or already does. */
+  startKernelTiming?(): boolean;
+  /** Stops timing and returns the GPU time per kernel since `startKernelTiming`. */
+  stopKernelTiming?(): Promise<KernelTiming[]>;
 
   /** Copies host data into `dst` starting at element `offset`. */
   write(dst: R, data: ArrayLike<number>, offset: number): void;

@@ -94,7 +94,7 @@ export class Allocator {
   /** Maintained by the device: live tensor handles. */
   liveTensors = 0;
 
-  constructor(private readonly backend: Backend) {
+  constructor(readonly backend: Backend) {
     backend.attachAllocator?.(this);
   }
 

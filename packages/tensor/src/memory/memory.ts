@@ -9,6 +9,7 @@ import type { Allocator, MemoryStats } from './allocator.js';
 import type { AllocationTrace, TraceOptions } from './trace.js';
 import type { MemorySnapshot } from './snapshot.js';
 import type { Profile } from './profile.js';
+import type { KernelTiming } from '../backends/backend.js';
 
 let nextTrack = 1;
 
@@ -71,20 +72,24 @@ export class Memory {
 
   /**
    * Runs `fn` and reports what it allocated, kept and peaked at, and per op its calls, bytes and host time
-   * (like `tf.profile`; print with `profileTable`). Every allocation on this device while `fn` runs counts,
-   * including concurrent work.
+   * (like `tf.profile`; print with `profileTable`). On webgpu with `timestamp-query`, `kernels` adds the GPU
+   * time of each kernel (every dispatch then runs in its own timed pass, which slows `fn` somewhat). Every
+   * allocation on this device while `fn` runs counts, including concurrent work.
    */
   async profile<T>(fn: () => T | Promise<T>): Promise<Profile<T>> {
     checkFunction('memory.profile', fn);
     const a = this.allocator;
     const before = a.stats();
     const rec = a.beginProfile();
+    const timed = a.backend.startKernelTiming?.() ?? false;
     const t0 = performance.now();
     let result: T;
+    let kernels: KernelTiming[] | undefined;
     try {
       result = await fn();
     } finally {
       a.endProfile(rec);
+      if (timed) kernels = await a.backend.stopKernelTiming!();
     }
     const after = a.stats();
     const ops = [...rec.ops.values()].sort((x, y) => y.bytesAdded - x.bytesAdded || y.hostMs - x.hostMs);
@@ -95,6 +100,7 @@ export class Memory {
       peakBytes: rec.peak - before.liveBytes,
       totalMs: performance.now() - t0,
       ops,
+      ...(kernels ? { kernels } : {}),
     };
   }
 

@@ -5,6 +5,8 @@
  * asynchronous and not included; `device.sync()` inside `fn` shows up as its own 'sync' line).
  */
 
+import type { KernelTiming } from '../backends/backend.js';
+
 /** One op's line of a profile. */
 export interface OpProfile {
   op: string;
@@ -30,6 +32,8 @@ export interface Profile<T> {
   totalMs: number;
   /** One line per op, most bytes first. */
   ops: OpProfile[];
+  /** GPU time per kernel (webgpu devices with `timestamp-query`; absent elsewhere), slowest first. */
+  kernels?: KernelTiming[];
 }
 
 /** The allocator's side of a running profile. */
@@ -56,8 +60,11 @@ export function profileTable(p: Omit<Profile<unknown>, 'result'>): string {
   for (const o of p.ops) rows.push([o.op, String(o.calls), String(o.bytesAdded), o.hostMs.toFixed(3)]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
-  return [
-    `new bytes ${p.newBytes}, peak bytes ${p.peakBytes}, new tensors ${p.newTensors}, ${p.totalMs.toFixed(1)} ms`,
-    ...rows.map(line),
-  ].join('\n');
+  const lines = [`new bytes ${p.newBytes}, peak bytes ${p.peakBytes}, new tensors ${p.newTensors}, ${p.totalMs.toFixed(1)} ms`, ...rows.map(line)];
+  if (p.kernels?.length) {
+    const k = [['kernel', 'dispatches', 'GPU ms'], ...p.kernels.map((x) => [x.kernel, String(x.dispatches), x.gpuMs.toFixed(3)])];
+    const w = k[0].map((_, c) => Math.max(...k.map((r) => r[c].length)));
+    lines.push('', ...k.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(w[c]) : v.padStart(w[c]))).join('  ')));
+  }
+  return lines.join('\n');
 }

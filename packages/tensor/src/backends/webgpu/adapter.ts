@@ -121,7 +121,9 @@ export async function acquireDevice(options: WebGpuOptions = {}): Promise<Acquir
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits });
+    // Timestamp queries, where the adapter has them, let memory.profile report GPU time per kernel.
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   } catch (e) {
     throw new DeviceUnavailableError(
       `sympode: the WebGPU adapter (${describeAdapter(adapter.info)}) refused a device: ${e instanceof Error ? e.message : String(e)}`,

@@ -15,6 +15,7 @@
  * - Every buffer comes from the device's allocator: the ring and staging under the label `internal`,
  *   temporaries and scratch from the storage pool. Device errors and use after destroy throw typed errors.
  */
+import type { GpuTimer } from './timing.js';
 import { DeviceDestroyedError, DeviceError, InvalidArgumentError, SympodeError } from '../../errors.js';
 import type { Allocator, Block } from '../../memory/allocator.js';
 import type { BackendCounters } from '../backend.js';
@@ -43,6 +44,8 @@ export function asDeviceError(e: unknown, what: string): SympodeError {
 
 export class GpuQueue {
   private encoder: GPUCommandEncoder | null = null;
+  /** Timestamps every dispatch while `memory.profile` runs (timing.ts). */
+  private timer: GpuTimer | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private recorded = 0;
   private pendingDestroy: GPUBuffer[] = [];
@@ -160,13 +163,29 @@ export class GpuQueue {
     return out;
   }
 
+  /** Starts timestamping every dispatch (one pass each); `stopTiming` returns the timer. */
+  startTiming(timer: GpuTimer): boolean {
+    if (this.timer) return false;
+    this.flush();
+    this.timer = timer;
+    return true;
+  }
+  stopTiming(): GpuTimer | null {
+    this.flush();
+    const t = this.timer;
+    this.timer = null;
+    return t;
+  }
+
   /** Submits the recorded commands (after uploading the ring) and destroys deferred buffers. */
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
     const queue = this.device.queue;
     if (this.ringUsed > 0) queue.writeBuffer(this.ring!.raw as GPUBuffer, 0, this.ringHost, 0, this.ringUsed);
+    const afterSubmit = this.timer?.resolve(this.encoder);
     queue.submit([this.encoder.finish()]);
+    afterSubmit?.();
     this.counters.submits++;
     this.encoder = null;
     this.recorded = 0;
@@ -225,6 +244,7 @@ export class GpuQueue {
   /** Records one dispatch: parameters into a fresh (zeroed) ring slot, a bind group, the grid. */
   private dispatch(d: Dispatch): void {
     this.check();
+    if (this.timer?.full) this.flush();
     const k = d.kernel;
     const prog = this.programs.forKernel(k, d.defines);
     if (!this.ring) this.attach(this.allocator());
@@ -234,10 +254,15 @@ export class GpuQueue {
     this.views.u32.fill(0, offset / 4, (offset + k.params.size) / 4);
     writeUniforms(k.params, d.params, this.views, offset);
     const group = this.groups.get(prog, this.ring!.raw as GPUBuffer, offset, SLOT_BYTES, d.buffers);
-    const pass = (this.pass ??= this.openEncoder().beginComputePass());
+    let pass: GPUComputePassEncoder;
+    if (this.timer) {
+      this.endPass();
+      pass = this.timer.pass(this.openEncoder(), `${k.file}:${k.entry}`);
+    } else pass = this.pass ??= this.openEncoder().beginComputePass();
     pass.setPipeline(prog.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
+    if (this.timer) pass.end();
     this.counters.dispatches++;
     if (++this.recorded >= FLUSH_EVERY) this.flush();
   }

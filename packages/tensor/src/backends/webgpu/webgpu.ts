@@ -13,7 +13,8 @@
  * 65535 workgroups are split; views of any rank are iterated. Device failures throw DeviceError, use after
  * destroy DeviceDestroyedError.
  */
-import type { Backend, BackendCounters, BinaryOp, BufferKind, LinearActivation, ReduceOp, UnaryOp, View } from '../backend.js';
+import type { Backend, BackendCounters, BinaryOp, BufferKind, KernelTiming, LinearActivation, ReduceOp, UnaryOp, View } from '../backend.js';
+import { GpuTimer } from './timing.js';
 import { DeviceError, DeviceLimitError } from '../../errors.js';
 import { Allocator, type Block } from '../../memory/allocator.js';
 import { ProgramCache } from './programs.js';
@@ -35,6 +36,7 @@ const USAGE: Record<BufferKind, number> = {
   storage: 0x80 | 0x4 | 0x8, // STORAGE | COPY_SRC | COPY_DST
   staging: 0x1 | 0x8, // MAP_READ | COPY_DST
   uniform: 0x40 | 0x8, // UNIFORM | COPY_DST
+  query: 0x200 | 0x4, // QUERY_RESOLVE | COPY_SRC
 };
 
 /** Options of the webgpu backend: the WebGPU objects to use (see adapter.ts) and the kernel variants. */
@@ -119,6 +121,17 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   attachAllocator(allocator: Allocator): void {
     this.allocator = allocator;
     if (!this.queue.destroyed) this.queue.attach(allocator);
+  }
+
+  /** Times each kernel on the GPU (timestamp queries) until `stopKernelTiming`; false without the feature. */
+  startKernelTiming(): boolean {
+    if (!this.device.features.has('timestamp-query')) return false;
+    return this.queue.startTiming(new GpuTimer(this.device, this.internalAllocator()));
+  }
+
+  /** GPU milliseconds per kernel since `startKernelTiming` (empty when it was not started). */
+  async stopKernelTiming(): Promise<KernelTiming[]> {
+    return (await this.queue.stopTiming()?.finish()) ?? [];
   }
 
   /** The device's allocator; a backend used on its own (tests) gets a private one. */
