@@ -27,7 +27,7 @@ export {
 } from './solver-errors.js';
 export { skippedStages } from './gradients/symplectic-adjoint.js';
 export { reverseSweep, type StepBackward } from './gradients/reverse-sweep.js';
-export { vjp } from './gradients/symplectic-adjoint.js';
+export { vjp } from './gradients/vjp.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';
 export type { Field, EvalCounter } from './field.js';
 export type { AcceptedStep, IntegrateOptions, IntegrateStats, OutputMode } from './integrate.js';

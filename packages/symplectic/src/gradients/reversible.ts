@@ -13,33 +13,11 @@
  * y_n = y_{n+1} − (h/2)(f_n + f_{n+1}) in floating point, so they match to a few ulps per step, growing
  * slowly with N), hence agreement to ~1e-12 relative, not bit for bit.
  */
-import { enableGrad, grad, InvalidArgumentError, noGrad, type Tensor } from '@sympode/tensor';
+import { InvalidArgumentError, noGrad, type Tensor } from '@sympode/tensor';
+import { valueAndVjp as evalVjp } from './vjp.js';
 import type { Field } from '../field.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
-
-/** f(t, y) and f_yᵀc (f_θᵀc added into `acc`) from one recorded evaluation. */
-async function evalVjp(field: Field, t: number, y: Tensor, c: Tensor, acc: GradientAccumulator): Promise<{ f: Tensor; v: Tensor }> {
-  const dev = field.device;
-  const leaf = y.detach();
-  leaf.requiresGrad = true;
-  try {
-    const out = await enableGrad(() => field.eval(t, leaf));
-    try {
-      acc.checkReached(out, leaf);
-      const [v, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: c, allowUnused: true }));
-      acc.add(gp);
-      // f's value without its graph (shares the storage; `out` and its graph go below).
-      const f = out.detach();
-      dev.memory.relabel(f, 'adjoint');
-      return { f, v };
-    } finally {
-      out.dispose();
-    }
-  } finally {
-    leaf.dispose();
-  }
-}
 
 /** Σ c_i x_i without a graph (label 'adjoint'). */
 function lin(field: Field, terms: readonly [number, Tensor | null][]): Tensor {

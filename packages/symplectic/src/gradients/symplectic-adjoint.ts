@@ -9,7 +9,8 @@
  * with b_i = 0 (dopri5's FSAL stage) need no special form and single-stage ones (euler) just work.
  * The result equals backprop through the same discrete solve to rounding. Memory O(N + s + L).
  */
-import { combineRows, enableGrad, grad, noGrad, writeRow, type Tensor } from '@sympode/tensor';
+import { combineRows, noGrad, writeRow, type Tensor } from '@sympode/tensor';
+import { vjp } from './vjp.js';
 import type { Field } from '../field.js';
 import type { AcceptedStep } from '../integrate.js';
 import { NoGraphStepper, recomputeStages } from '../no-graph-stepper.js';
@@ -34,29 +35,6 @@ export function skippedStages(tab: Tableau, dense: readonly (readonly number[])[
     skip[i] = !used;
   }
   return skip;
-}
-
-/**
- * One vector–Jacobian product of f at (t, y) with cotangent κ: returns f_yᵀκ, adds f_θᵀκ into `acc`.
- * f's graph is built on a fresh leaf (label 'network') and freed before returning.
- */
-export async function vjp(field: Field, t: number, y: Tensor, kappa: Tensor, acc: GradientAccumulator): Promise<Tensor> {
-  const dev = field.device;
-  const leaf = y.detach();
-  leaf.requiresGrad = true;
-  try {
-    const out = await enableGrad(() => field.eval(t, leaf));
-    try {
-      acc.checkReached(out, leaf);
-      const [nu, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: kappa, allowUnused: true }));
-      acc.add(gp);
-      return nu;
-    } finally {
-      out.dispose();
-    }
-  } finally {
-    leaf.dispose();
-  }
 }
 
 /** The per-backward buffers: the stage stepper, V (rows 0..s−1: ν_i; row s: λ) and a zero state. */
