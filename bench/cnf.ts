@@ -1,0 +1,186 @@
+/**
+ * The symplectic-adjoint paper's CNF table on this engine: for each gradient method of the registry, the NLL
+ * reached after a fixed short training from the same seed, the peak memory (in all and by label), the time
+ * per training iteration and the function evaluations, on a 2-D toy density and on POWER-, GAS- and
+ * MiniBooNE-sized problems (the paper's architectures and batch sizes; seeded synthetic data, see
+ * lib/cnf-problems.ts). Writes the `cnf` section of bench/RESULTS.md and bench/figures/cnf_memory.{svg,png}.
+ *
+ *   npm run bench:cnf [-- --quick] [--backends cpu,webgpu] [--problems pinwheel,power,gas,miniboone]
+ *                     [--toy-iters N] [--tab-iters N] [--tol X]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createDevice, optim, type Device } from '@sympode/tensor';
+import { GRADIENT_METHODS, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
+import { CNF } from '@sympode/flows';
+import { lineChart, writeChart } from '@sympode/plot';
+import { cnfProblems, problemBatch, type CnfProblem } from './lib/cnf-problems.js';
+import { writeSection } from './lib/sections.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : dflt);
+const quick = args.includes('--quick');
+const backends = flag('backends', 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
+const toyIters = Number(flag('toy-iters', quick ? '20' : '100'));
+const tabIters = Number(flag('tab-iters', quick ? '1' : '3'));
+const tol = Number(flag('tol', '1e-5'));
+const problems = cnfProblems(quick ? 32 : 64, quick ? 256 : 512).filter((p) => flag('problems', 'pinwheel,power,gas,miniboone').split(',').includes(p.name));
+const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
+const LABELS = ['checkpoints', 'stages', 'network', 'adjoint'] as const;
+
+/** One (backend, problem, method) cell of the table. */
+interface Row {
+  backend: string;
+  problem: string;
+  method: GradientMethodName;
+  iters: number;
+  /** Held-out NLL (nats) after training. */
+  nll: number;
+  /** Max over iterations of the peak bytes above what was live before the iteration. */
+  peak: number;
+  labels: Record<string, number>;
+  /** Median ms per iteration (the first excluded when there are ≥ 3). */
+  ms: number;
+  nfeF: number;
+  nfeB: number;
+  steps: number;
+}
+
+async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number): Promise<Row> {
+  const cnf = CNF.ffjord(dev, p.dim, {
+    hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: 'rademacher',
+    solver: { method: 'dopri5', rtol: tol, atol: tol, gradient: method },
+  });
+  const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });
+  const times: number[] = [];
+  let peak = 0, nfeF = 0, nfeB = 0, steps = 0;
+  const labels: Record<string, number> = {};
+  for (let it = 0; it < iters; it++) {
+    await dev.sync();
+    const before = dev.memory.stats();
+    dev.memory.resetPeak();
+    const stats: Partial<OdeintStats>[] = [];
+    const t0 = performance.now();
+    await dev.tidy(async () => {
+      const x = problemBatch(dev, p, p.batch, 1000 + it);
+      const nll = (await cnf.logProb(x, { stats })).mean().neg();
+      await nll.backward();
+      opt.step();
+      opt.zeroGrad();
+      await dev.sync();
+    });
+    times.push(performance.now() - t0);
+    const after = dev.memory.stats();
+    peak = Math.max(peak, after.peakBytes - before.liveBytes);
+    for (const [l, s] of Object.entries(after.byLabel)) labels[l] = Math.max(labels[l] ?? 0, s.peakBytes - (before.byLabel[l]?.liveBytes ?? 0));
+    nfeF = stats.reduce((a, s) => a + (s.nfeForward ?? 0), 0);
+    nfeB = stats.reduce((a, s) => a + (s.nfeBackward ?? 0), 0);
+    steps = stats.reduce((a, s) => a + (s.acceptedSteps ?? 0), 0);
+  }
+  // Held-out NLL: fixed points, fixed noise (a fresh flow stream would differ per method), no gradients.
+  const nEval = Math.min(p.batch, p.dim === 2 ? 2048 : 1000);
+  const noise = Array.from({ length: p.blocks }, (_, m) => Float64Array.from({ length: nEval * p.dim }, (_, i) => ((i * 7 + m) % 2 ? 1 : -1)));
+  const nll = await dev.tidy(() => dev.noGrad(async () => -(await (await cnf.logProb(problemBatch(dev, p, nEval, 77), p.trace === 'hutchinson' ? { noise } : {})).mean().item())));
+  opt.dispose();
+  cnf.dispose();
+  const sorted = (times.length >= 3 ? times.slice(1) : times).sort((a, b) => a - b);
+  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps };
+}
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 2);
+
+function table(rows: Row[]): string {
+  const head = `| problem | method | iters | NLL (nats) | peak MiB | ${LABELS.join(' | ')} | ms/iter | NFE fwd | NFE bwd | steps |`;
+  const sep = `| --- | --- | ---: | ---: | ---: | ${LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`;
+  const body = rows.map((r) => `| ${r.problem} | \`${r.method}\` | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.ms.toFixed(0)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
+  return [head, sep, ...body].join('\n');
+}
+
+function ratios(rows: Row[]): string {
+  const out: string[] = [];
+  for (const p of [...new Set(rows.map((r) => r.problem))]) {
+    const bp = rows.find((r) => r.problem === p && r.method === 'backprop');
+    const sa = rows.find((r) => r.problem === p && r.method === 'symplectic-adjoint');
+    if (!bp || !sa) continue;
+    out.push(`- ${p}: backprop's peak / symplectic adjoint's = **${(bp.peak / sa.peak).toFixed(1)}×**; symplectic adjoint's time / backprop's = **${(sa.ms / bp.ms).toFixed(2)}×**; NLL ${bp.nll.toFixed(4)} (backprop) vs ${sa.nll.toFixed(4)} (symplectic adjoint)`);
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const all: Row[] = [];
+  const notes: string[] = [];
+  const started = new Date().toISOString();
+  const devs: Device[] = [];
+  for (const b of backends) {
+    try {
+      devs.push(await createDevice({ backend: b, seed: 0 }));
+    } catch (e) {
+      notes.push(`- ${b}: not run (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  // Problems outer, backends inner: the backends side by side first; the largest problem last. The report is
+  // rewritten after every cell, so an interrupted run still leaves what it measured.
+  for (const p of problems) {
+    for (const dev of devs) {
+      const iters = p.dim === 2 ? toyIters : tabIters;
+      for (const m of METHODS) {
+        const t0 = performance.now();
+        const r = await runCell(dev, p, m, iters);
+        all.push(r);
+        console.log(`${dev.kind} ${p.name} ${m}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+        await report(all, notes, started, false);
+      }
+    }
+  }
+  for (const d of devs) d.destroy();
+  console.log(await report(all, notes, started, true));
+}
+
+async function report(all: Row[], notes: string[], started: string, done: boolean): Promise<string> {
+  const figDir = join(import.meta.dirname, '..', 'figures');
+  await mkdir(figDir, { recursive: true });
+  const prim = all[0]?.backend;
+  const names = problems.map((p) => p.name);
+  await writeChart(join(figDir, 'cnf_memory'), lineChart({
+    title: `CNF training: peak memory per iteration (${prim ?? '-'})`,
+    xLabel: names.map((n, i) => `${i + 1} ${n}`).join(', '), yLabel: 'peak bytes above the model', logY: true,
+    series: METHODS.map((m) => {
+      const rs = names.map((n) => all.find((r) => r.backend === prim && r.problem === n && r.method === m));
+      return { name: m, x: rs.map((_, i) => i + 1), y: rs.map((r) => r?.peak ?? NaN) };
+    }),
+  }));
+  const outDir = join(import.meta.dirname, '..', 'out');
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'cnf.json'), JSON.stringify(all, null, 1));
+  const byBackend = [...new Set(all.map((r) => r.backend))].map((b) => `#### ${b}\n\n${table(all.filter((r) => r.backend === b))}\n\nKey ratios:\n\n${ratios(all.filter((r) => r.backend === b))}`);
+  const md = `## CNF: the paper's table on this engine (\`npm run bench:cnf${quick ? ' -- --quick' : ''}\`)
+
+Run ${started}${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5, rtol = atol = ${tol}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
+starts from the same seed and sees the same batches and the same Hutchinson noise. Per iteration: one forward
+(log-likelihood of a batch), its backward and one optimizer step; **peak** = the allocator's peak during the
+iteration above what was live before it (parameters and optimizer state), max over the iterations; by label
+the same per label (peaks of different labels need not coincide); ms/iter: median (the first iteration
+excluded when ≥ 3 ran); NFE and steps: the last iteration's, summed over blocks. NLL: held out, after the
+training, on fixed points with fixed noise.
+
+Problems (${problems.map((p) => p.name).join(', ')}):
+
+${problems.map((p) => `- **${p.name}**: ${p.description}; ${p.dim === 2 ? toyIters : tabIters} training iteration(s) per method`).join('\n')}
+
+**The tabular rows use seeded synthetic data** (4 Gaussian clusters through a random linear map) of the
+paper's dimensions, with the paper's (FFJORD's) architectures and batch sizes: their memory, time and NFE
+columns measure those shapes; their NLL is not comparable to the paper's (nor meaningful after so few
+iterations: it shows that the methods agree). Architectures from FFJORD's appendix table of tabular
+hyperparameters, which the symplectic-adjoint paper adopts (recalled from the papers; the authors' code in
+../shared/peers has no CNF configs).
+${notes.length ? `\n${notes.join('\n')}\n` : ''}
+${byBackend.join('\n\n')}
+
+![peak memory per method and problem](figures/cnf_memory.png)
+`;
+  await writeSection(join(import.meta.dirname, '..', 'RESULTS.md'), 'cnf', md);
+  return md;
+}
+
+await main();
