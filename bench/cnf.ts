@@ -6,10 +6,12 @@
  * lib/cnf-problems.ts). Writes the `cnf` section of bench/RESULTS.md and bench/figures/cnf_memory.{svg,png}.
  *
  *   npm run bench:cnf [-- --quick] [--backends cpu,webgpu] [--problems pinwheel,power,gas,miniboone]
- *                     [--toy-iters N] [--tab-iters N] [--tol X]
+ *                     [--toy-iters N] [--tab-iters N] [--tol X] [--append]
+ * (--append keeps an earlier run's rows of the problems not run now, from bench/out/cnf.json.)
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { createDevice, optim, type Device } from '@sympode/tensor';
 import { GRADIENT_METHODS, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { CNF } from '@sympode/flows';
@@ -22,9 +24,12 @@ const flag = (name: string, dflt: string) => (args.includes(`--${name}`) ? args[
 const quick = args.includes('--quick');
 const backends = flag('backends', 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
 const toyIters = Number(flag('toy-iters', quick ? '20' : '100'));
-const tabIters = Number(flag('tab-iters', quick ? '1' : '3'));
+const tabIters = Number(flag('tab-iters', quick ? '2' : '3'));
 const tol = Number(flag('tol', '1e-5'));
-const problems = cnfProblems(quick ? 32 : 64, quick ? 256 : 512).filter((p) => flag('problems', 'pinwheel,power,gas,miniboone').split(',').includes(p.name));
+const allProblems = cnfProblems(quick ? 32 : 64, quick ? 256 : 512);
+// Run in the order given; with --append, the rows of other problems in bench/out/cnf.json (an earlier run) are kept.
+const problems = flag('problems', 'pinwheel,power,gas,miniboone').split(',').map((n) => allProblems.find((p) => p.name === n)).filter((p) => p !== undefined);
+const append = args.includes('--append');
 const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint'] as const;
 
@@ -39,7 +44,7 @@ interface Row {
   /** Max over iterations of the peak bytes above what was live before the iteration. */
   peak: number;
   labels: Record<string, number>;
-  /** Median ms per iteration (the first excluded when there are ≥ 3). */
+  /** Median ms per iteration (the first, with its warm-up, excluded when there are ≥ 2). */
   ms: number;
   nfeF: number;
   nfeB: number;
@@ -83,7 +88,7 @@ async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, i
   const nll = await dev.tidy(() => dev.noGrad(async () => -(await (await cnf.logProb(problemBatch(dev, p, nEval, 77), p.trace === 'hutchinson' ? { noise } : {})).mean().item())));
   opt.dispose();
   cnf.dispose();
-  const sorted = (times.length >= 3 ? times.slice(1) : times).sort((a, b) => a - b);
+  const sorted = (times.length >= 2 ? times.slice(1) : times).sort((a, b) => a - b);
   return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps };
 }
 
@@ -108,7 +113,8 @@ function ratios(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const all: Row[] = [];
+  const earlier: Row[] = append ? JSON.parse(await readFile(join(import.meta.dirname, '..', 'out', 'cnf.json'), 'utf8').catch(() => '[]')) : [];
+  const all: Row[] = earlier.filter((r) => !problems.some((p) => p.name === r.problem));
   const notes: string[] = [];
   const started = new Date().toISOString();
   const devs: Device[] = [];
@@ -141,7 +147,8 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   const figDir = join(import.meta.dirname, '..', 'figures');
   await mkdir(figDir, { recursive: true });
   const prim = all[0]?.backend;
-  const names = problems.map((p) => p.name);
+  const shown = allProblems.filter((p) => all.some((r) => r.problem === p.name));
+  const names = shown.map((p) => p.name);
   await writeChart(join(figDir, 'cnf_memory'), lineChart({
     title: `CNF training: peak memory per iteration (${prim ?? '-'})`,
     xLabel: names.map((n, i) => `${i + 1} ${n}`).join(', '), yLabel: 'peak bytes above the model', logY: true,
@@ -156,17 +163,17 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   const byBackend = [...new Set(all.map((r) => r.backend))].map((b) => `#### ${b}\n\n${table(all.filter((r) => r.backend === b))}\n\nKey ratios:\n\n${ratios(all.filter((r) => r.backend === b))}`);
   const md = `## CNF: the paper's table on this engine (\`npm run bench:cnf${quick ? ' -- --quick' : ''}\`)
 
-Run ${started}${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5, rtol = atol = ${tol}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
+Run ${started} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5, rtol = atol = ${tol}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
 starts from the same seed and sees the same batches and the same Hutchinson noise. Per iteration: one forward
 (log-likelihood of a batch), its backward and one optimizer step; **peak** = the allocator's peak during the
 iteration above what was live before it (parameters and optimizer state), max over the iterations; by label
 the same per label (peaks of different labels need not coincide); ms/iter: median (the first iteration
-excluded when ≥ 3 ran); NFE and steps: the last iteration's, summed over blocks. NLL: held out, after the
+excluded when ≥ 2 ran: it carries warm-up); NFE and steps: the last iteration's, summed over blocks. NLL: held out, after the
 training, on fixed points with fixed noise.
 
-Problems (${problems.map((p) => p.name).join(', ')}):
+Problems (${names.join(', ')}):
 
-${problems.map((p) => `- **${p.name}**: ${p.description}; ${p.dim === 2 ? toyIters : tabIters} training iteration(s) per method`).join('\n')}
+${shown.map((p) => `- **${p.name}**: ${p.description}; ${all.find((r) => r.problem === p.name)!.iters} training iteration(s) per method`).join('\n')}
 
 **The tabular rows use seeded synthetic data** (4 Gaussian clusters through a random linear map) of the
 paper's dimensions, with the paper's (FFJORD's) architectures and batch sizes: their memory, time and NFE
