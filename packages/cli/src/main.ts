@@ -35,11 +35,11 @@ const cnfSpec = {
   blocks: { kind: 'int', min: 1, default: 1 },
   width: { kind: 'int', min: 1, default: 32 },
   depth: { kind: 'int', min: 1, default: 3 },
-  tol: { kind: 'number', min: 0, default: 1e-5 },
+  tol: { kind: 'number', min: 0, default: 1e-4 },
   trace: { kind: 'string', choices: ['exact', 'hutchinson'], default: 'exact' },
   iters: { kind: 'int', min: 1, default: 1000 },
   lr: { kind: 'number', min: 0, default: 5e-3 },
-  batch: { kind: 'int', min: 1, default: 256 },
+  batch: { kind: 'int', min: 1, default: 128 },
   seed: { kind: 'int', min: 0, default: 0 },
   out: { kind: 'string', default: 'out/cnf' },
   grid: { kind: 'int', min: 2, default: 100 },
@@ -87,13 +87,13 @@ density by maximum likelihood; the loss is the batch negative log-likelihood in 
   --backend B      cpu (default) | auto | webgpu
   --dtype T        float64 (default) | float32   (cpu backend; webgpu is float32)
   --blocks N       stacked CNF blocks (default 1)
-  --width N        hidden width (default 32)
+  --width N        hidden width (default 32; FFJORD: 64)
   --depth N        hidden layers (default 3)
-  --tol X          dopri5 rtol = atol (default 1e-5, FFJORD's toy setting)
+  --tol X          dopri5 rtol = atol (default 1e-4; FFJORD's toy setting is 1e-5)
   --trace T        exact (default) | hutchinson
   --iters N        training iterations (default 1000)
   --lr X           Adam learning rate (default 0.005)
-  --batch N        data points per iteration (default 256)
+  --batch N        data points per iteration (default 128; FFJORD: 512)
   --seed N         seed (default 0); runs on the cpu backend are reproducible to the last digit
   --out DIR        output folder (default out/cnf): metrics.csv, params.json,
                    density.{svg,png} (data | model density | samples), samples.{svg,png}, loss.{svg,png}
