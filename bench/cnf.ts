@@ -12,11 +12,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { createDevice, optim, type Device } from '@sympode/tensor';
-import { GRADIENT_METHODS, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
-import { CNF } from '@sympode/flows';
+import { createDevice, type Device } from '@sympode/tensor';
+import { GRADIENT_METHODS, type GradientMethodName } from '@sympode/symplectic';
 import { lineChart, writeChart } from '@sympode/plot';
-import { cnfProblems, problemBatch, type CnfProblem } from './lib/cnf-problems.js';
+import { cnfProblems } from './lib/cnf-problems.js';
+import { runCell, type Row } from './lib/cnf-run.js';
 import { writeSection } from './lib/sections.js';
 
 const args = process.argv.slice(2);
@@ -32,65 +32,6 @@ const problems = flag('problems', 'pinwheel,power,gas,miniboone').split(',').map
 const append = args.includes('--append');
 const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint'] as const;
-
-/** One (backend, problem, method) cell of the table. */
-interface Row {
-  backend: string;
-  problem: string;
-  method: GradientMethodName;
-  iters: number;
-  /** Held-out NLL (nats) after training. */
-  nll: number;
-  /** Max over iterations of the peak bytes above what was live before the iteration. */
-  peak: number;
-  labels: Record<string, number>;
-  /** Median ms per iteration (the first, with its warm-up, excluded when there are ≥ 2). */
-  ms: number;
-  nfeF: number;
-  nfeB: number;
-  steps: number;
-}
-
-async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number): Promise<Row> {
-  const cnf = CNF.ffjord(dev, p.dim, {
-    hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: 'rademacher',
-    solver: { method: 'dopri5', rtol: tol, atol: tol, gradient: method },
-  });
-  const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });
-  const times: number[] = [];
-  let peak = 0, nfeF = 0, nfeB = 0, steps = 0;
-  const labels: Record<string, number> = {};
-  for (let it = 0; it < iters; it++) {
-    await dev.sync();
-    const before = dev.memory.stats();
-    dev.memory.resetPeak();
-    const stats: Partial<OdeintStats>[] = [];
-    const t0 = performance.now();
-    await dev.tidy(async () => {
-      const x = problemBatch(dev, p, p.batch, 1000 + it);
-      const nll = (await cnf.logProb(x, { stats })).mean().neg();
-      await nll.backward();
-      opt.step();
-      opt.zeroGrad();
-      await dev.sync();
-    });
-    times.push(performance.now() - t0);
-    const after = dev.memory.stats();
-    peak = Math.max(peak, after.peakBytes - before.liveBytes);
-    for (const [l, s] of Object.entries(after.byLabel)) labels[l] = Math.max(labels[l] ?? 0, s.peakBytes - (before.byLabel[l]?.liveBytes ?? 0));
-    nfeF = stats.reduce((a, s) => a + (s.nfeForward ?? 0), 0);
-    nfeB = stats.reduce((a, s) => a + (s.nfeBackward ?? 0), 0);
-    steps = stats.reduce((a, s) => a + (s.acceptedSteps ?? 0), 0);
-  }
-  // Held-out NLL: fixed points, fixed noise (a fresh flow stream would differ per method), no gradients.
-  const nEval = Math.min(p.batch, p.dim === 2 ? 2048 : 1000);
-  const noise = Array.from({ length: p.blocks }, (_, m) => Float64Array.from({ length: nEval * p.dim }, (_, i) => ((i * 7 + m) % 2 ? 1 : -1)));
-  const nll = await dev.tidy(() => dev.noGrad(async () => -(await (await cnf.logProb(problemBatch(dev, p, nEval, 77), p.trace === 'hutchinson' ? { noise } : {})).mean().item())));
-  opt.dispose();
-  cnf.dispose();
-  const sorted = (times.length >= 2 ? times.slice(1) : times).sort((a, b) => a - b);
-  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps };
-}
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 2);
 
@@ -132,7 +73,7 @@ async function main(): Promise<void> {
       const iters = p.dim === 2 ? toyIters : tabIters;
       for (const m of METHODS) {
         const t0 = performance.now();
-        const r = await runCell(dev, p, m, iters);
+        const r = await runCell(dev, p, m, iters, tol);
         all.push(r);
         console.log(`${dev.kind} ${p.name} ${m}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
         await report(all, notes, started, false);
