@@ -7,7 +7,10 @@
  *
  *   npm run bench:cnf [-- --quick] [--backends cpu,webgpu] [--problems pinwheel,power,gas,miniboone]
  *                     [--toy-iters N] [--tab-iters N] [--tol X] [--append]
- * (--append keeps an earlier run's rows of the problems not run now, from bench/out/cnf.json.)
+ *                     [--tab-batch N] [--json FILE] [--merge A.json,B.json]
+ * --append keeps an earlier run's rows of the problems not run now (from --json, default bench/out/cnf.json);
+ * --tab-batch overrides the tabular problems' batch (the report says so); --merge adds the rows of other runs'
+ * files (e.g. one process per backend) and, with --problems none, only writes the report.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,6 +33,15 @@ const allProblems = cnfProblems(quick ? 32 : 64, quick ? 256 : 512);
 // Run in the order given; with --append, the rows of other problems in bench/out/cnf.json (an earlier run) are kept.
 const problems = flag('problems', 'pinwheel,power,gas,miniboone').split(',').map((n) => allProblems.find((p) => p.name === n)).filter((p) => p !== undefined);
 const append = args.includes('--append');
+const jsonPath = flag('json', join(import.meta.dirname, '..', 'out', 'cnf.json'));
+const merge = flag('merge', '').split(',').filter(Boolean);
+const tabBatch = Number(flag('tab-batch', '0'));
+if (tabBatch > 0) {
+  for (const p of allProblems.filter((q) => q.dim > 2)) {
+    p.description = p.description.replace(`batch ${p.batch}`, `batch **${tabBatch}** (the paper's: ${p.batch})`);
+    p.batch = tabBatch;
+  }
+}
 const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint'] as const;
 
@@ -54,7 +66,8 @@ function ratios(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const earlier: Row[] = append ? JSON.parse(await readFile(join(import.meta.dirname, '..', 'out', 'cnf.json'), 'utf8').catch(() => '[]')) : [];
+  const load = async (f: string): Promise<Row[]> => JSON.parse(await readFile(f, 'utf8').catch(() => '[]'));
+  const earlier: Row[] = [...(append ? await load(jsonPath) : []), ...(await Promise.all(merge.map(load))).flat()];
   const all: Row[] = earlier.filter((r) => !problems.some((p) => p.name === r.problem));
   const notes: string[] = [];
   const started = new Date().toISOString();
@@ -100,7 +113,7 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   }));
   const outDir = join(import.meta.dirname, '..', 'out');
   await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, 'cnf.json'), JSON.stringify(all, null, 1));
+  await writeFile(jsonPath, JSON.stringify(all, null, 1));
   const byBackend = [...new Set(all.map((r) => r.backend))].map((b) => `#### ${b}\n\n${table(all.filter((r) => r.backend === b))}\n\nKey ratios:\n\n${ratios(all.filter((r) => r.backend === b))}`);
   const md = `## CNF: the paper's table on this engine (\`npm run bench:cnf${quick ? ' -- --quick' : ''}\`)
 
