@@ -7,7 +7,7 @@
  *
  *   npm run bench:cnf [-- --quick] [--backends cpu,webgpu] [--problems pinwheel,power,gas,miniboone]
  *                     [--toy-iters N] [--tab-iters N] [--tol X] [--append]
- *                     [--tab-batch N] [--json FILE] [--merge A.json,B.json]
+ *                     [--tab-batch N] [--json FILE] [--merge A.json,B.json] [--tag TEXT]
  * --append keeps an earlier run's rows of the problems not run now (from --json, default bench/out/cnf.json);
  * --tab-batch overrides the tabular problems' batch (the report says so); --merge adds the rows of other runs'
  * files (e.g. one process per backend) and, with --problems none, only writes the report.
@@ -36,6 +36,8 @@ const append = args.includes('--append');
 const jsonPath = flag('json', join(import.meta.dirname, '..', 'out', 'cnf.json'));
 const merge = flag('merge', '').split(',').filter(Boolean);
 const tabBatch = Number(flag('tab-batch', '0'));
+// A suffix for this run's problem names (e.g. a second tolerance of the same problem in one merged table).
+const tag = flag('tag', '');
 if (tabBatch > 0) {
   for (const p of allProblems.filter((q) => q.dim > 2)) {
     p.description = p.description.replace(`batch ${p.batch}`, `batch **${tabBatch}** (the paper's: ${p.batch})`);
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
       const iters = p.dim === 2 ? toyIters : tabIters;
       for (const m of METHODS) {
         const t0 = performance.now();
-        const r = await runCell(dev, p, m, iters, tol);
+        const r = { ...(await runCell(dev, p, m, iters, tol)), ...(tag ? { problem: `${p.name} ${tag}` } : {}) };
         all.push(r);
         console.log(`${dev.kind} ${p.name} ${m}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
         await report(all, notes, started, false);
