@@ -119,7 +119,7 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   const byBackend = [...new Set(all.map((r) => r.backend))].map((b) => `#### ${b}\n\n${table(all.filter((r) => r.backend === b))}\n\nKey ratios:\n\n${ratios(all.filter((r) => r.backend === b))}`);
   const md = `## CNF: the paper's table on this engine (\`npm run bench:cnf${quick ? ' -- --quick' : ''}\`)
 
-Run ${started} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5, rtol = atol = ${tol}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
+${merge.length ? `Merged (${started}) from runs in ${merge.join(', ')}, each` : `Run ${started}`} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5, rtol = atol = ${tol}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
 starts from the same seed and sees the same batches and the same Hutchinson noise. Per iteration: one forward
 (log-likelihood of a batch), its backward and one optimizer step; **peak** = the allocator's peak during the
 iteration above what was live before it (parameters and optimizer state), max over the iterations; by label
