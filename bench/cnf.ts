@@ -45,14 +45,14 @@ if (tabBatch > 0) {
   }
 }
 const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
-const LABELS = ['checkpoints', 'stages', 'network', 'adjoint'] as const;
+const LABELS = ['checkpoints', 'stages', 'network', 'adjoint', 'unlabeled'] as const;
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 2);
 
 function table(rows: Row[]): string {
-  const head = `| problem | method | iters | NLL (nats) | peak MiB | ${LABELS.join(' | ')} | ms/iter | NFE fwd | NFE bwd | steps |`;
-  const sep = `| --- | --- | ---: | ---: | ---: | ${LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`;
-  const body = rows.map((r) => `| ${r.problem} | \`${r.method}\` | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.ms.toFixed(0)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
+  const head = `| problem | method | iters | NLL (nats) | peak MiB | ${LABELS.join(' | ')} | peak incl. Adam step | ms/iter | NFE fwd | NFE bwd | steps |`;
+  const sep = `| --- | --- | ---: | ---: | ---: | ${LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: |`;
+  const body = rows.map((r) => `| ${r.problem} | \`${r.method}\` | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.peakStep === undefined ? '—' : mib(r.peakStep)} | ${r.ms.toFixed(0)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
   return [head, sep, ...body].join('\n');
 }
 
@@ -122,7 +122,10 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
 ${merge.length ? `Merged (${started}) from runs in ${merge.join(', ')}, each` : `Run ${started}`} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5, rtol = atol = ${tol}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
 starts from the same seed and sees the same batches and the same Hutchinson noise. Per iteration: one forward
 (log-likelihood of a batch), its backward and one optimizer step; **peak** = the allocator's peak during the
-iteration above what was live before it (parameters and optimizer state), max over the iterations; by label
+gradient computation (forward and backward, up to the optimizer step) above what was live before the
+iteration (parameters and optimizer state), max over the iterations (the optimizer step's own temporaries,
+the same for every method, are in the "incl. Adam step" column, whose first iteration also allocates Adam's
+state and the gradients); by label
 the same per label (peaks of different labels need not coincide); ms/iter: median (the first iteration
 excluded when ≥ 2 ran: it carries warm-up); NFE and steps: the last iteration's, summed over blocks. NLL: held out, after the
 training, on fixed points with fixed noise.

@@ -12,8 +12,10 @@ export interface Row {
   iters: number;
   /** Held-out NLL (nats) after training. */
   nll: number;
-  /** Max over iterations of the peak bytes above what was live before the iteration. */
+  /** Max over iterations of the peak bytes of the gradient computation (forward + backward, before the optimizer step) above what was live before the iteration. */
   peak: number;
+  /** The same over the whole iteration, the optimizer step included (its temporaries are the same for every method). */
+  peakStep?: number;
   labels: Record<string, number>;
   /** Median ms per iteration (the first, with its warm-up, excluded when there are ≥ 2). */
   ms: number;
@@ -33,7 +35,7 @@ export async function runCell(dev: Device, p: CnfProblem, method: GradientMethod
   });
   const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });
   const times: number[] = [];
-  let peak = 0, nfeF = 0, nfeB = 0, steps = 0;
+  let peak = 0, peakStep = 0, nfeF = 0, nfeB = 0, steps = 0;
   const labels: Record<string, number> = {};
   for (let it = 0; it < iters; it++) {
     await dev.sync();
@@ -41,18 +43,22 @@ export async function runCell(dev: Device, p: CnfProblem, method: GradientMethod
     dev.memory.resetPeak();
     const stats: Partial<OdeintStats>[] = [];
     const t0 = performance.now();
+    let grads = before;
     await dev.tidy(async () => {
       const x = problemBatch(dev, p, p.batch, 1000 + it);
       const nll = (await cnf.logProb(x, { stats })).mean().neg();
       await nll.backward();
+      await dev.sync();
+      grads = dev.memory.stats();
       opt.step();
       opt.zeroGrad();
       await dev.sync();
     });
     times.push(performance.now() - t0);
     const after = dev.memory.stats();
-    peak = Math.max(peak, after.peakBytes - before.liveBytes);
-    for (const [l, s] of Object.entries(after.byLabel)) labels[l] = Math.max(labels[l] ?? 0, s.peakBytes - (before.byLabel[l]?.liveBytes ?? 0));
+    peak = Math.max(peak, grads.peakBytes - before.liveBytes);
+    peakStep = Math.max(peakStep, after.peakBytes - before.liveBytes);
+    for (const [l, s] of Object.entries(grads.byLabel)) labels[l] = Math.max(labels[l] ?? 0, s.peakBytes - (before.byLabel[l]?.liveBytes ?? 0));
     nfeF = stats.reduce((a, s) => a + (s.nfeForward ?? 0), 0);
     nfeB = stats.reduce((a, s) => a + (s.nfeBackward ?? 0), 0);
     steps = stats.reduce((a, s) => a + (s.acceptedSteps ?? 0), 0);
@@ -64,6 +70,6 @@ export async function runCell(dev: Device, p: CnfProblem, method: GradientMethod
   opt.dispose();
   cnf.dispose();
   const sorted = (times.length >= 2 ? times.slice(1) : times).sort((a, b) => a - b);
-  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps };
+  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, peakStep, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps };
 }
 
