@@ -106,7 +106,7 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   const shown = allProblems.filter((p) => all.some((r) => r.problem === p.name));
   const names = shown.map((p) => p.name);
   await writeChart(join(figDir, 'cnf_memory'), lineChart({
-    title: `CNF training: peak memory per iteration (${prim ?? '-'})`,
+    title: `CNF: peak memory of one training gradient (${prim ?? "-"}${tabBatch > 0 ? `; tabular at batch ${tabBatch}` : ""})`,
     xLabel: names.map((n, i) => `${i + 1} ${n}`).join(', '), yLabel: 'peak bytes above the model', logY: true,
     series: METHODS.map((m) => {
       const rs = names.map((n) => all.find((r) => r.backend === prim && r.problem === n && r.method === m));
