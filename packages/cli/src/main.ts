@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-/** sympode command line: `train` (default), `memory`, `demo`. */
+/** sympode command line: `train` (default), `cnf`, `memory`, `demo`. */
 import { pathToFileURL } from 'node:url';
 import { parseFlags, UsageError, type FlagSpec } from './args.js';
 import { demo } from './demo.js';
 import { MEMORY_MAX_EVENTS, memoryReport, METHODS } from './memory-report.js';
 import { train } from './train.js';
+import { trainCnf } from './cnf.js';
+import { TOY_DATASETS, type ToyDataset } from '@sympode/flows';
 import type { BackendChoice } from './device.js';
 
 const common = {
@@ -27,6 +29,26 @@ const trainSpec = {
 
 const memorySpec = { ...common, 'max-events': { kind: 'int', min: 1, default: MEMORY_MAX_EVENTS } } satisfies FlagSpec;
 
+const cnfSpec = {
+  data: { kind: 'string', choices: TOY_DATASETS, default: 'pinwheel' },
+  gradient: { kind: 'string', choices: METHODS, default: 'symplectic-adjoint' },
+  backend: { kind: 'string', choices: ['cpu', 'auto', 'webgpu'], default: 'cpu' },
+  dtype: { kind: 'string', choices: ['float64', 'float32'], default: 'float64' },
+  blocks: { kind: 'int', min: 1, default: 1 },
+  width: { kind: 'int', min: 1, default: 32 },
+  depth: { kind: 'int', min: 1, default: 3 },
+  tol: { kind: 'number', min: 0, default: 1e-4 },
+  trace: { kind: 'string', choices: ['exact', 'hutchinson'], default: 'exact' },
+  iters: { kind: 'int', min: 1, default: 1000 },
+  lr: { kind: 'number', min: 0, default: 5e-3 },
+  batch: { kind: 'int', min: 1, default: 128 },
+  seed: { kind: 'int', min: 0, default: 0 },
+  out: { kind: 'string', default: 'out/cnf' },
+  grid: { kind: 'int', min: 2, default: 100 },
+  samples: { kind: 'int', min: 1, default: 2000 },
+  'time-limit': { kind: 'number', min: 0, default: 0 },
+} satisfies FlagSpec;
+
 const demoSpec = { backend: common.backend, seed: common.seed, iters: { kind: 'int', min: 1, default: 300 } } satisfies FlagSpec;
 
 const HELP: Record<string, string> = {
@@ -34,6 +56,7 @@ const HELP: Record<string, string> = {
 
 commands:
   train    learn the spiral dynamics with a Neural ODE (default command)
+  cnf      train a continuous normalizing flow (FFJORD) on a 2-D toy density
   memory   one forward+backward with each gradient method: peak bytes by label, timeline chart, traces
   demo     train a plain MLP on a toy regression (tensor library only)
 
@@ -57,6 +80,34 @@ Learns dy/dt = (y³)A (torchdiffeq's spiral) with an MLP 2→50→2 on y³, dopr
 examples:
   npm start
   npm start -- train --gradient backprop --iters 100 --backend cpu --out out/backprop`,
+  cnf: `usage: sympode cnf [options]
+
+Trains a continuous normalizing flow (FFJORD's concat-squash CNF, exact trace, dopri5, Adam) on a 2-D toy
+density by maximum likelihood; the loss is the batch negative log-likelihood in nats.
+
+  --data D         ${TOY_DATASETS.join(' | ')} (default pinwheel)
+  --gradient M     ${METHODS.join(' | ')} (default symplectic-adjoint)
+  --backend B      cpu (default) | auto | webgpu
+  --dtype T        float64 (default) | float32   (cpu backend; webgpu is float32)
+  --blocks N       stacked CNF blocks (default 1)
+  --width N        hidden width (default 32; FFJORD: 64)
+  --depth N        hidden layers (default 3)
+  --tol X          dopri5 rtol = atol (default 1e-4; FFJORD's toy setting is 1e-5)
+  --trace T        exact (default) | hutchinson
+  --iters N        training iterations (default 1000)
+  --lr X           Adam learning rate (default 0.005)
+  --batch N        data points per iteration (default 128; FFJORD: 512)
+  --seed N         seed (default 0); runs on the cpu backend are reproducible to the last digit
+  --out DIR        output folder (default out/cnf): metrics.csv, params.json,
+                   density.{svg,png} (data | model density | samples), samples.{svg,png}, loss.{svg,png}
+  --grid N         density grid of N×N cells over [-4, 4]² (default 100)
+  --samples N      samples drawn for the pictures (default 2000)
+  --time-limit S   stop training after S seconds (default 0: no limit)
+
+examples:
+  npm start -- cnf --data pinwheel
+  npm start -- cnf --data 8gaussians --iters 300 --out out/8gaussians
+  npm start -- cnf --data checkerboard --gradient backprop --width 64 --batch 512 --lr 0.001`,
   memory: `usage: sympode memory [options]
 
 One forward+backward of the spiral model with each gradient method; prints peak bytes by label and writes
@@ -94,6 +145,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     await train({
       backend: backendOf(f.backend), gradient: f.gradient as (typeof METHODS)[number], iters: f.iters, seed: f.seed, out: f.out,
       lr: f.lr, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol, evalEvery: f['eval-every'],
+    });
+  } else if (cmd === 'cnf') {
+    const f = parseFlags(rest, cnfSpec);
+    await trainCnf({
+      data: f.data as ToyDataset, gradient: f.gradient as (typeof METHODS)[number], backend: backendOf(f.backend),
+      dtype: f.dtype as 'float64' | 'float32', blocks: f.blocks, width: f.width, depth: f.depth, tol: f.tol,
+      trace: f.trace as 'exact' | 'hutchinson', iters: f.iters, lr: f.lr, batch: f.batch, seed: f.seed, out: f.out,
+      grid: f.grid, samples: f.samples, timeLimit: f['time-limit'],
     });
   } else if (cmd === 'memory') {
     const html = rest.includes('--html');

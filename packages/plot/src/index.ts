@@ -10,3 +10,4 @@ export { OKABE_ITO, seriesColor } from './palette.js';
 export { DEFAULT_PNG_SCALE, svgToPng } from './png.js';
 export { escapeXml } from './svg.js';
 export { writeChart } from './write.js';
+export { panelsChart, viridis, encodeRgbPng, PanelsChartError, type PanelsChartOptions, type HeatPanel, type PointsPanel } from './panels.js';

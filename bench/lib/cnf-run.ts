@@ -1,0 +1,75 @@
+/** One cell of `bench:cnf`: a short training of one CNF problem with one gradient method, measured. */
+import { optim, type Device } from '@sympode/tensor';
+import type { GradientMethodName, OdeintStats } from '@sympode/symplectic';
+import { CNF } from '@sympode/flows';
+import { problemBatch, type CnfProblem } from './cnf-problems.js';
+
+/** One (backend, problem, method) cell of the table. */
+export interface Row {
+  backend: string;
+  problem: string;
+  method: GradientMethodName;
+  iters: number;
+  /** Held-out NLL (nats) after training. */
+  nll: number;
+  /** Max over iterations of the peak bytes of the gradient computation (forward + backward, before the optimizer step) above what was live before the iteration. */
+  peak: number;
+  /** The same over the whole iteration, the optimizer step included (its temporaries are the same for every method). */
+  peakStep?: number;
+  labels: Record<string, number>;
+  /** Median ms per iteration (the first, with its warm-up, excluded when there are ≥ 2). */
+  ms: number;
+  nfeF: number;
+  nfeB: number;
+  steps: number;
+}
+
+/**
+ * Trains a fresh flow for problem `p` (seed 1) with gradient `method` for `iters` iterations on `dev` and
+ * measures each iteration; then the held-out NLL. See bench/cnf.ts for what the columns mean.
+ */
+export async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number, tol: number): Promise<Row> {
+  const cnf = CNF.ffjord(dev, p.dim, {
+    hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: 'rademacher',
+    solver: { method: 'dopri5', rtol: tol, atol: tol, gradient: method },
+  });
+  const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });
+  const times: number[] = [];
+  let peak = 0, peakStep = 0, nfeF = 0, nfeB = 0, steps = 0;
+  const labels: Record<string, number> = {};
+  for (let it = 0; it < iters; it++) {
+    await dev.sync();
+    const before = dev.memory.stats();
+    dev.memory.resetPeak();
+    const stats: Partial<OdeintStats>[] = [];
+    const t0 = performance.now();
+    let grads = before;
+    await dev.tidy(async () => {
+      const x = problemBatch(dev, p, p.batch, 1000 + it);
+      const nll = (await cnf.logProb(x, { stats })).mean().neg();
+      await nll.backward();
+      await dev.sync();
+      grads = dev.memory.stats();
+      opt.step();
+      opt.zeroGrad();
+      await dev.sync();
+    });
+    times.push(performance.now() - t0);
+    const after = dev.memory.stats();
+    peak = Math.max(peak, grads.peakBytes - before.liveBytes);
+    peakStep = Math.max(peakStep, after.peakBytes - before.liveBytes);
+    for (const [l, s] of Object.entries(grads.byLabel)) labels[l] = Math.max(labels[l] ?? 0, s.peakBytes - (before.byLabel[l]?.liveBytes ?? 0));
+    nfeF = stats.reduce((a, s) => a + (s.nfeForward ?? 0), 0);
+    nfeB = stats.reduce((a, s) => a + (s.nfeBackward ?? 0), 0);
+    steps = stats.reduce((a, s) => a + (s.acceptedSteps ?? 0), 0);
+  }
+  // Held-out NLL: fixed points, fixed noise (a fresh flow stream would differ per method), no gradients.
+  const nEval = Math.min(p.batch, p.dim === 2 ? 2048 : 1000);
+  const noise = Array.from({ length: p.blocks }, (_, m) => Float64Array.from({ length: nEval * p.dim }, (_, i) => ((i * 7 + m) % 2 ? 1 : -1)));
+  const nll = await dev.tidy(() => dev.noGrad(async () => -(await (await cnf.logProb(problemBatch(dev, p, nEval, 77), p.trace === 'hutchinson' ? { noise } : {})).mean().item())));
+  opt.dispose();
+  cnf.dispose();
+  const sorted = (times.length >= 2 ? times.slice(1) : times).sort((a, b) => a - b);
+  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, peakStep, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps };
+}
+

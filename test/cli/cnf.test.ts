@@ -1,0 +1,77 @@
+/**
+ * `sympode cnf` end to end: a tiny CNF run on cpu writes metrics, parameters and valid pictures, its loss is
+ * finite and falls, the same seed gives the same numbers; bad flags are usage errors (exit status 2).
+ */
+import { describe, it, expect } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../packages/cli/src/main.js';
+import { trainCnf, type CnfOptions } from '../../packages/cli/src/cnf.js';
+import { UsageError } from '../../packages/cli/src/args.js';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const tiny: Omit<CnfOptions, 'out'> = {
+  data: '8gaussians', gradient: 'symplectic-adjoint', backend: 'cpu', dtype: 'float64', blocks: 1, width: 8, depth: 2,
+  tol: 1e-4, trace: 'exact', iters: 8, lr: 0.05, batch: 64, seed: 3, grid: 24, samples: 200, quiet: true,
+};
+const tmp = () => mkdtemp(join(tmpdir(), 'sympode-cnf-'));
+
+describe('sympode cnf', () => {
+  it('trains a tiny flow on cpu: files, valid images, a finite falling loss, reproducible', async () => {
+    const dir = await tmp();
+    const r = await trainCnf({ ...tiny, out: dir });
+    expect(r.iterations).toBe(8);
+    expect(r.losses.every(Number.isFinite)).toBe(true);
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(mean(r.losses.slice(-3))).toBeLessThan(mean(r.losses.slice(0, 3)));
+    expect(Number.isFinite(r.testLoss)).toBe(true);
+
+    const csv = (await readFile(join(dir, 'metrics.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('iteration,loss,nfe_forward,nfe_backward,steps,live_bytes,peak_bytes,seconds');
+    expect(csv).toHaveLength(9);
+    for (const row of csv.slice(1)) {
+      const [it, loss, nfeF, nfeB, , live, peak, sec] = row.split(',').map(Number);
+      expect(it).toBeGreaterThan(0);
+      expect(Number.isFinite(loss)).toBe(true);
+      expect(nfeF).toBeGreaterThanOrEqual(6);
+      expect(nfeB).toBeGreaterThan(0);
+      expect(peak).toBeGreaterThanOrEqual(live);
+      expect(sec).toBeGreaterThan(0);
+    }
+    const params = JSON.parse(await readFile(join(dir, 'params.json'), 'utf8'));
+    expect(params['blocks.0.layers.0.layer.weight'].shape).toEqual([8, 2]);
+    for (const name of ['density', 'samples', 'loss']) {
+      const svg = await readFile(join(dir, `${name}.svg`), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+      const png = await readFile(join(dir, `${name}.png`));
+      expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+      expect(png.readUInt32BE(16)).toBeGreaterThan(100); // IHDR width
+    }
+    expect(await readFile(join(dir, 'density.svg'), 'utf8')).toMatch(/href="data:image\/png;base64,/);
+
+    const again = await trainCnf({ ...tiny, out: await tmp() });
+    expect(again.losses).toEqual(r.losses); // same seed, same numbers to the last digit
+    expect(again.testLoss).toBe(r.testLoss);
+  });
+
+  it('rejects bad flags with usage errors and prints help', async () => {
+    await expect(main(['cnf', '--data', 'spiral'])).rejects.toThrow(UsageError);
+    await expect(main(['cnf', '--data', 'spiral'])).rejects.toThrow(/--data must be one of 8gaussians, pinwheel/);
+    await expect(main(['cnf', '--gradient', 'magic'])).rejects.toThrow(/--gradient must be one of/);
+    await expect(main(['cnf', '--width', '0'])).rejects.toThrow(/--width must be ≥ 1/);
+    await expect(main(['cnf', '--bogus', '1'])).rejects.toThrow(/unknown flag --bogus/);
+    expect(await main(['cnf', '--help'])).toBe(0);
+  });
+
+  it('exits with status 2 on a bad flag (built CLI)', (ctx) => {
+    const bin = join(import.meta.dirname, '../../packages/cli/dist/main.js');
+    if (!existsSync(bin)) return ctx.skip();
+    const r = spawnSync(process.execPath, [bin, 'cnf', '--iters', 'ten'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--iters must be an integer/);
+  });
+});
