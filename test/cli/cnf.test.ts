@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../packages/cli/src/main.js';
 import { trainCnf, type CnfOptions } from '../../packages/cli/src/cnf.js';
+import { expectPictures } from '../helpers/pictures.js';
 import { UsageError } from '../../packages/cli/src/args.js';
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const tiny: Omit<CnfOptions, 'out'> = {
   data: '8gaussians', gradient: 'symplectic-adjoint', backend: 'cpu', dtype: 'float64', blocks: 1, width: 8, depth: 2,
   tol: 1e-4, trace: 'exact', iters: 8, lr: 0.05, batch: 64, seed: 3, grid: 24, samples: 200, quiet: true,
@@ -43,14 +43,7 @@ describe('sympode cnf', () => {
     }
     const params = JSON.parse(await readFile(join(dir, 'params.json'), 'utf8'));
     expect(params['blocks.0.layers.0.layer.weight'].shape).toEqual([8, 2]);
-    for (const name of ['density', 'samples', 'loss']) {
-      const svg = await readFile(join(dir, `${name}.svg`), 'utf8');
-      expect(svg.startsWith('<svg')).toBe(true);
-      expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-      const png = await readFile(join(dir, `${name}.png`));
-      expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
-      expect(png.readUInt32BE(16)).toBeGreaterThan(100); // IHDR width
-    }
+    await expectPictures(dir, ['density', 'samples', 'loss']);
     expect(await readFile(join(dir, 'density.svg'), 'utf8')).toMatch(/href="data:image\/png;base64,/);
 
     const again = await trainCnf({ ...tiny, out: await tmp() });
