@@ -3,10 +3,10 @@
  * depend on the output times, and every gradient method stays exact through the interpolant (float64, cpu).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { createDevice, grad, type Device, type Tensor } from '@sympode/tensor';
+import { createDevice, type Device, type Tensor } from '@sympode/tensor';
 import { denseWeights, interpolantOf, odeint, TABLEAUS, TABLEAU_NAMES, type GradientMethodName, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
-import { randomData, relErr } from '../helpers/reference.js';
-import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { relErr } from '../helpers/reference.js';
+import { solveGradients } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {
@@ -103,17 +103,9 @@ describe("outputs: 'interpolate'", () => {
   });
 });
 
-async function gradients(method: string, gradient: GradientMethodName, times: number[], extra: OdeintOptions) {
-  const { f, params, mlp } = mlpField(dev, [2, 8, 2], 5);
-  const y0 = dev.tensor(randomData(6, 3), [3, 2], { requiresGrad: true });
-  const stats: Partial<OdeintStats> = {};
-  const ys = await odeint(f, y0, times, { method, gradient, params, rtol: 1e-6, atol: 1e-8, stats, outputs: 'interpolate', ...extra });
-  const loss = weightedLoss(ys);
-  const gs = await grad(loss, [y0, ...params]);
-  const out = { loss: await loss.item(), gs: await Promise.all(gs.map(async (g) => Float64Array.from(await g.data()))), stats };
-  dev.dispose(y0, ys, loss, gs);
-  mlp.dispose();
-  return out;
+/** Gradients through the interpolated outputs (`extra` may add a budget). */
+function gradients(method: string, gradient: GradientMethodName, times: number[], extra: OdeintOptions) {
+  return solveGradients(dev, method, gradient, times, { outputs: 'interpolate', ...extra });
 }
 
 describe('gradients through the interpolant = backprop’s (≤ 1e-12 relative)', () => {

@@ -7,24 +7,15 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, type Device, type Tensor } from '@sympode/tensor';
 import { odeint, TABLEAU_NAMES, TABLEAUS, type GradientMethodName, type OdeintOptions } from '@sympode/symplectic';
 import { randomData, relErr } from '../helpers/reference.js';
-import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { mlpField, solveGradients, weightedLoss } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {
   dev = await createDevice({ backend: 'cpu' });
 });
 
-async function gradients(method: string, gradient: GradientMethodName, times: number[], extra: OdeintOptions = {}) {
-  const { f, params, mlp } = mlpField(dev, [2, 8, 2], 5);
-  const y0 = dev.tensor(randomData(6, 3), [3, 2], { requiresGrad: true });
-  const stats = {};
-  const ys = await odeint(f, y0, times, { method, gradient, params, rtol: 1e-6, atol: 1e-8, stats, ...extra });
-  const loss = weightedLoss(ys);
-  const gs = await grad(loss, [y0, ...params]);
-  const out = { loss: await loss.item(), gs: await Promise.all(gs.map(async (g) => Float64Array.from(await g.data()))), stats };
-  dev.dispose(y0, ys, loss, gs);
-  mlp.dispose();
-  return out;
+function gradients(method: string, gradient: GradientMethodName, times: number[], extra: OdeintOptions = {}) {
+  return solveGradients(dev, method, gradient, times, extra);
 }
 
 const times = [0, 0.3, 0.7, 1.2];
