@@ -34,7 +34,7 @@ export interface Block {
   /** The op that made it ('' until an op claims it: ops allocate their output, then record themselves). */
   op: string;
   inputShapes?: readonly (readonly number[])[];
-  /** Innermost `memory.phase` open at allocation ('' outside any). */
+  /** Innermost `memory.phase` open at allocation ('' outside any, and when no trace ran). */
   readonly phase: string;
   /** Allocation stack, while a trace with `stacks` runs. */
   readonly stack?: string;
@@ -103,9 +103,12 @@ export class Allocator {
     return innermost(currentContext().label, this)?.label ?? DEFAULT_LABEL;
   }
 
-  /** The innermost phase of this allocator in the running call. */
+  /**
+   * The innermost phase of this allocator in the running call. Phases are opened only while a trace runs
+   * (`memory.phase`), so without one there is nothing to look up on the allocation path.
+   */
   get currentPhase(): string {
-    return innermost(currentContext().phase, this)?.name ?? '';
+    return this.activeTrace ? (innermost(currentContext().phase, this)?.name ?? '') : '';
   }
 
   alloc(elements: number, shape: readonly number[] = [elements], op = ''): Block {

@@ -17,7 +17,7 @@ export interface StorageInfo {
   op: string;
   /** Shapes of that op's inputs, when it recorded them. */
   inputShapes?: number[][];
-  /** Innermost `memory.phase` open when it was allocated ('' outside any). */
+  /** Innermost `memory.phase` open when it was allocated ('' outside any; phases exist while a trace runs). */
   phase: string;
   /** Allocation stack, when a trace with `stacks: true` was running. */
   stack?: string;
