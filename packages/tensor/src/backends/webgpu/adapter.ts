@@ -93,7 +93,7 @@ function navigatorGpu(): GPU | undefined {
 }
 
 /** The GPU object to request adapters from: the given one, the runtime's, else Dawn's. */
-export async function gpuObject(options: WebGpuOptions = {}): Promise<GPU> {
+async function gpuObject(options: WebGpuOptions = {}): Promise<GPU> {
   return options.gpu ?? navigatorGpu() ?? (await loadDawn());
 }
 

@@ -87,7 +87,8 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   private allocator: Allocator | null = null;
   /** Whether sympode created the GPUDevice (a device handed in by the user is not destroyed with the backend). */
   private readonly owned: boolean;
-  private readonly gpu: GPU | undefined;
+  /** Held only to keep the GPU object reachable while the device lives (Dawn releases its instance otherwise). */
+  readonly gpu: GPU | undefined;
 
   constructor(acquired: AcquiredDevice, kernelStyle?: KernelStyle, caps: WebGpuBackendOptions['limits'] = {}) {
     const { device } = acquired;
@@ -112,11 +113,6 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     const err = (ev as GPUUncapturedErrorEvent).error;
     this.queue.error ??= new DeviceError(`sympode webgpu: device error: ${err.message}`);
   };
-
-  /** The GPU object must stay reachable while the device lives. */
-  get gpuInstance(): GPU | undefined {
-    return this.gpu;
-  }
 
   attachAllocator(allocator: Allocator): void {
     this.allocator = allocator;
