@@ -116,18 +116,34 @@ export class NoGraphStepper implements Stepper {
 }
 
 /**
- * The stage states Y_0..Y_{s−1} of the step from (t, y) of size h, recomputed without a graph (Y_0 is y
- * itself; the caller owns the others). f is evaluated at Y_0..Y_{s−2} only: the last stage's f is not needed
- * to build any stage state.
+ * Which stage states a step's backward needs (`need[i]`: its VJP runs) and what recomputing them takes:
+ * `state[i]` — Y_i is built (needed itself, or as the input of a needed k_i); `evaluate[i]` — k_i = f(Y_i)
+ * is evaluated because some needed later stage uses it. For dopri5 without dense outputs the FSAL stage is
+ * skipped, so k_5 (used only by it) is never evaluated: 5 evaluations instead of 6.
  */
-export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Tensor, h: number): Promise<Tensor[]> {
+export function stagePlan(tableau: Tableau, need: readonly boolean[]): { state: boolean[]; evaluate: boolean[] } {
+  const s = tableau.b.length;
+  const evaluate = Array.from({ length: s }, (_, j) => {
+    for (let i = j + 1; i < s; i++) if (need[i] && (tableau.a[i][j] ?? 0) !== 0) return true;
+    return false;
+  });
+  const state = Array.from({ length: s }, (_, i) => need[i] || evaluate[i]);
+  return { state, evaluate };
+}
+
+/**
+ * The stage states of the step from (t, y) of size h that `need` asks for (see `stagePlan`), recomputed
+ * without a graph: entry i is Y_i or null where not built (Y_0 is y itself; the caller owns the others).
+ */
+export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Tensor, h: number, need: readonly boolean[]): Promise<(Tensor | null)[]> {
   const { tableau, s, K } = stepper;
-  const stages: Tensor[] = [y];
+  const plan = stagePlan(tableau, need);
+  const stages: (Tensor | null)[] = [];
   for (let i = 0; i < s; i++) {
-    const Yi = i === 0 ? y : stepper.combine(y, tableau.a[i], h);
-    if (i > 0) stages.push(Yi);
-    if (i === s - 1) break;
-    const k = await stepper.field.eval(t + tableau.c[i] * h, Yi);
+    const Yi = !plan.state[i] ? null : i === 0 ? y : stepper.combine(y, tableau.a[i], h);
+    stages.push(Yi);
+    if (!plan.evaluate[i]) continue;
+    const k = await stepper.field.eval(t + tableau.c[i] * h, Yi!);
     noGrad(() => writeRow(K, i, k));
     if (k !== Yi && k !== y) k.dispose();
   }

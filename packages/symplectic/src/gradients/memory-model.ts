@@ -30,6 +30,11 @@ export interface SolveShape {
   T: number;
   /** odeint's `checkpoints` budget (most step states held at once, y0 included); absent: one per step. */
   checkpoints?: number;
+  /**
+   * Some output lies strictly inside an accepted step (outputs 'interpolate'): the per-step backward then
+   * also needs the stages the interpolant uses. Absent: outputs at step ends only.
+   */
+  interpolated?: boolean;
 }
 
 /** A predicted peak: the total, its named terms (bytes) and the formula in words. */

@@ -1,7 +1,7 @@
 /**
  * The symplectic adjoint (Matsubara et al. 2021; docs/DESIGN.md). Backward over one accepted step (t, h, y_n)
  * given λ = ∂L/∂y_{n+1}:
- *   1. recompute the stage states Y_0..Y_{s-1} from the checkpoint, without a graph;
+ *   1. recompute the stage states the step's VJPs need from the checkpoint, without a graph (`stagePlan`);
  *   2. for i = s−1..0: κ_i = h(b_i λ + Σ_{j>i} a_ji ν_j); one VJP of f at Y_i gives ν_i = f_yᵀκ_i and adds
  *      f_θᵀκ_i to the parameter gradient; its graph is freed before the next stage;
  *   3. λ_n = λ + Σ_i ν_i.
@@ -13,7 +13,7 @@ import { combineRows, noGrad, writeRow, type Tensor } from '@sympode/tensor';
 import { vjp } from './vjp.js';
 import type { Field } from '../field.js';
 import type { AcceptedStep } from '../integrate.js';
-import { NoGraphStepper, recomputeStages } from '../no-graph-stepper.js';
+import { NoGraphStepper, recomputeStages, stagePlan } from '../no-graph-stepper.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
@@ -62,7 +62,7 @@ class Sweep {
     const skip = dense ? skippedStages(tab, dense.weights) : this.skip;
     const dev = stepper.field.device;
     const s = tab.b.length;
-    const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h)));
+    const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h, skip.map((sk) => !sk))));
     try {
       noGrad(() => writeRow(V, s, lambda));
       for (let i = s - 1; i >= 0; i--) {
@@ -78,7 +78,7 @@ class Sweep {
           kappa = k2;
         }
         try {
-          const nu = await stepper.field.device.memory.phase(`vjp stage ${i}`, () => vjp(stepper.field, t + tab.c[i] * h, stages[i], kappa, this.acc));
+          const nu = await stepper.field.device.memory.phase(`vjp stage ${i}`, () => vjp(stepper.field, t + tab.c[i] * h, stages[i]!, kappa, this.acc));
           noGrad(() => writeRow(V, i, nu));
           nu.dispose();
         } finally {
@@ -95,7 +95,7 @@ class Sweep {
       }
       return next;
     } finally {
-      for (const st of stages.slice(1)) st.dispose();
+      for (const st of stages.slice(1)) st?.dispose();
     }
   }
 
@@ -123,18 +123,23 @@ export const symplecticAdjoint: GradientMethod = {
       sweep.dispose();
     }
   },
-  memoryModel({ tableau, N, T, checkpoints: c }, { S, P, Vf }) {
+  memoryModel({ tableau, N, T, checkpoints: c, interpolated }, { S, P, Vf }) {
     const s = tableau.b.length;
     const out = T * S;
     // N − 1 checkpoints, or under a budget c − 1 snapshots + the working state (the sweep's stage buffer is shared).
     const ckpt = checkpointStates(N, c) * S;
-    // Backward holds: K [s, n] (stage derivatives), the s−1 recomputed stage states, V [s+1, n] (ν's and λ),
+    // Recomputed stage states r: those the VJPs need and their inputs (s − 1 but for skipped last stages,
+    // e.g. dopri5's FSAL stage; an interpolant inside the step uses them all).
+    const need = interpolated ? new Array<boolean>(s).fill(true) : skippedStages(tableau).map((sk) => !sk);
+    const r = stagePlan(tableau, need).state.filter(Boolean).length - 1;
+    // Backward holds: K [s, n] (stage derivatives), the r recomputed stage states, V [s+1, n] (ν's and λ),
     // a zero state, λ, κ (3 states), the parameter-gradient sums (P), and one VJP of f at a time (Vf).
-    const buffers = (s + (s - 1) + (s + 1) + 3) * S;
+    const buffers = (s + r + (s + 1) + 3) * S;
+    const stagesTerm = `(2s+4+r)·S (r = ${r})`;
     return {
       total: ckpt + out + buffers + P + Vf,
       terms: { checkpoints: ckpt, outputs: out, stageAndAdjointBuffers: buffers, gradientSums: P, oneVjp: Vf },
-      formula: c === undefined ? '(N−1)·S + T·S + (3s+3)·S + P + Vf' : 'min(c, N−1)·S + T·S + (3s+3)·S + P + Vf',
+      formula: `${c === undefined ? '(N−1)·S' : 'min(c, N−1)·S'} + T·S + ${stagesTerm} + P + Vf`,
       hostBytes: stepRecordBytes(N),
     };
   },
