@@ -137,9 +137,15 @@ ${shown.map((p) => `- **${p.name}**: ${p.description}; ${all.find((r) => r.probl
 **The tabular rows use seeded synthetic data** (4 Gaussian clusters through a random linear map) of the
 paper's dimensions, with the paper's (FFJORD's) architectures and batch sizes: their memory, time and NFE
 columns measure those shapes; their NLL is not comparable to the paper's (nor meaningful after so few
-iterations: it shows that the methods agree). Architectures from FFJORD's appendix table of tabular
-hyperparameters, which the symplectic-adjoint paper adopts (recalled from the papers; the authors' code in
-../shared/peers has no CNF configs).
+iterations: it shows that the methods agree). Settings read in the code: MiniBooNE from
+rtqichen/ffjord@994864a README.md:24 (\`--nhidden 2 --hdim_factor 20 --num_blocks 1 --nonlinearity softplus
+--batch_size 1000\`) with train_tabular.py's defaults (concatsquash, Hutchinson trace with Gaussian noise,
+time_length 1, no batch norm); POWER (tanh, 3×10·D, M = 5, batch 10000) and GAS (tanh, 3×20·D, M = 5,
+batch 1000), which FFJORD's repository does not list, from the FFJORD-baseline block of a fork of FFJORD's
+script, hanhsienhuang/CNF-TPR@cb19070 run_tabular.sh:1-10 (FFJORD's appendix table of best hyperparameters
+was not re-read). The symplectic-adjoint authors' code (tksmatsubara/symplectic-adjoint-method@254832c) has
+no CNF configs. Not reproduced: FFJORD's learned end time (here T = 1, fixed) and its atol 1e-8 / rtol 1e-6
+(here rtol = atol = ${tol}).
 ${notes.length ? `\n${notes.join('\n')}\n` : ''}
 ${byBackend.join('\n\n')}
 

@@ -1,10 +1,34 @@
 /**
- * The CNF problems of `bench:cnf`: FFJORD's toy 2-D setting and the tabular setups of FFJORD (Grathwohl et
- * al. 2019, appendix "best hyperparameters"), which the symplectic-adjoint paper (Matsubara et al. 2021,
- * Table 2) adopts: POWER (D = 6), GAS (D = 8), MiniBooNE (D = 43). The real data sets are not here: the
- * tabular problems train on seeded synthetic data of the same dimension (a random linear map of a Gaussian
- * mixture), so their NLL numbers are not comparable to the paper's; memory, time and NFE depend on the
- * shapes, which are the paper's.
+ * The CNF problems of `bench:cnf`: FFJORD's toy 2-D setting and FFJORD's tabular setups (Grathwohl et al.
+ * 2019), which the symplectic-adjoint paper (Matsubara et al. 2021, Table 2) adopts: POWER (D = 6), GAS
+ * (D = 8), MiniBooNE (D = 43). The real data sets are not here: the tabular problems train on seeded
+ * synthetic data of the same dimension (a random linear map of a Gaussian mixture), so their NLL numbers are
+ * not comparable to the paper's; memory, time and NFE depend on the shapes, which are the paper's.
+ *
+ * Sources, read in the code:
+ * - github.com/rtqichen/ffjord @ 994864ad0517db3549717c25170f9b71e96788b1:
+ *   README.md:24 gives MiniBooNE's command: `--nhidden 2 --hdim_factor 20 --num_blocks 1 --nonlinearity
+ *   softplus --batch_size 1000 --lr 1e-3`; hidden widths are hdim_factor·D repeated nhidden times
+ *   (train_tabular.py:166). Defaults the command keeps (train_tabular.py): layer_type concatsquash (:24),
+ *   time_length 1.0 with train_T True, i.e. a learned end time starting at 1 (:30-31), Hutchinson trace
+ *   (divergence_fn approximate, :32) with Gaussian noise (rademacher False, :45; lib/layers/odefunc.py:293-296),
+ *   dopri5 (:35) at atol 1e-8, rtol 1e-6 (:36-37), residual off (:44), batch norm off (:46; train_misc.py:189),
+ *   test batch = batch (:81) with the exact trace at test time (:295), Adam lr 1e-3 (:52), early stopping 30
+ *   validations with lr/10 decays (:49, :101-113); weight_decay 1e-6 (:53) is passed to
+ *   lib/custom_optimizers.py, whose decay line (:103) uses the out-of-place `p.data.add(...)`, so it has no effect.
+ * - POWER and GAS are not in FFJORD's repository. Their settings come from the FFJORD-baseline block ("# FFJORD")
+ *   of github.com/hanhsienhuang/CNF-TPR run_tabular.sh:1-10 @ cb19070b5be066c7ccc8fa87644f8021f1a0a5f3 (a
+ *   fork of FFJORD's train_tabular.py; FFJORD's appendix table of best hyperparameters was not re-read):
+ *   POWER tanh, nhidden 3, hdim_factor 10, num_blocks 5, batch 10000 (test batch 10000); GAS tanh, nhidden 3,
+ *   hdim_factor 20, num_blocks 5, batch 1000 (test batch 10000); its MiniBooNE line agrees with FFJORD's README.
+ * - The symplectic-adjoint authors' code (github.com/tksmatsubara/symplectic-adjoint-method, master @
+ *   254832cbe2d7601e976119855b732d7a3e4b4f65, beta @ d40652c37a37cf2748af2603d58c2265aff6945f) is the
+ *   solver library only: no CNF scripts or configs to compare; the paper's text is the only source of theirs.
+ * Taken here: architecture, M, batch, Hutchinson trace with Gaussian noise, T = 1 per block. Not expressible
+ * and left out: the learned end time (T stays 1), and FFJORD's atol 1e-8 / rtol 1e-6 (this benchmark's
+ * tolerance is bench:cnf's `--tol`, one value for rtol and atol). Nothing else differs from FFJORD's
+ * defaults (batch norm and residual are off there too); training schedule (early stopping, lr decay) does not
+ * apply to a few measured iterations.
  */
 import { Rng, type Device } from '@sympode/tensor';
 import { toyData } from '@sympode/flows';
@@ -25,6 +49,10 @@ export interface CnfProblem {
   /** Batch size of the memory/time columns. */
   batch: number;
   trace: 'exact' | 'hutchinson';
+  /** Distribution of the Hutchinson noise (FFJORD's default: Gaussian). */
+  noise: 'gaussian' | 'rademacher';
+  /** Integration length of each block (FFJORD's `--time_length`: 0.5 toy, 1.0 tabular). */
+  T: number;
   /** n seeded data points, row-major [n, D]. */
   data(n: number, seed: number): Float64Array;
 }
@@ -51,20 +79,21 @@ export function syntheticTabular(D: number, n: number, seed: number): Float64Arr
 }
 
 /**
- * The problems. `toyWidth`/`toyBatch` size the 2-D one (FFJORD: 64-64-64, batch 512; smaller in --quick).
- * Tabular (FFJORD's table): POWER tanh 3×(10·D) M = 5 batch 10000; GAS tanh 3×(20·D) M = 5 batch 1000;
- * MiniBooNE softplus 2×(20·D) M = 1 batch 1000; all with the Hutchinson trace.
+ * The problems. `toyWidth`/`toyBatch` size the 2-D one (FFJORD's train_toy.py: `--dims 64-64-64`, tanh,
+ * time_length 0.5, exact trace; its default batch is 100, this benchmark's 512; smaller in --quick).
+ * Tabular (sources in the header): POWER tanh 3×(10·D) M = 5 batch 10000; GAS tanh 3×(20·D) M = 5 batch 1000;
+ * MiniBooNE softplus 2×(20·D) M = 1 batch 1000; all with the Hutchinson trace, Gaussian noise, T = 1.
  */
 export function cnfProblems(toyWidth: number, toyBatch: number): CnfProblem[] {
   const tab = (name: string, D: number, act: 'tanh' | 'softplus', layers: number, mult: number, blocks: number, batch: number): CnfProblem => ({
-    name, dim: D, hidden: Array.from({ length: layers }, () => mult * D), activation: act, blocks, batch, trace: 'hutchinson',
-    description: `${name}-sized: D = ${D}, ${act} ${layers}×${mult * D} hidden, M = ${blocks}, batch ${batch}, synthetic data`,
+    name, dim: D, hidden: Array.from({ length: layers }, () => mult * D), activation: act, blocks, batch, trace: 'hutchinson', noise: 'gaussian', T: 1,
+    description: `${name}-sized: D = ${D}, ${act} ${layers}×${mult * D} hidden, M = ${blocks}, batch ${batch}, T = 1, Hutchinson (Gaussian noise), synthetic data`,
     data: (n, seed) => syntheticTabular(D, n, seed),
   });
   return [
     {
-      name: 'pinwheel', dim: 2, hidden: [toyWidth, toyWidth, toyWidth], activation: 'tanh', blocks: 1, batch: toyBatch, trace: 'exact',
-      description: `2-D toy (FFJORD's pinwheel): tanh 3×${toyWidth} hidden, M = 1, batch ${toyBatch}, exact trace`,
+      name: 'pinwheel', dim: 2, hidden: [toyWidth, toyWidth, toyWidth], activation: 'tanh', blocks: 1, batch: toyBatch, trace: 'exact', noise: 'gaussian', T: 0.5,
+      description: `2-D toy (FFJORD's pinwheel): tanh 3×${toyWidth} hidden, M = 1, batch ${toyBatch}, T = 0.5, exact trace`,
       data: (n, seed) => toyData('pinwheel', n, seed),
     },
     tab('power', 6, 'tanh', 3, 10, 5, 10000),

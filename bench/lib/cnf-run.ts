@@ -30,7 +30,7 @@ export interface Row {
  */
 export async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number, tol: number): Promise<Row> {
   const cnf = CNF.ffjord(dev, p.dim, {
-    hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: 'rademacher',
+    hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: p.noise, T: p.T,
     solver: { method: 'dopri5', rtol: tol, atol: tol, gradient: method },
   });
   const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });

@@ -31,6 +31,11 @@ describe('bench:cnf cell', () => {
     const [power, gas, mini] = cnfProblems(8, 32).slice(1);
     expect([power!.dim, gas!.dim, mini!.dim]).toEqual([6, 8, 43]);
     expect([power!.batch, gas!.batch, mini!.batch]).toEqual([10000, 1000, 1000]);
+    // FFJORD's settings (sources in bench/lib/cnf-problems.ts): widths, M, activation, T, Gaussian Hutchinson noise.
+    expect([power!.hidden, gas!.hidden, mini!.hidden]).toEqual([[60, 60, 60], [160, 160, 160], [860, 860]]);
+    expect([power!.blocks, gas!.blocks, mini!.blocks]).toEqual([5, 5, 1]);
+    expect([power!.activation, gas!.activation, mini!.activation]).toEqual(['tanh', 'tanh', 'softplus']);
+    for (const p of [power!, gas!, mini!]) expect([p.T, p.trace, p.noise]).toEqual([1, 'hutchinson', 'gaussian']);
     expect(syntheticTabular(6, 5, 1)).toEqual(syntheticTabular(6, 5, 1));
     expect(syntheticTabular(6, 5, 1)).not.toEqual(syntheticTabular(6, 5, 2));
   });
