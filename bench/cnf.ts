@@ -19,7 +19,7 @@ import { createDevice, type Device } from '@sympode/tensor';
 import { GRADIENT_METHODS, type GradientMethodName } from '@sympode/symplectic';
 import { lineChart, writeChart } from '@sympode/plot';
 import { cnfProblems } from './lib/cnf-problems.js';
-import { runCell, type Row } from './lib/cnf-run.js';
+import { cnfUnitCosts, runCell, type Row } from './lib/cnf-run.js';
 import { writeSection } from './lib/sections.js';
 
 const args = process.argv.slice(2);
@@ -50,9 +50,10 @@ const LABELS = ['checkpoints', 'stages', 'network', 'adjoint', 'unlabeled'] as c
 const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 2);
 
 function table(rows: Row[]): string {
-  const head = `| problem | method | iters | NLL (nats) | peak MiB | ${LABELS.join(' | ')} | peak incl. Adam step | ms/iter | NFE fwd | NFE bwd | steps |`;
-  const sep = `| --- | --- | ---: | ---: | ---: | ${LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: |`;
-  const body = rows.map((r) => `| ${r.problem} | \`${r.method}\` | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.peakStep === undefined ? '—' : mib(r.peakStep)} | ${r.ms.toFixed(0)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
+  const head = `| problem | method | iters | NLL (nats) | peak MiB | ${LABELS.join(' | ')} | peak incl. Adam step | ms/iter | predicted by counts | NFE fwd | NFE bwd | steps |`;
+  const sep = `| --- | --- | ---: | ---: | ---: | ${LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`;
+  const pred = (r: Row) => (r.predictedMs === undefined ? '—' : `${r.predictedMs.toFixed(0)} (${r.ms >= r.predictedMs ? '+' : '−'}${Math.abs(100 * (r.ms / r.predictedMs - 1)).toFixed(0)} %)`);
+  const body = rows.map((r) => `| ${r.problem} | \`${r.method}\` | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.peakStep === undefined ? '—' : mib(r.peakStep)} | ${r.ms.toFixed(0)} | ${pred(r)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
   return [head, sep, ...body].join('\n');
 }
 
@@ -62,7 +63,8 @@ function ratios(rows: Row[]): string {
     const bp = rows.find((r) => r.problem === p && r.method === 'backprop');
     const sa = rows.find((r) => r.problem === p && r.method === 'symplectic-adjoint');
     if (!bp || !sa) continue;
-    out.push(`- ${p}: backprop's peak / symplectic adjoint's = **${(bp.peak / sa.peak).toFixed(1)}×**; symplectic adjoint's time / backprop's = **${(sa.ms / bp.ms).toFixed(2)}×**; NLL ${bp.nll.toFixed(4)} (backprop) vs ${sa.nll.toFixed(4)} (symplectic adjoint)`);
+    const byCounts = sa.predictedMs && bp.predictedMs ? ` (the evaluation counts predict ${(sa.predictedMs / bp.predictedMs).toFixed(2)}×)` : '';
+    out.push(`- ${p}: backprop's peak / symplectic adjoint's = **${(bp.peak / sa.peak).toFixed(1)}×**; symplectic adjoint's time / backprop's = **${(sa.ms / bp.ms).toFixed(2)}×**${byCounts}; NLL ${bp.nll.toFixed(4)} (backprop) vs ${sa.nll.toFixed(4)} (symplectic adjoint)`);
   }
   return out.join('\n');
 }
@@ -86,9 +88,11 @@ async function main(): Promise<void> {
   for (const p of problems) {
     for (const dev of devs) {
       const iters = p.dim === 2 ? toyIters : tabIters;
+      const units = await cnfUnitCosts(dev, p);
+      console.log(`${dev.kind} ${p.name}: f ${units.evalMs.toFixed(2)} ms, recorded ${units.recordMs.toFixed(2)} ms, VJP ${units.vjpMs.toFixed(2)} ms`);
       for (const m of METHODS) {
         const t0 = performance.now();
-        const r = { ...(await runCell(dev, p, m, iters, tol)), ...(tag ? { problem: `${p.name} ${tag}` } : {}) };
+        const r = { ...(await runCell(dev, p, m, iters, tol, units)), ...(tag ? { problem: `${p.name} ${tag}` } : {}) };
         all.push(r);
         console.log(`${dev.kind} ${p.name} ${m}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
         await report(all, notes, started, false);
@@ -128,7 +132,10 @@ the same for every method, are in the "incl. Adam step" column, whose first iter
 state and the gradients); by label
 the same per label (peaks of different labels need not coincide); ms/iter: median (the first iteration
 excluded when ≥ 2 ran: it carries warm-up); NFE and steps: the last iteration's, summed over blocks. NLL: held out, after the
-training, on fixed points with fixed noise.
+training, on fixed points with fixed noise. "Predicted by counts": the last iteration's evaluations times one block's
+unit costs of the CNF field measured on the device before the cells (f without graph, f recorded, one VJP of a
+recorded f; bench/lib/unit-costs.ts), and in brackets how far the measured time lies beyond it (the solver's own
+work and the Adam step, which the counts do not include).
 
 Problems (${names.join(', ')}):
 

@@ -3,10 +3,15 @@
  * each backend: accepted steps, function evaluations, peak bytes above the inputs, forward+backward time
  * (median of 3 after a warm-up), and the gradient's relative error against the float64 backprop gradient.
  *
- *   npm run bench:methods [-- --backends cpu,webgpu]
+ * Next to each time: what the method's function-evaluation counts predict from f's unit costs (lib/unit-costs.ts).
+ *
+ *   npm run bench:methods [-- --backends cpu,webgpu] [--write]   (--write: section `methods` of bench/RESULTS.md)
  */
 import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tensor';
 import { GRADIENT_METHODS, odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
+import { cpus } from 'node:os';
+import { writeSection } from './lib/sections.js';
+import { measureUnitCosts, predictedMs } from './lib/unit-costs.js';
 
 const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const args = process.argv.slice(2);
@@ -49,32 +54,76 @@ function relErr(a: number[], b: number[]): number {
   return num / den;
 }
 
+interface Row {
+  backend: string;
+  method: GradientMethodName;
+  r: Awaited<ReturnType<typeof once>>;
+  predicted: number;
+  error: number;
+}
+
 async function main(): Promise<void> {
   const cpu64 = await createDevice({ backend: 'cpu' });
   const exact = (await once(cpu64, 'backprop')).grad;
-  const rows: string[] = [];
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const units: string[] = [];
   for (const b of backends) {
     let dev: Device;
     try {
       dev = await createDevice({ backend: b });
     } catch (e) {
-      rows.push(`| ${b} | (unavailable: ${(e as Error).message.split('\n')[0]}) | | | | | | |`);
+      notes.push(`- ${b}: unavailable (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
+    const { mlp, y0, f } = problem(dev);
+    const u = await measureUnitCosts(dev, f, y0, mlp.parameters());
+    dev.dispose(y0);
+    mlp.dispose();
+    units.push(`| ${dev.backend.description} | ${u.evalMs.toFixed(3)} | ${u.recordMs.toFixed(3)} | ${u.vjpMs.toFixed(3)} |`);
     for (const m of METHODS) {
       await once(dev, m); // warm-up: pipelines, pool
       const runs = [await once(dev, m), await once(dev, m), await once(dev, m)];
       runs.sort((x, y) => x.ms - y.ms);
       const r = runs[1];
-      const s = r.stats;
-      rows.push(`| ${dev.backend.description} | ${m} | ${s.acceptedSteps} (+${s.rejectedSteps} rejected) | ${s.nfeForward} / ${s.nfeBackward} | ${(r.peak / 1024).toFixed(1)} KiB | ${r.ms.toFixed(0)} ms | ${relErr(r.grad, exact).toExponential(1)} |`);
+      rows.push({ backend: dev.backend.description, method: m, r, predicted: predictedMs(m, r.stats, u, 'dopri5'), error: relErr(r.grad, exact) });
     }
     dev.destroy();
   }
-  console.log('MLP ODE 2→64→64→2 (tanh), batch 256, t ∈ [0, 1], dopri5, rtol 1e-6, atol 1e-8; loss Σ y(1)²\n');
-  console.log('| backend | gradient | accepted steps | NFE fwd / bwd | peak bytes above inputs | fwd+bwd time (median of 3) | rel. error vs float64 backprop |');
-  console.log('| --- | --- | --- | --- | ---: | ---: | ---: |');
-  for (const r of rows) console.log(r);
+  const md: string[] = [];
+  md.push('## Gradient methods side by side (`npm run bench:methods`)', '');
+  md.push(`MLP ODE 2→64→64→2 (tanh), batch 256, t ∈ [0, 1], dopri5, rtol 1e-6, atol 1e-8; loss Σ y(1)²; ${new Date().toISOString().slice(0, 10)}, ${hostDescription()}.`, '');
+  md.push('Unit costs of f on each backend (ms per evaluation, medians of 5 rounds of 20 back-to-back evaluations):', '');
+  md.push('| backend | f without graph | f recorded | one VJP of a recorded f |', '| --- | ---: | ---: | ---: |', ...units, '');
+  md.push('"Predicted by counts" = the method\'s evaluations × those unit costs (backprop: forward evaluations recorded and backpropagated; symplectic adjoint: its forward and stage recomputations without graph, one recorded evaluation + VJP per needed stage; the others: forward without graph, every backward evaluation recorded + VJP). "Beyond the counts" = measured / predicted − 1: the solver\'s own work (stage combinations, error norms, readbacks, graph bookkeeping).', '');
+  md.push('| backend | gradient | accepted steps | NFE fwd / bwd | peak above inputs | fwd+bwd (median of 3) | predicted by counts | beyond the counts | rel. error vs float64 backprop |');
+  md.push('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const { backend, method, r, predicted, error } of rows) {
+    const s = r.stats;
+    md.push(`| ${backend} | ${method} | ${s.acceptedSteps} (+${s.rejectedSteps} rejected) | ${s.nfeForward} / ${s.nfeBackward} | ${(r.peak / 1024).toFixed(1)} KiB | ${r.ms.toFixed(0)} ms | ${predicted.toFixed(0)} ms | ${fmtPct(r.ms / predicted - 1)} | ${error.toExponential(1)} |`);
+  }
+  md.push('', 'Symplectic adjoint over backprop, time:', '');
+  md.push('| backend | measured | predicted by counts | measured / predicted |', '| --- | ---: | ---: | ---: |');
+  for (const backend of new Set(rows.map((x) => x.backend))) {
+    const sa = rows.find((x) => x.backend === backend && x.method === 'symplectic-adjoint');
+    const bp = rows.find((x) => x.backend === backend && x.method === 'backprop');
+    if (!sa || !bp) continue;
+    const meas = sa.r.ms / bp.r.ms, pred = sa.predicted / bp.predicted;
+    md.push(`| ${backend} | ${meas.toFixed(2)}× | ${pred.toFixed(2)}× | ${(meas / pred).toFixed(2)} |`);
+  }
+  if (notes.length) md.push('', ...notes);
+  const text = md.join('\n');
+  console.log(text);
+  if (args.includes('--write')) await writeSection(new URL('../RESULTS.md', import.meta.url).pathname.replace('/dist/', '/'), 'methods', text);
+}
+
+function fmtPct(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(0)} %`;
+}
+
+function hostDescription(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model.trim() ?? 'cpu'}`;
 }
 
 main().catch((e) => {

@@ -1,8 +1,9 @@
 /** One cell of `bench:cnf`: a short training of one CNF problem with one gradient method, measured. */
-import { optim, type Device } from '@sympode/tensor';
+import { concat, optim, Rng, type Device } from '@sympode/tensor';
 import type { GradientMethodName, OdeintStats } from '@sympode/symplectic';
-import { CNF } from '@sympode/flows';
+import { CNF, cnfField } from '@sympode/flows';
 import { problemBatch, type CnfProblem } from './cnf-problems.js';
+import { measureUnitCosts, predictedMs, type UnitCosts } from './unit-costs.js';
 
 /** One (backend, problem, method) cell of the table. */
 export interface Row {
@@ -22,13 +23,33 @@ export interface Row {
   nfeF: number;
   nfeB: number;
   steps: number;
+  /** What the last iteration's counts predict from f's unit costs (lib/unit-costs.ts), ms; absent in older runs. */
+  predictedMs?: number;
+}
+
+/**
+ * f's unit costs for problem `p` on `dev`: one block's CNF field (the flow's first net, seed 1, Gaussian or
+ * exact trace as the problem has it) on a batch of the problem's size.
+ */
+export async function cnfUnitCosts(dev: Device, p: CnfProblem): Promise<UnitCosts> {
+  const cnf = CNF.ffjord(dev, p.dim, { hidden: p.hidden, activation: p.activation, blocks: 1, seed: 1, trace: p.trace, noise: p.noise, T: p.T });
+  const rng = new Rng(5);
+  const noise = p.trace === 'hutchinson' ? Float64Array.from({ length: p.batch * p.dim }, () => rng.normal()) : undefined;
+  const f = cnfField(cnf.nets[0]!, { dim: p.dim, trace: p.trace, noise });
+  const s = dev.tidy(() => concat([problemBatch(dev, p, p.batch, 3), dev.zeros([p.batch, cnf.layout.width - p.dim])], 1));
+  try {
+    return await measureUnitCosts(dev, f, s, cnf.parameters(), p.dim === 2 ? 10 : 3, 3);
+  } finally {
+    s.dispose();
+    cnf.dispose();
+  }
 }
 
 /**
  * Trains a fresh flow for problem `p` (seed 1) with gradient `method` for `iters` iterations on `dev` and
  * measures each iteration; then the held-out NLL. See bench/cnf.ts for what the columns mean.
  */
-export async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number, tol: number): Promise<Row> {
+export async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number, tol: number, units?: UnitCosts): Promise<Row> {
   const cnf = CNF.ffjord(dev, p.dim, {
     hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: p.noise, T: p.T,
     solver: { method: 'dopri5', rtol: tol, atol: tol, gradient: method },
@@ -70,6 +91,7 @@ export async function runCell(dev: Device, p: CnfProblem, method: GradientMethod
   opt.dispose();
   cnf.dispose();
   const sorted = (times.length >= 2 ? times.slice(1) : times).sort((a, b) => a - b);
-  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, peakStep, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps };
+  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, peakStep, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps,
+    ...(units ? { predictedMs: predictedMs(method, { nfeForward: nfeF, nfeBackward: nfeB, acceptedSteps: steps }, units, 'dopri5') } : {}) };
 }
 
