@@ -28,7 +28,7 @@ const quick = args.includes('--quick');
 const backends = flag('backends', 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
 const toyIters = Number(flag('toy-iters', quick ? '20' : '100'));
 const tabIters = Number(flag('tab-iters', quick ? '2' : '3'));
-const tol = Number(flag('tol', '1e-5'));
+const tol = args.includes('--tol') ? Number(flag('tol', '')) : undefined;
 const allProblems = cnfProblems(quick ? 32 : 64, quick ? 256 : 512);
 // Run in the order given; with --append, the rows of other problems in bench/out/cnf.json (an earlier run) are kept.
 const problems = flag('problems', 'pinwheel,power,gas,miniboone').split(',').map((n) => allProblems.find((p) => p.name === n)).filter((p) => p !== undefined);
@@ -123,7 +123,7 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   const byBackend = [...new Set(all.map((r) => r.backend))].map((b) => `#### ${b}\n\n${table(all.filter((r) => r.backend === b))}\n\nKey ratios:\n\n${ratios(all.filter((r) => r.backend === b))}`);
   const md = `## CNF: the paper's table on this engine (\`npm run bench:cnf${quick ? ' -- --quick' : ''}\`)
 
-${merge.length ? `Merged (${started}) from runs in ${merge.join(', ')}, each` : `Run ${started}`} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5, rtol = atol = ${tol}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
+${merge.length ? `Merged (${started}) from runs in ${merge.join(', ')}, each` : `Run ${started}`} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5 at ${tol === undefined ? 'each problem\'s tolerances (below)' : `rtol = atol = ${tol}`}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
 starts from the same seed and sees the same batches and the same Hutchinson noise. Per iteration: one forward
 (log-likelihood of a batch), its backward and one optimizer step; **peak** = the allocator's peak during the
 gradient computation (forward and backward, up to the optimizer step) above what was live before the
@@ -151,8 +151,7 @@ time_length 1, no batch norm); POWER (tanh, 3×10·D, M = 5, batch 10000) and GA
 batch 1000), which FFJORD's repository does not list, from the FFJORD-baseline block of a fork of FFJORD's
 script, hanhsienhuang/CNF-TPR@cb19070 run_tabular.sh:1-10 (FFJORD's appendix table of best hyperparameters
 was not re-read). The symplectic-adjoint authors' code (tksmatsubara/symplectic-adjoint-method@254832c) has
-no CNF configs. Not reproduced: FFJORD's learned end time (here T = 1, fixed) and its atol 1e-8 / rtol 1e-6
-(here rtol = atol = ${tol}).
+no CNF configs. Not reproduced: FFJORD's learned end time (here T = 1, fixed)${tol === undefined ? '' : `, and its atol 1e-8 / rtol 1e-6 (this run: rtol = atol = ${tol})`}.
 ${notes.length ? `\n${notes.join('\n')}\n` : ''}
 ${byBackend.join('\n\n')}
 

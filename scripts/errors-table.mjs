@@ -5,7 +5,7 @@
  * of their test file, and rewrites what lies between the `cases:start` and `cases:end` markers.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,10 +16,12 @@ const suites = [
 const doc = 'docs/errors.md';
 const [START, END] = ['<!-- cases:start -->', '<!-- cases:end -->'];
 
-const out = join(mkdtempSync(join(tmpdir(), 'sympode-errors-')), 'cases.jsonl');
+const tmp = mkdtempSync(join(tmpdir(), 'sympode-errors-'));
+const out = join(tmp, 'cases.jsonl');
 writeFileSync(out, '');
 execFileSync('npx', ['vitest', 'run', ...suites.map((s) => s.file)], { stdio: 'inherit', env: { ...process.env, SYMPODE_ERRORS_TABLE: out } });
 const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+rmSync(tmp, { recursive: true, force: true });
 
 // Tensor ids (#1234) depend on what ran before: shown as #id so the table changes only with the messages.
 const cell = (s) => s.replace(/#\d+/g, '#id').replaceAll('|', '\\|').replaceAll('\n', ' ');

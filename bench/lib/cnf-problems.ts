@@ -24,9 +24,9 @@
  * - The symplectic-adjoint authors' code (github.com/tksmatsubara/symplectic-adjoint-method, master @
  *   254832cbe2d7601e976119855b732d7a3e4b4f65, beta @ d40652c37a37cf2748af2603d58c2265aff6945f) is the
  *   solver library only: no CNF scripts or configs to compare; the paper's text is the only source of theirs.
- * Taken here: architecture, M, batch, Hutchinson trace with Gaussian noise, T = 1 per block. Not expressible
- * and left out: the learned end time (T stays 1), and FFJORD's atol 1e-8 / rtol 1e-6 (this benchmark's
- * tolerance is bench:cnf's `--tol`, one value for rtol and atol). Nothing else differs from FFJORD's
+ * Taken here: architecture, M, batch, Hutchinson trace with Gaussian noise, T = 1 per block, atol 1e-8 /
+ * rtol 1e-6 (bench:cnf's `--tol` overrides both for every problem). Not expressible and left out: the
+ * learned end time (T stays 1). Nothing else differs from FFJORD's
  * defaults (batch norm and residual are off there too); training schedule (early stopping, lr decay) does not
  * apply to a few measured iterations.
  */
@@ -53,6 +53,9 @@ export interface CnfProblem {
   noise: 'gaussian' | 'rademacher';
   /** Integration length of each block (FFJORD's `--time_length`: 0.5 toy, 1.0 tabular). */
   T: number;
+  /** Solver tolerances (FFJORD's: toy rtol = atol = 1e-5; tabular rtol 1e-6, atol 1e-8). */
+  rtol: number;
+  atol: number;
   /** n seeded data points, row-major [n, D]. */
   data(n: number, seed: number): Float64Array;
 }
@@ -82,18 +85,19 @@ export function syntheticTabular(D: number, n: number, seed: number): Float64Arr
  * The problems. `toyWidth`/`toyBatch` size the 2-D one (FFJORD's train_toy.py: `--dims 64-64-64`, tanh,
  * time_length 0.5, exact trace; its default batch is 100, this benchmark's 512; smaller in --quick).
  * Tabular (sources in the header): POWER tanh 3×(10·D) M = 5 batch 10000; GAS tanh 3×(20·D) M = 5 batch 1000;
- * MiniBooNE softplus 2×(20·D) M = 1 batch 1000; all with the Hutchinson trace, Gaussian noise, T = 1.
+ * MiniBooNE softplus 2×(20·D) M = 1 batch 1000; all with the Hutchinson trace, Gaussian noise, T = 1, and
+ * train_tabular.py's rtol 1e-6, atol 1e-8.
  */
 export function cnfProblems(toyWidth: number, toyBatch: number): CnfProblem[] {
   const tab = (name: string, D: number, act: 'tanh' | 'softplus', layers: number, mult: number, blocks: number, batch: number): CnfProblem => ({
-    name, dim: D, hidden: Array.from({ length: layers }, () => mult * D), activation: act, blocks, batch, trace: 'hutchinson', noise: 'gaussian', T: 1,
-    description: `${name}-sized: D = ${D}, ${act} ${layers}×${mult * D} hidden, M = ${blocks}, batch ${batch}, T = 1, Hutchinson (Gaussian noise), synthetic data`,
+    name, dim: D, hidden: Array.from({ length: layers }, () => mult * D), activation: act, blocks, batch, trace: 'hutchinson', noise: 'gaussian', T: 1, rtol: 1e-6, atol: 1e-8,
+    description: `${name}-sized: D = ${D}, ${act} ${layers}×${mult * D} hidden, M = ${blocks}, batch ${batch}, T = 1, Hutchinson (Gaussian noise), rtol 1e-6, atol 1e-8, synthetic data`,
     data: (n, seed) => syntheticTabular(D, n, seed),
   });
   return [
     {
-      name: 'pinwheel', dim: 2, hidden: [toyWidth, toyWidth, toyWidth], activation: 'tanh', blocks: 1, batch: toyBatch, trace: 'exact', noise: 'gaussian', T: 0.5,
-      description: `2-D toy (FFJORD's pinwheel): tanh 3×${toyWidth} hidden, M = 1, batch ${toyBatch}, T = 0.5, exact trace`,
+      name: 'pinwheel', dim: 2, hidden: [toyWidth, toyWidth, toyWidth], activation: 'tanh', blocks: 1, batch: toyBatch, trace: 'exact', noise: 'gaussian', T: 0.5, rtol: 1e-5, atol: 1e-5,
+      description: `2-D toy (FFJORD's pinwheel): tanh 3×${toyWidth} hidden, M = 1, batch ${toyBatch}, T = 0.5, exact trace, rtol = atol = 1e-5`,
       data: (n, seed) => toyData('pinwheel', n, seed),
     },
     tab('power', 6, 'tanh', 3, 10, 5, 10000),

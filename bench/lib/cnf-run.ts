@@ -47,12 +47,13 @@ export async function cnfUnitCosts(dev: Device, p: CnfProblem): Promise<UnitCost
 
 /**
  * Trains a fresh flow for problem `p` (seed 1) with gradient `method` for `iters` iterations on `dev` and
- * measures each iteration; then the held-out NLL. See bench/cnf.ts for what the columns mean.
+ * measures each iteration; then the held-out NLL. `tol` overrides the problem's rtol and atol. See
+ * bench/cnf.ts for what the columns mean.
  */
-export async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number, tol: number, units?: UnitCosts): Promise<Row> {
+export async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number, tol: number | undefined, units?: UnitCosts): Promise<Row> {
   const cnf = CNF.ffjord(dev, p.dim, {
     hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: p.noise, T: p.T,
-    solver: { method: 'dopri5', rtol: tol, atol: tol, gradient: method },
+    solver: { method: 'dopri5', rtol: tol ?? p.rtol, atol: tol ?? p.atol, gradient: method },
   });
   const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });
   const times: number[] = [];

@@ -3,8 +3,7 @@
  * images; `memory` shows the symplectic adjoint's peak below backprop's; bad flags are clear usage errors.
  */
 import { describe, it, expect } from 'vitest';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../../packages/cli/src/main.js';
 import { train } from '../../packages/cli/src/train.js';
@@ -13,6 +12,7 @@ import { UsageError } from '../../packages/cli/src/args.js';
 import { webgpuDevice } from '../helpers/devices.js';
 import { expectPictures } from '../helpers/pictures.js';
 import { GRADIENT_METHODS } from '@sympode/symplectic';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -32,16 +32,16 @@ const base = { gradient: 'symplectic-adjoint' as const, seed: 1, lr: 0.01, batch
 
 describe('sympode train', () => {
   it('runs end to end on cpu, reproducibly, and writes metrics, params and valid images', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sympode-train-'));
+    const dir = await tempDir('train');
     const r1 = await train({ ...base, backend: 'cpu', iters: 3, out: dir });
     await checkOutputs(dir, 3);
-    const r2 = await train({ ...base, backend: 'cpu', iters: 3, out: await mkdtemp(join(tmpdir(), 'sympode-train-')) });
+    const r2 = await train({ ...base, backend: 'cpu', iters: 3, out: await tempDir('train') });
     expect(r2.finalLoss).toBe(r1.finalLoss); // same seed, same loss to the last digit
   });
 
   it('runs end to end on webgpu', async (ctx) => {
     if (!(await webgpuDevice())) return ctx.skip();
-    const dir = await mkdtemp(join(tmpdir(), 'sympode-train-gpu-'));
+    const dir = await tempDir('train-gpu');
     const r = await train({ ...base, backend: 'webgpu', iters: 2, out: dir });
     expect(r.device).toMatch(/webgpu/);
     await checkOutputs(dir, 2);
@@ -50,7 +50,7 @@ describe('sympode train', () => {
 
 describe('sympode memory', () => {
   it('prints the table; the symplectic adjoint peaks below backprop', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sympode-memory-'));
+    const dir = await tempDir('memory');
     const rows = await memoryReport({ backend: 'cpu', seed: 0, out: dir, batchSize: 8, batchTime: 5, rtol: 1e-6, atol: 1e-8, quiet: true });
     const peak = (m: string) => rows.find((r) => r.method === m)!.peakBytes;
     expect(peak('symplectic-adjoint')).toBeLessThan(peak('backprop'));

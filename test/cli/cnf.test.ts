@@ -4,20 +4,20 @@
  */
 import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../packages/cli/src/main.js';
 import { trainCnf, type CnfOptions } from '../../packages/cli/src/cnf.js';
 import { expectPictures } from '../helpers/pictures.js';
 import { UsageError } from '../../packages/cli/src/args.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const tiny: Omit<CnfOptions, 'out'> = {
   data: '8gaussians', gradient: 'symplectic-adjoint', backend: 'cpu', dtype: 'float64', blocks: 1, width: 8, depth: 2,
   tol: 1e-4, trace: 'exact', iters: 8, lr: 0.05, batch: 64, seed: 3, grid: 24, samples: 200, quiet: true,
 };
-const tmp = () => mkdtemp(join(tmpdir(), 'sympode-cnf-'));
+const tmp = () => tempDir('cnf');
 
 describe('sympode cnf', () => {
   it('trains a tiny flow on cpu: files, valid images, a finite falling loss, reproducible', async () => {

@@ -4,8 +4,7 @@
  * `memory` can be redrawn from the CSVs they write.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice } from '@sympode/tensor';
 import { GRADIENT_METHODS } from '@sympode/symplectic';
@@ -13,6 +12,7 @@ import { timelineCsvChunks, timelineOf } from '../../packages/cli/src/memory-tim
 import { memoryReportHtml } from '../../packages/cli/src/report-html.js';
 import { memoryReport } from '../../packages/cli/src/memory-report.js';
 import { train } from '../../packages/cli/src/train.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('timelineOf', () => {
   it('stacks live bytes per label to the allocator total, and rebuilds nested phases', async () => {
@@ -67,7 +67,7 @@ describe('timelineOf', () => {
 
 describe('sympode memory --html and the CSVs', () => {
   it('writes one self-contained page with every method, streamed traces and the timeline CSV', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sympode-report-'));
+    const dir = await tempDir('report');
     await memoryReport({ backend: 'cpu', seed: 0, out: dir, batchSize: 4, batchTime: 5, rtol: 1e-5, atol: 1e-7, html: true, maxEvents: 50_000, quiet: true });
     const html = await readFile(join(dir, 'memory-report.html'), 'utf8');
     // Nothing to fetch: no script or stylesheet by URL, no URL but the SVG namespace.
@@ -92,7 +92,7 @@ describe('sympode memory --html and the CSVs', () => {
   });
 
   it('train: every series of the loss chart and the phase portrait is in a CSV', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sympode-train-csv-'));
+    const dir = await tempDir('train-csv');
     const r = await train({ backend: 'cpu', gradient: 'symplectic-adjoint', iters: 3, seed: 1, out: dir, lr: 0.01, batchSize: 4, batchTime: 5, rtol: 1e-5, atol: 1e-7, evalEvery: 2, quiet: true });
     const rows = (await readFile(join(dir, 'metrics.csv'), 'utf8')).trim().split('\n').map((l) => l.split(','));
     const col = (name: string) => rows[0]!.indexOf(name);
