@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const md: string[] = [];
   md.push('## Gradient methods side by side (`npm run bench:methods`)', '');
   md.push(`MLP ODE 2→64→64→2 (tanh), batch 256, t ∈ [0, 1], dopri5, rtol 1e-6, atol 1e-8; loss Σ y(1)²; ${new Date().toISOString().slice(0, 10)}, ${hostDescription()}.`, '');
-  md.push('Unit costs of f on each backend (ms per evaluation, medians of 5 rounds of 20 back-to-back evaluations):', '');
+  md.push('Unit costs of f on each backend (ms per evaluation, the fastest of 5 rounds of 20 back-to-back evaluations):', '');
   md.push('| backend | f without graph | f recorded | one VJP of a recorded f |', '| --- | ---: | ---: | ---: |', ...units, '');
   md.push('"Predicted by counts" = the method\'s evaluations × those unit costs (backprop: forward evaluations recorded and backpropagated; symplectic adjoint: its forward and stage recomputations without graph, one recorded evaluation + VJP per needed stage; the others: forward without graph, every backward evaluation recorded + VJP). "Beyond the counts" = measured / predicted − 1: the solver\'s own work (stage combinations, error norms, readbacks, graph bookkeeping).', '');
   md.push('| backend | gradient | accepted steps | NFE fwd / bwd | peak above inputs | fwd+bwd (median of 3) | predicted by counts | beyond the counts | rel. error vs float64 backprop |');

@@ -9,7 +9,6 @@
  */
 import { enableGrad, grad, noGrad, type Device, type Tensor } from '@sympode/tensor';
 import { getTableau, skippedStages, type GradientMethodName, type OdeintStats, type TableauName } from '@sympode/symplectic';
-import { median } from './stats.js';
 
 /** Milliseconds per evaluation of f: without graph, recorded, and one backward through a recorded one. */
 export interface UnitCosts {
@@ -20,7 +19,8 @@ export interface UnitCosts {
 
 /**
  * Times `reps` back-to-back evaluations per kind (then one sync, so a GPU pipelines them as a solve does),
- * `rounds` times, and keeps the median per kind. `params` are what the VJP differentiates besides y.
+ * `rounds` times interleaved, and keeps the fastest round per kind: on a shared machine a slow round is
+ * another job's, not f's. `params` are what the VJP differentiates besides y.
  */
 export async function measureUnitCosts(
   dev: Device, f: (t: number, y: Tensor) => Tensor | Promise<Tensor>, y: Tensor, params: readonly Tensor[], reps = 20, rounds = 5,
@@ -54,8 +54,8 @@ export async function measureUnitCosts(
     both.push(await timed(() => record(true)));
   }
   c.dispose();
-  const recordMs = median(rec);
-  return { evalMs: median(ev), recordMs, vjpMs: Math.max(0, median(both) - recordMs) };
+  const recordMs = Math.min(...rec);
+  return { evalMs: Math.min(...ev), recordMs, vjpMs: Math.max(0, Math.min(...both) - recordMs) };
 }
 
 /**
