@@ -60,9 +60,9 @@ export function renderMarkdown(r: BenchResult, opts: { figures: string[] }): str
   p('## Memory model vs measurement');
   p();
   p('Predicted peaks come from the complexity formulas, evaluated with byte counts measured once per problem from a single evaluation of f ' +
-    '(never from a solve): S = one state, P = all parameters, Ge = what one recorded f evaluation keeps alive, Vf = the peak of one VJP of f, ' +
+    '(never from a solve): S = one state, P = all parameters, Ge = what one recorded f evaluation keeps alive, Go = of that, the output bytes f\'s graph does not keep, Vf = the peak of one VJP of f, ' +
     'Xb = what a backward through several recorded evaluations adds on top of their graph (measured on f(x + c·f(x))). ' +
-    'Symplectic: (N−1)·S checkpoints + T·S outputs + (3s+3)·S stage/adjoint buffers + P + Vf. Backprop: N·(s or s−1 with FSAL)·Ge + N·(RK combination tensors)·S + T·S + Xb. ' +
+    'Symplectic: (N−1)·S checkpoints + T·S outputs + (3s+3)·S stage/adjoint buffers + P + Vf. Backprop: N·(s or s−1 with FSAL)·(Ge − Go) + T·S + Xb (the stage combinations save nothing). ' +
     'ACA: (N−1)·S + T·S + s·S + P + one step\'s graph + Xb. Continuous adjoint: T·S + (s+5)·(2S+P) + Vf.');
   p();
   const fbRows = r.functionBytes.filter((f, i, a) => a.findIndex((g) => g.backend === f.backend && g.spec === f.spec) === i && f.spec === specLabel(grid.base));
