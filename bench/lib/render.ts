@@ -67,7 +67,7 @@ export function renderMarkdown(r: BenchResult, opts: { figures: string[] }): str
   p();
   const fbRows = r.functionBytes.filter((f, i, a) => a.findIndex((g) => g.backend === f.backend && g.spec === f.spec) === i && f.spec === specLabel(grid.base));
   if (fbRows.length) {
-    p(mdTable(['Backend', 'Problem', 'S', 'P', 'Ge', 'Vf', 'Xb'], fbRows.map((f) => [shortBackend(f.backend), f.spec, f.fb.S, f.fb.P, f.fb.Ge, f.fb.Vf, f.fb.Xb]), ['l', 'l', 'r', 'r', 'r', 'r', 'r']));
+    p(mdTable(['Backend', 'Problem', 'S', 'P', 'Ge', 'Go', 'Vf', 'Xb'], fbRows.map((f) => [shortBackend(f.backend), f.spec, f.fb.S, f.fb.P, f.fb.Ge, f.fb.Go, f.fb.Vf, f.fb.Xb]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']));
     p();
   }
   const modelRows = r.rows.filter((x) => x.section === 'dopri5' || x.section === 'tableaus');
