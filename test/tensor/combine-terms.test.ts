@@ -1,7 +1,8 @@
 /**
  * combineTerms (base + scale·Σ_j coeffs[j]·terms[j] over separate tensors): the same floats as combineRows
  * (bit for bit on cpu float64; on webgpu within 1 float32 ulp up to 6 nonzero terms, its one-dispatch form, in
- * fact bit for bit on lavapipe, and a few ulp past 6, chained), one dispatch, zero coefficients never read, one graph node that keeps no tensor, and
+ * fact bit for bit on lavapipe, and a few ulp past 6, chained), one dispatch, zero coefficients never read, one
+ * graph node that keeps no tensor, a term's gradient contributions folded into its sum one dispatch each, and
  * gradients (first and second order) against central differences.
  */
 import { describe, it, expect } from 'vitest';
@@ -95,6 +96,29 @@ describe.each(backends)('combineTerms (%s)', (name, make) => {
     expect(Array.from(await g2.data())).toEqual(new Array(n).fill(1));
     dev.dispose(out, loss, gy, g0, g1, g2, y, ks);
     expect(live()).toBe(before);
+  });
+
+  it('folds a term’s later gradient contributions into its sum: one dispatch each, the same floats', async ({ skip }) => {
+    const dev = await make();
+    if (!dev) return skip();
+    const y = dev.ones([n]), k = dev.tensor(randomData(n, 13), [n], { requiresGrad: true });
+    const v = dev.tensor(f32(randomData(n, 14)), [n]);
+    const [h, cs] = [0.1, [0.5, -2, 3]];
+    const z = combineTerms(y, [k, k, k], cs, h);
+    const d0 = dev.backend.counters.dispatches;
+    const [gk] = await grad(z, [k], { gradOutput: v });
+    // (h·c_0)·v, then sum + (h·c_j)·v in one combineTerms each: 3 dispatches where a mul and an add each took 5.
+    expect(dev.backend.counters.dispatches - d0).toBe(3);
+    const vv = await v.data(), got = await gk.data();
+    const round = dev.kind === 'cpu' ? (x: number) => x : Math.fround;
+    for (let i = 0; i < n; i++) {
+      let sum = round(vv[i] * round(h * cs[0]));
+      for (const c of cs.slice(1)) sum = round(sum + round(vv[i] * round(h * c)));
+      // Bit for bit on cpu (and on lavapipe); a GPU may fuse the multiply-add: 1 ulp of the terms.
+      const ulp = dev.kind === 'cpu' ? 0 : 2 ** -23 * Math.abs(vv[i]) * h * 5.5;
+      expect(Math.abs(got[i] - sum)).toBeLessThanOrEqual(ulp);
+    }
+    dev.dispose(y, k, v, z, gk);
   });
 });
 

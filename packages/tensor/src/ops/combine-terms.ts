@@ -3,7 +3,7 @@
  * kernel and one graph node. It is `combineRows` for terms that are not rows of one buffer (the stage
  * derivatives of a recorded Runge–Kutta step, each the output of its own f graph), with the same arithmetic.
  */
-import { record } from '../autograd.js';
+import { record, type DeferredGrad } from '../autograd.js';
 import { describe } from '../args.js';
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { fmt, sameShape } from '../shape.js';
@@ -42,6 +42,16 @@ export function combineTerms(base: Tensor, terms: readonly Tensor[], coeffs: rea
   // Linear: the backward needs no saved tensor, only the coefficients.
   return record('combineTerms', out, [base, ...ts], (g, _saved, needs) => [
     needs[0] ? g : null,
-    ...cs.map((c, j) => (needs[j + 1] ? g.mul(scale * c) : null)),
+    ...cs.map((c, j) => (needs[j + 1] ? scaledGrad(g, scale * c) : null)),
   ]);
+}
+
+/**
+ * c·g, deferred: as a term's first gradient contribution one multiply, added to an existing sum in one
+ * `combineTerms` (sum + c·g: the same float as sum.add(g.mul(c))) instead of a multiply and an add. A zero c
+ * is multiplied out, so that non-finite values in g still reach the gradient as they would through `mul`.
+ */
+function scaledGrad(g: Tensor, c: number): DeferredGrad | Tensor {
+  if (c === 0) return g.mul(0);
+  return { shape: g.shape, value: () => g.mul(c), addTo: (sum) => combineTerms(sum, [g], [c]) };
 }
