@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from '@sympode/tensor';
 import type { GradientMethod } from './method.js';
-import { evalsPerStep, keptPerEval } from './memory-model.js';
+import { evalsPerStep, keptPerEval, pendingStageGrads } from './memory-model.js';
 
 export const backprop: GradientMethod = {
   name: 'backprop',
@@ -21,10 +21,12 @@ export const backprop: GradientMethod = {
     // evaluation keeps its graph but not its output (the stage combinations that read it save nothing).
     const graphs = N * evalsPerStep(tableau) * keptPerEval(fb);
     const out = T * fb.S;
+    // The backward's peak: a step's stage-derivative gradients pending at once, beyond the one Xb's probe holds.
+    const pending = (pendingStageGrads(tableau) - 1) * fb.S;
     return {
-      total: graphs + out + fb.Xb,
-      terms: { fGraphs: graphs, outputs: out, backward: fb.Xb },
-      formula: `N·${evalsPerStep(tableau)}·(Ge − Go) + T·S + Xb`,
+      total: graphs + out + pending + fb.Xb,
+      terms: { fGraphs: graphs, outputs: out, stageGradients: pending, backward: fb.Xb },
+      formula: `N·${evalsPerStep(tableau)}·(Ge − Go) + T·S + ${pendingStageGrads(tableau) - 1}·S + Xb`,
     };
   },
 };

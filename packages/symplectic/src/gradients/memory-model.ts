@@ -74,6 +74,27 @@ export function keptPerEval(fb: Pick<FunctionBytes, 'Ge' | 'Go'>): number {
   return fb.Ge - fb.Go;
 }
 
+/**
+ * Most stage-derivative gradients the backward of one recorded step holds at once. Stages are differentiated
+ * from the last down; while f's VJP at stage i runs, the gradient of every k_j (j ≤ i) that the result
+ * (b_j ≠ 0) or an already differentiated stage (a_mj ≠ 0, m > i) reads is pending. The gradient probe behind
+ * Xb (one combination of one evaluation) holds one, so a model adds the rest: (this − 1)·S.
+ */
+export function pendingStageGrads(tab: Tableau): number {
+  const s = tab.b.length;
+  let most = 0;
+  for (let i = s - 1; i >= 0; i--) {
+    let pending = 0;
+    for (let j = 0; j <= i; j++) {
+      let read = tab.b[j] !== 0;
+      for (let m = i + 1; m < s && !read; m++) read = (tab.a[m][j] ?? 0) !== 0;
+      if (read) pending++;
+    }
+    most = Math.max(most, pending);
+  }
+  return most;
+}
+
 /** f evaluations of one recorded step: all stages, but FSAL reuses the previous step's last one. */
 export function evalsPerStep(tab: Tableau): number {
   return tab.fsal ? tab.b.length - 1 : tab.b.length;

@@ -6,7 +6,7 @@
  */
 import { enableGrad, grad, InvalidArgumentError, type Tensor } from '@sympode/tensor';
 import type { GradientMethod } from './method.js';
-import { evalsPerStep, keptPerEval } from './memory-model.js';
+import { evalsPerStep, keptPerEval, pendingStageGrads } from './memory-model.js';
 import { replayWithGraph } from './replay.js';
 
 export const recompute: GradientMethod = {
@@ -39,10 +39,12 @@ export const recompute: GradientMethod = {
     // twice (the caller's ys and the replay's).
     const graphs = N * evalsPerStep(tableau) * keptPerEval(fb);
     const out = 2 * T * fb.S;
+    // The backward's peak: a step's stage-derivative gradients pending at once, beyond the one Xb's probe holds.
+    const pending = (pendingStageGrads(tableau) - 1) * fb.S;
     return {
-      total: graphs + out + fb.Xb,
-      terms: { fGraphs: graphs, outputs: out, backward: fb.Xb },
-      formula: `N·${evalsPerStep(tableau)}·(Ge − Go) + 2T·S + Xb`,
+      total: graphs + out + pending + fb.Xb,
+      terms: { fGraphs: graphs, outputs: out, stageGradients: pending, backward: fb.Xb },
+      formula: `N·${evalsPerStep(tableau)}·(Ge − Go) + 2T·S + ${pendingStageGrads(tableau) - 1}·S + Xb`,
     };
   },
 };
