@@ -148,12 +148,13 @@ function checkSeed(output: Tensor, seed: Tensor | undefined): void {
   }
 }
 
+/** What a backward returns for one input: a gradient, one deferred, or none. */
+type InputGrad = Tensor | DeferredGrad | null | undefined;
+
 /**
  * Runs one node's backward (in a tidy that frees its intermediates) and checks what it returned. Synchronous
  * (no promise, no extra async scope) when the node's backward is: the common case of every built-in op.
  */
-type InputGrad = Tensor | DeferredGrad | null | undefined;
-
 function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Tensor['device']): MaybePromise<InputGrad[]> {
   const out = device.tidy(() => {
     const r = node.backward!(g, node.savedTensors(device), needs);
