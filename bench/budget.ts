@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     header,
     table((p, i, k) => (fronts[k].has(i) ? `**${kib(p.peak)}**` : kib(p.peak))),
     '',
-    `**Memory model / measured peak at N = ${NS[NS.length - 1]}** (each method's \`memoryModel\`, from the byte sizes of f the bench measures: S, P, Ge, Vf, Xb)`,
+    `**Memory model / measured peak at N = ${NS[NS.length - 1]}** (each method's \`memoryModel\`, from the byte sizes of f the bench measures: S, P, Ge, Go, Vf, Xb)`,
     '',
     CONFIGS.map((c) => {
       const p = res.get(c.label)![NS.length - 1];

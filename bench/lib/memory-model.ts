@@ -5,6 +5,8 @@
  *   S   = bytes of one state (B·D·elementBytes) and P = bytes of all parameters;
  *   Ge  = bytes one recorded f evaluation keeps alive (its input, saved activations, its output), read from
  *         the allocator after building the graph once;
+ *   Go  = of those, the output bytes f's own graph does not keep: what releasing the output handle frees while
+ *         a stage combination (`combineTerms`, which saves nothing) holds the graph;
  *   Vf  = the peak of one vector–Jacobian product of f (graph + backward temporaries + ν and the parameter
  *         gradients it returns) above its inputs, read from the allocator's peak around one `grad`;
  *   Xb  = what a backward pass through a graph of several f evaluations adds on top of that graph (the
@@ -12,18 +14,18 @@
  *         backward's temporaries): measured as the VJP peak of g(x) = f(x + c·f(x)) minus g's graph.
  * The models (see each method's file and docs/DESIGN.md#memory-models):
  *   symplectic adjoint: (N−1) checkpoints + the outputs + c·S stage/adjoint buffers + P + Vf      O(N + s + L)
- *   backprop:           every retained f graph (N·s·Ge) + N·(RK combination tensors) + Xb         O(N·s·L)
- *   checkpoint (ACA):   (N−1) checkpoints + s·S + one step's graph (s·Ge + combination) + P + Xb  O(N + s·L)
+ *   backprop:           every retained f graph without its output (N·s·(Ge − Go)) + Xb             O(N·s·L)
+ *   checkpoint (ACA):   (N−1) checkpoints + s·S + one step's graph with its stages (s·Ge) + P + Xb O(N + s·L)
  *   continuous adjoint: augmented state Z = 2S + P times the stepper's buffers + Vf               O(s·(S+P) + L)
  * y0 is the caller's (shared, not copied), hence N−1 checkpoints for N steps.
  */
-import { enableGrad, grad, type Device, type Tensor } from '@sympode/tensor';
+import { combineTerms, enableGrad, grad, type Device, type Tensor } from '@sympode/tensor';
 import { getTableau, GRADIENTS, type FunctionBytes, type GradientMethodName, type MemoryPrediction } from '@sympode/symplectic';
 import type { MlpOde } from './problems.js';
 
 export type { FunctionBytes };
 
-/** Measures S, P, Ge, Vf of the problem's f on its device (nothing else may run meanwhile). */
+/** Measures S, P, Ge, Go, Vf, Xb of the problem's f on its device (nothing else may run meanwhile). */
 export async function measureFunctionBytes(prob: MlpOde): Promise<FunctionBytes> {
   const dev: Device = prob.device;
   const eb = dev.backend.elementBytes;
@@ -40,16 +42,25 @@ export async function measureFunctionBytes(prob: MlpOde): Promise<FunctionBytes>
   const Ge = dev.memory.stats().liveBytes - before;
   dev.dispose(out, x);
 
+  // Go: the same graph held by a combination that reads the output; what releasing the output handle frees.
+  const x1 = dev.randn(prob.y0.shape, { seed: 1 });
+  x1.requiresGrad = true;
+  const out1 = enableGrad(() => prob.f(0, x1));
+  const next = enableGrad(() => combineTerms(x1, [out1], [0.1]));
+  const held = dev.memory.stats().liveBytes;
+  out1.dispose();
+  const Go = held - dev.memory.stats().liveBytes;
+  dev.dispose(next, x1);
+
   // Vf: one VJP as the symplectic adjoint does it (leaf sharing y's storage, cotangent κ), peak above y and κ.
   const Vf = await vjpPeak(prob, (x) => prob.f(0, x));
   // Xb: the same for g(x) = f(x + c·f(x)), a graph of two evaluations joined by an RK-style combination, minus
   // what g's graph keeps (with the input's storage not counted: the leaf shares it).
   const g = (x: Tensor): Tensor => {
     const k = prob.f(0, x);
-    const term = k.mul(0.1);
-    const y1 = x.add(term);
+    const y1 = combineTerms(x, [k], [0.1]);
     const out = prob.f(0, y1);
-    dev.dispose(k, term, y1);
+    dev.dispose(k, y1);
     return out;
   };
   const before2 = dev.memory.stats().liveBytes;
@@ -59,7 +70,7 @@ export async function measureFunctionBytes(prob: MlpOde): Promise<FunctionBytes>
   const graphG = dev.memory.stats().liveBytes - before2;
   dev.dispose(out2, x2);
   const Vg = await vjpPeak(prob, g);
-  return { S, P, Ge, Vf, Xb: Vg - (graphG - S), elementBytes: eb };
+  return { S, P, Ge, Go, Vf, Xb: Vg - (graphG - S), elementBytes: eb };
 }
 
 /** Peak bytes of one VJP of `fn` at a fresh state with a fresh cotangent, above those two. */

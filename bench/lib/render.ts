@@ -60,14 +60,14 @@ export function renderMarkdown(r: BenchResult, opts: { figures: string[] }): str
   p('## Memory model vs measurement');
   p();
   p('Predicted peaks come from the complexity formulas, evaluated with byte counts measured once per problem from a single evaluation of f ' +
-    '(never from a solve): S = one state, P = all parameters, Ge = what one recorded f evaluation keeps alive, Vf = the peak of one VJP of f, ' +
+    '(never from a solve): S = one state, P = all parameters, Ge = what one recorded f evaluation keeps alive, Go = of that, the output bytes f\'s graph does not keep, Vf = the peak of one VJP of f, ' +
     'Xb = what a backward through several recorded evaluations adds on top of their graph (measured on f(x + c·f(x))). ' +
-    'Symplectic: (N−1)·S checkpoints + T·S outputs + (2s+4+r)·S stage/adjoint buffers (r recomputed stage states: s − 1, or s − 2 when the FSAL stage needs no VJP) + P + Vf. Backprop: N·(s or s−1 with FSAL)·Ge + N·(RK combination tensors)·S + T·S + Xb. ' +
+    'Symplectic: (N−1)·S checkpoints + T·S outputs + (2s+4+r)·S stage/adjoint buffers (r recomputed stage states: s − 1, or s − 2 when the FSAL stage needs no VJP) + P + Vf. Backprop: N·(s or s−1 with FSAL)·(Ge − Go) + T·S + (p − 1)·S + Xb (the stage combinations save nothing; p: stage gradients a step\'s backward holds at once). ' +
     'ACA: (N−1)·S + T·S + s·S + P + one step\'s graph + Xb. Continuous adjoint: T·S + (s+5)·(2S+P) + Vf.');
   p();
   const fbRows = r.functionBytes.filter((f, i, a) => a.findIndex((g) => g.backend === f.backend && g.spec === f.spec) === i && f.spec === specLabel(grid.base));
   if (fbRows.length) {
-    p(mdTable(['Backend', 'Problem', 'S', 'P', 'Ge', 'Vf', 'Xb'], fbRows.map((f) => [shortBackend(f.backend), f.spec, f.fb.S, f.fb.P, f.fb.Ge, f.fb.Vf, f.fb.Xb]), ['l', 'l', 'r', 'r', 'r', 'r', 'r']));
+    p(mdTable(['Backend', 'Problem', 'S', 'P', 'Ge', 'Go', 'Vf', 'Xb'], fbRows.map((f) => [shortBackend(f.backend), f.spec, f.fb.S, f.fb.P, f.fb.Ge, f.fb.Go, f.fb.Vf, f.fb.Xb]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']));
     p();
   }
   const modelRows = r.rows.filter((x) => x.section === 'dopri5' || x.section === 'tableaus');

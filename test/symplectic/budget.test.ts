@@ -105,7 +105,7 @@ async function budgetedPeak(N: number, c: number | undefined, gradient: 'symplec
   expect(dev.memory.stats().liveBytes).toBe(start);
   const S = BATCH * DIM * 8;
   const P = params.reduce((n, p) => n + p.size * 8, 0);
-  const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('rk4'), N, T: 2, checkpoints: c }, { S, P, Vf, Ge: 0, Xb: 0, elementBytes: 8 });
+  const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('rk4'), N, T: 2, checkpoints: c }, { S, P, Vf, Ge: 0, Go: 0, Xb: 0, elementBytes: 8 });
   return { peak, model, stats };
 }
 
@@ -130,7 +130,7 @@ describe('fixed steps: revolve', () => {
     expect(peaks[1] - peaks[0]).toBe(4 * S);
     expect(peaks[2] - peaks[1]).toBe(8 * S);
     // test/symplectic/memory.test.ts checks the unbudgeted model; here it is the reference.
-    const fb = { S, P: 0, Vf: 0, Ge: 0, Xb: 0, elementBytes: 8 };
+    const fb = { S, P: 0, Vf: 0, Ge: 0, Go: 0, Xb: 0, elementBytes: 8 };
     const unbudgeted = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('rk4'), N, T: 2 }, fb).total;
     const budgeted = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('rk4'), N, T: 2, checkpoints: 16 }, fb).total;
     expect(unbudgeted - budgeted).toBe((N - 1 - 16) * S);
@@ -172,7 +172,7 @@ describe('adaptive steps: online thinning', () => {
     for (const c of [4, 8]) {
       const r = await run(c);
       expect(relErr(r.flat, full.flat)).toBeLessThan(1e-12);
-      const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('bosh3'), N, T: 2, checkpoints: c }, { S, P, Vf, Ge: 0, Xb: 0, elementBytes: 8 });
+      const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('bosh3'), N, T: 2, checkpoints: c }, { S, P, Vf, Ge: 0, Go: 0, Xb: 0, elementBytes: 8 });
       expect(r.peak).toBeLessThanOrEqual(model.total);
       // Thinning keeps ⌈c/2⌉ states; each segment is reversed by revolve with the snapshots then free.
       expect(r.stats.recomputedSteps).toBeLessThan(1.5 * (revolveCost(N, c) - (N - 1)));

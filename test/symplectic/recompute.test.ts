@@ -5,7 +5,7 @@
  * like backprop's graph, as its memory model says.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { createDevice, enableGrad, grad, type Device } from '@sympode/tensor';
+import { combineTerms, createDevice, enableGrad, grad, type Device } from '@sympode/tensor';
 import { GRADIENTS, getTableau, odeint, type GradientMethodName, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
 import { randomData, relErr } from '../helpers/reference.js';
 import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
@@ -100,9 +100,14 @@ describe('recompute memory', () => {
     const x = dev.tensor(randomData(BATCH * DIM, 1), [BATCH, DIM], { requiresGrad: true });
     const out = enableGrad(() => f(0, x));
     const Ge = dev.memory.stats().liveBytes - before;
-    dev.dispose(out, x);
+    // Go: what releasing the output frees while a stage combination (which saves nothing) holds the graph.
+    const next = enableGrad(() => combineTerms(x, [out], [0.1]));
+    const held = dev.memory.stats().liveBytes;
+    out.dispose();
+    const Go = held - dev.memory.stats().liveBytes;
+    dev.dispose(next, x);
     mlp.dispose();
-    const fb = { S, P: 0, Ge, Vf: 0, Xb: 0, elementBytes: 8 };
+    const fb = { S, P: 0, Ge, Go, Vf: 0, Xb: 0, elementBytes: 8 };
     const model = (N: number) => GRADIENTS.recompute.memoryModel({ tableau: getTableau('rk4'), N, T: 2 }, fb).total;
     for (let i = 1; i < Ns.length; i++) {
       const slope = (rc[i].peak - rc[i - 1].peak) / (Ns[i] - Ns[i - 1]);

@@ -59,8 +59,8 @@ describe('symplectic adjoint over dopri5', () => {
     expect(stats.nfeBackward).toBe(11 * N);
     // The [7, n] stage buffer + Y_1..Y_5.
     expect(stagesPeak).toBe((7 + 5) * S);
-    const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('dopri5'), N, T: 2 }, { S, P: 0, Vf: 0, Ge: 0, Xb: 0, elementBytes: 8 });
-    const withInterior = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('dopri5'), N, T: 2, interpolated: true }, { S, P: 0, Vf: 0, Ge: 0, Xb: 0, elementBytes: 8 });
+    const model = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('dopri5'), N, T: 2 }, { S, P: 0, Vf: 0, Ge: 0, Go: 0, Xb: 0, elementBytes: 8 });
+    const withInterior = GRADIENTS['symplectic-adjoint'].memoryModel({ tableau: getTableau('dopri5'), N, T: 2, interpolated: true }, { S, P: 0, Vf: 0, Ge: 0, Go: 0, Xb: 0, elementBytes: 8 });
     expect(withInterior.total - model.total).toBe(S);
   });
 

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import {
-  concat, customVjp, DeviceDestroyedError, DeviceLimitError, DisposedTensorError, grad, GraphFreedError, HigherOrderGradientError,
+  combineTerms, concat, customVjp, DeviceDestroyedError, DeviceLimitError, DisposedTensorError, grad, GraphFreedError, HigherOrderGradientError,
   InvalidArgumentError, nn, NonFiniteError, optim, ShapeError, stack, UnusedInputError, where, type Device, type Tensor,
 } from '@sympode/tensor';
 import { bad, badInputSuite, type Env } from '../helpers/bad-input.js';
@@ -97,6 +97,11 @@ const cases = [
   bad({ name: 'stack: not an array', error: InvalidArgumentError, message: /stack: expected an array of tensors, got a Tensor/, setup: x23, act: (x) => stack(x as never) }),
   bad({ name: 'where: a branch on another device', error: InvalidArgumentError, message: /where: tensors live on different devices/, setup: (dev, env) => [dev.ones([2]), env.other.ones([2])], act: ([c, b]) => where(c, 1, b), teardown: (xs) => xs.forEach((t) => t.dispose()) }),
   bad({ name: 'where: a NaN scalar branch', error: NonFiniteError, message: /where: scalar operand is NaN/, setup: (dev) => dev.ones([2]), act: (c) => where(c, 1, NaN) }),
+  bad({ name: 'combineTerms: a term of another shape', error: ShapeError, message: /combineTerms: term 1 \[3\] is not of the base's shape \[2\]/, setup: (dev) => [dev.ones([2]), dev.ones([2]), dev.ones([3])], act: ([y, a, b]) => combineTerms(y, [a, b], [1, 1]) }),
+  bad({ name: 'combineTerms: fewer coefficients than terms', error: ShapeError, message: /combineTerms: 1 coefficients for 2 terms/, setup: (dev) => [dev.ones([2]), dev.ones([2])], act: ([y, a]) => combineTerms(y, [a, a], [1]) }),
+  bad({ name: 'combineTerms: a NaN coefficient', error: NonFiniteError, message: /combineTerms: coefficient 1: scalar operand is NaN/, setup: (dev) => [dev.ones([2]), dev.ones([2])], act: ([y, a]) => combineTerms(y, [a, a], [1, NaN]) }),
+  bad({ name: 'combineTerms: terms not an array', error: InvalidArgumentError, message: /combineTerms: terms must be an array of tensors, got a Tensor/, setup: (dev) => dev.ones([2]), act: (y) => combineTerms(y, y as never, [1]) }),
+  bad({ name: 'combineTerms: a term on another device', error: InvalidArgumentError, message: /combineTerms: tensors live on different devices/, setup: (dev, env) => [dev.ones([2]), env.other.ones([2])], act: ([y, a]) => combineTerms(y, [a], [1]), teardown: (xs) => xs.forEach((t) => t.dispose()) }),
   bad({ name: 'item: more than one element', error: ShapeError, message: /item\(\) needs a one-element tensor, got shape \[2, 3\]/, setup: x23, act: (x) => x.item() }),
 
   // ---- Lifetimes ----

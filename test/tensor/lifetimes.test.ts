@@ -1,6 +1,6 @@
 /** What is not an error: disposing twice, destroying twice, disposing the tensors of a destroyed device. */
 import { describe, it, expect } from 'vitest';
-import { combineRows, concat, createDevice, DeviceDestroyedError, errorRatio, where, type Backend, type Device, type Tensor } from '@sympode/tensor';
+import { combineRows, combineTerms, concat, createDevice, DeviceDestroyedError, errorRatio, where, type Backend, type Device, type Tensor } from '@sympode/tensor';
 import { webgpuDevice } from '../helpers/devices.js';
 
 const counts = (dev: Device) => {
@@ -81,6 +81,7 @@ describe('a kernel that throws', () => {
     ['reduce', 'sum of all', plain((x) => x.sum())],
     ['reduce', 'second pass of a two-axis sum', (x) => { const x3 = x.reshape([1, 2, 3]); return { inputs: [x3], run: () => x3.sum([1, 2]) }; }, 1],
     ['rkCombine', 'combineRows', (x, dev) => { const y = dev.ones([3]); return { inputs: [y], run: () => combineRows(y, x, [1, 1]) }; }],
+    ['combineTerms', 'combineTerms', (x, dev) => { const y = dev.ones([2, 3]); return { inputs: [y], run: () => combineTerms(y, [x, x], [1, 2]) }; }],
     ['rkErrorRatio', 'errorRatio', (x) => { const rows = x.reshape([1, 2, 3]); return { inputs: [rows], run: () => errorRatio(x, x, rows, [1], 1, 1e-3, 1e-6) }; }],
   ];
   for (const [method, name, prep, okCalls = 0] of cases) {

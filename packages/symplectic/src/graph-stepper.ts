@@ -2,23 +2,18 @@
  * Steps with a recorded graph (backprop through the solver, and the per-step replays): the same arithmetic
  * as the no-graph stepper written with differentiable tensor ops, step sizes held constant.
  */
-import { noGrad, stack, writeRow, errorRatio, errorRatioPerSample, type Tensor } from '@sympode/tensor';
+import { combineTerms, noGrad, stack, writeRow, errorRatio, errorRatioPerSample, type Tensor } from '@sympode/tensor';
 import type { Field } from './field.js';
 import type { ErrorNorm, Outputs, Stepper } from './stepper.js';
 import type { Tableau } from './tableaus.js';
 
-/** y + Σ_j (h·coeffs[j])·ks[j] with differentiable ops (zero coefficients skipped). */
+/**
+ * y + h·Σ_j coeffs[j]·ks[j] as one differentiable op (`combineTerms`: one kernel, one graph node that saves
+ * nothing; zero coefficients skipped), with the no-graph stepper's `combineRows` arithmetic, so a recorded
+ * step computes the same floats as a graph-free one.
+ */
 export function combineGraph(y: Tensor, ks: readonly Tensor[], coeffs: readonly number[], h: number): Tensor {
-  let acc = y;
-  for (let j = 0; j < ks.length; j++) {
-    if (!coeffs[j]) continue;
-    const term = ks[j].mul(h * coeffs[j]);
-    const next = acc.add(term);
-    term.dispose();
-    if (acc !== y) acc.dispose();
-    acc = next;
-  }
-  return acc === y ? y.clone() : acc;
+  return combineTerms(y, ks, coeffs, h);
 }
 
 /**

@@ -13,7 +13,7 @@ export { REVERSIBLE_METHODS, isReversibleMethod, type ReversibleMethodName } fro
 export type { GradientMethodName } from './gradients/registry.js';
 export type { GradientMethod, BackwardRun } from './gradients/method.js';
 export type { FunctionBytes, SolveShape, MemoryPrediction } from './gradients/memory-model.js';
-export { combinationStates, evalsPerStep, checkpointStates } from './gradients/memory-model.js';
+export { keptPerEval, evalsPerStep, checkpointStates, pendingStageGrads } from './gradients/memory-model.js';
 export { revolveCost, revolveSplit, revolveChain, binomialReach } from './gradients/revolve.js';
 export type { StepStates } from './gradients/step-states.js';
 export { IntegralController } from './controller.js';

@@ -6,12 +6,12 @@
  */
 import { currentContext, runWith } from './context.js';
 import { HigherOrderGradientError, InvalidArgumentError, ShapeError, UnusedInputError } from './errors.js';
-import { Node, topoOrder, type BackwardFn, type MaybePromise, type NodeInfo, type Saved } from './graph.js';
+import { Node, topoOrder, type BackwardFn, type DeferredGrad, type MaybePromise, type NodeInfo, type Saved } from './graph.js';
 import { Tensor } from './tensor.js';
 import { fmt, sameShape } from './shape.js';
 import { checkFunction, describe } from './args.js';
 
-export type { BackwardFn, MaybePromise } from './graph.js';
+export type { BackwardFn, DeferredGrad, MaybePromise } from './graph.js';
 
 /** Whether ops record a graph in the current call (false inside `noGrad`). */
 export function isGradEnabled(): boolean {
@@ -148,11 +148,14 @@ function checkSeed(output: Tensor, seed: Tensor | undefined): void {
   }
 }
 
+/** What a backward returns for one input: a gradient, one deferred, or none. */
+type InputGrad = Tensor | DeferredGrad | null | undefined;
+
 /**
  * Runs one node's backward (in a tidy that frees its intermediates) and checks what it returned. Synchronous
  * (no promise, no extra async scope) when the node's backward is: the common case of every built-in op.
  */
-function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Tensor['device']): MaybePromise<(Tensor | null | undefined)[]> {
+function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Tensor['device']): MaybePromise<InputGrad[]> {
   const out = device.tidy(() => {
     const r = node.backward!(g, node.savedTensors(device), needs);
     return r instanceof Promise ? r.then((v) => [...v]) : [...r];
@@ -160,11 +163,11 @@ function nodeBackward(node: Node, g: Tensor, needs: boolean[], device: Tensor['d
   return out instanceof Promise ? out.then((r) => checkResult(node, r, needs, device)) : checkResult(node, out, needs, device);
 }
 
-function checkResult(node: Node, result: (Tensor | null | undefined)[], needs: boolean[], device: Tensor['device']): (Tensor | null | undefined)[] {
+function checkResult(node: Node, result: InputGrad[], needs: boolean[], device: Tensor['device']): InputGrad[] {
   const shapes = node.info.inputShapes;
   for (let i = 0; i < node.inputs.length; i++) {
     const gi = result[i];
-    if (!gi || !needs[i]) continue;
+    if (!gi || !needs[i] || isDeferred(gi, shapes?.[i])) continue;
     if (!(gi instanceof Tensor) || gi.isDisposed || (shapes && !sameShape(gi.shape, shapes[i]))) {
       const got = gi instanceof Tensor ? (gi.isDisposed ? 'a disposed tensor' : `shape ${fmt(gi.shape)}`) : String(gi);
       device.dispose(result);
@@ -172,6 +175,18 @@ function checkResult(node: Node, result: (Tensor | null | undefined)[], needs: b
     }
   }
   return result;
+}
+
+/** A deferred gradient (of the input's shape, when known). */
+function isDeferred(gi: unknown, shape: readonly number[] | undefined): gi is DeferredGrad {
+  if (gi instanceof Tensor || typeof gi !== 'object' || gi === null || typeof (gi as DeferredGrad).addTo !== 'function') return false;
+  return !shape || sameShape((gi as DeferredGrad).shape, shape);
+}
+
+/** Adds input gradient `gi` to the input's running sum `prev` (none yet: it becomes the sum). */
+function accumulate(prev: Tensor | undefined, gi: Tensor | DeferredGrad): Tensor {
+  if (gi instanceof Tensor) return prev ? prev.add(gi) : gi._alias();
+  return prev ? gi.addTo(prev) : gi.value();
 }
 
 async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: GradOptions, topo?: Node[]): Promise<Map<Node, Tensor>> {
@@ -209,16 +224,12 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
         for (let i = 0; i < result.length; i++) {
           const gi = result[i];
           if (!gi) continue;
-          handles.add(gi); // a gradient nobody asked for is freed with the rest
+          if (gi instanceof Tensor) handles.add(gi); // a gradient nobody asked for is freed with the rest
           const input = node.inputs[i];
           if (!input || !needs[i]) continue;
           const prev = grads.get(input);
-          if (prev) {
-            grads.set(input, prev.add(gi));
-            prev.dispose();
-          } else {
-            grads.set(input, gi._alias());
-          }
+          grads.set(input, accumulate(prev, gi));
+          prev?.dispose();
         }
         // A target keeps its gradient even when backward returned it as an input's gradient too.
         if (targets.has(node)) handles.delete(g);

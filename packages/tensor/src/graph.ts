@@ -11,12 +11,24 @@ import { Tensor } from './tensor.js';
 /** A value, or a promise of it (backward functions may be async). */
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * An input gradient a backward returns unevaluated (a built-in op's, e.g. `combineTerms`' c·g), so that the
+ * engine can fold it into a gradient sum the input already has in one op instead of computing it and adding.
+ */
+export interface DeferredGrad {
+  readonly shape: readonly number[];
+  /** The gradient as a new tensor (the input's first contribution). */
+  value(): Tensor;
+  /** `sum` + the gradient as a new tensor, in one op (a later contribution); `sum` stays the caller's. */
+  addTo(sum: Tensor): Tensor;
+}
+
 /** Computes input gradients from the output gradient; `needs[i]` says whether input i's gradient is wanted. */
 export type BackwardFn = (
   gradOutput: Tensor,
   saved: Tensor[],
   needs: readonly boolean[],
-) => MaybePromise<readonly (Tensor | null | undefined)[]>;
+) => MaybePromise<readonly (Tensor | DeferredGrad | null | undefined)[]>;
 
 /** A storage a node keeps for its backward. */
 export interface Saved {

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from '@sympode/tensor';
 import type { GradientMethod } from './method.js';
-import { combinationStates, evalsPerStep } from './memory-model.js';
+import { evalsPerStep, keptPerEval, pendingStageGrads } from './memory-model.js';
 
 export const backprop: GradientMethod = {
   name: 'backprop',
@@ -16,16 +16,17 @@ export const backprop: GradientMethod = {
   backward() {
     throw new InvalidArgumentError('internal: backprop has no custom backward (its forward records the graph)');
   },
-  memoryModel({ tableau, N, T }, { S, Ge, Xb }) {
-    // FSAL: f(y0) once, then s−1 per step; the last step's final evaluation feeds nothing and is freed.
-    const evals = N * evalsPerStep(tableau);
-    const graphs = evals * Ge;
-    const comb = N * combinationStates(tableau) * S;
-    const out = T * S;
+  memoryModel({ tableau, N, T }, fb) {
+    // FSAL: f(y0) once, then s−1 per step; the last step's final evaluation feeds nothing and is freed. Each
+    // evaluation keeps its graph but not its output (the stage combinations that read it save nothing).
+    const graphs = N * evalsPerStep(tableau) * keptPerEval(fb);
+    const out = T * fb.S;
+    // The backward's peak: a step's stage-derivative gradients pending at once, beyond the one Xb's probe holds.
+    const pending = (pendingStageGrads(tableau) - 1) * fb.S;
     return {
-      total: graphs + comb + out + Xb,
-      terms: { fGraphs: graphs, combinations: comb, outputs: out, backward: Xb },
-      formula: `N·${evalsPerStep(tableau)}·Ge + N·${combinationStates(tableau)}·S + T·S + Xb`,
+      total: graphs + out + pending + fb.Xb,
+      terms: { fGraphs: graphs, outputs: out, stageGradients: pending, backward: fb.Xb },
+      formula: `N·${evalsPerStep(tableau)}·(Ge − Go) + T·S + ${pendingStageGrads(tableau) - 1}·S + Xb`,
     };
   },
 };

@@ -10,7 +10,7 @@ import type { AcceptedStep } from '../integrate.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
-import { checkpointStates, combinationStates, stepRecordBytes } from './memory-model.js';
+import { checkpointStates, stepRecordBytes } from './memory-model.js';
 import { reverseSweep } from './reverse-sweep.js';
 
 /** One step's graph rebuilt, with the outputs interpolated inside it, and backprop through it. */
@@ -55,13 +55,14 @@ export const checkpoint: GradientMethod = {
     // Under a budget c < N: c − 1 snapshots + the working state, and the replay's own stage buffer.
     const budgeted = c !== undefined && c < N;
     const ckpt = (checkpointStates(N, c) + (budgeted ? s : 0)) * S;
-    // One step rebuilt with its graph (all s stages evaluated; no FSAL reuse when rebuilding from a checkpoint).
-    const step = s * Ge + combinationStates(tableau) * S;
+    // One step rebuilt with its graph (all s stages evaluated; no FSAL reuse when rebuilding from a checkpoint),
+    // its stage derivatives held by the replay: s whole evaluations. The combinations keep nothing.
+    const step = s * Ge;
     const K = s * S;
     return {
       total: ckpt + out + K + P + step + Xb,
       terms: { checkpoints: ckpt, outputs: out, stageBuffer: K, gradientSums: P, oneStepGraph: step, backward: Xb },
-      formula: budgeted ? '(c + s)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb' : '(N−1)·S + T·S + s·S + P + (s·Ge + comb·S) + Xb',
+      formula: budgeted ? '(c + s)·S + T·S + s·S + P + s·Ge + Xb' : '(N−1)·S + T·S + s·S + P + s·Ge + Xb',
       hostBytes: stepRecordBytes(N),
     };
   },

@@ -12,8 +12,14 @@ export interface FunctionBytes {
   S: number;
   /** Bytes of all parameters. */
   P: number;
-  /** Bytes one recorded f evaluation keeps alive (input + saved + output). */
+  /** Bytes one recorded f evaluation keeps alive (input + saved + output) while its output is held. */
   Ge: number;
+  /**
+   * Of Ge, the output bytes that f's own graph does not keep: freed once the solver lets go of the output
+   * (the RK combinations that read it save nothing). One state for an f whose last op saves nothing of its
+   * output (a linear output layer), 0 for one that saves it (e.g. a final tanh).
+   */
+  Go: number;
   /** Peak of one VJP of f above its inputs (y, κ). */
   Vf: number;
   /** What a backward through several f evaluations adds on top of their recorded graph. */
@@ -64,22 +70,34 @@ export function stepRecordBytes(N: number): number {
   return 16 * N;
 }
 
-/** Number of nonzero coefficients in a row. */
-function nnz(row: readonly number[]): number {
-  return row.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+/**
+ * Bytes one recorded evaluation keeps in a graph once the solver has let go of its output: Ge − Go. The stage
+ * combinations (`combineTerms`, one graph node each) save no tensor, so a recorded step keeps its f graphs and
+ * nothing else; each combination's result is the next f's input, counted in that f's Ge.
+ */
+export function keptPerEval(fb: Pick<FunctionBytes, 'Ge' | 'Go'>): number {
+  return fb.Ge - fb.Go;
 }
 
 /**
- * States one recorded RK step keeps for its stage combinations, beyond the f graphs: every combination
- * y + Σ_j (h·a_j)·k_j is built from scalar multiplies (each term kept by the add that consumes it) and adds
- * (each partial sum kept by the next add); the final sum is f's input, counted in Ge.
+ * Most stage-derivative gradients the backward of one recorded step holds at once. Stages are differentiated
+ * from the last down; while f's VJP at stage i runs, the gradient of every k_j (j ≤ i) that the result
+ * (b_j ≠ 0) or an already differentiated stage (a_mj ≠ 0, m > i) reads is pending. The gradient probe behind
+ * Xb (one combination of one evaluation) holds one, so a model adds the rest: (this − 1)·S.
  */
-export function combinationStates(tab: Tableau): number {
-  let n = 0;
+export function pendingStageGrads(tab: Tableau): number {
   const s = tab.b.length;
-  for (let i = 1; i < s; i++) n += Math.max(0, 2 * nnz(tab.a[i]) - 1);
-  if (!tab.fsal) n += Math.max(0, 2 * nnz(tab.b) - 1);
-  return n;
+  let most = 0;
+  for (let i = s - 1; i >= 0; i--) {
+    let pending = 0;
+    for (let j = 0; j <= i; j++) {
+      let read = tab.b[j] !== 0;
+      for (let m = i + 1; m < s && !read; m++) read = (tab.a[m][j] ?? 0) !== 0;
+      if (read) pending++;
+    }
+    most = Math.max(most, pending);
+  }
+  return most;
 }
 
 /** f evaluations of one recorded step: all stages, but FSAL reuses the previous step's last one. */

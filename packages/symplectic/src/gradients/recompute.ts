@@ -6,7 +6,7 @@
  */
 import { enableGrad, grad, InvalidArgumentError, type Tensor } from '@sympode/tensor';
 import type { GradientMethod } from './method.js';
-import { combinationStates, evalsPerStep } from './memory-model.js';
+import { evalsPerStep, keptPerEval, pendingStageGrads } from './memory-model.js';
 import { replayWithGraph } from './replay.js';
 
 export const recompute: GradientMethod = {
@@ -34,16 +34,17 @@ export const recompute: GradientMethod = {
       dev.dispose(ys, leaf);
     }
   },
-  memoryModel({ tableau, N, T }, { S, Ge, Xb }) {
+  memoryModel({ tableau, N, T }, fb) {
     // Backprop's graph (backprop.ts), rebuilt in backward while the forward's outputs are still held: T·S
     // twice (the caller's ys and the replay's).
-    const graphs = N * evalsPerStep(tableau) * Ge;
-    const comb = N * combinationStates(tableau) * S;
-    const out = 2 * T * S;
+    const graphs = N * evalsPerStep(tableau) * keptPerEval(fb);
+    const out = 2 * T * fb.S;
+    // The backward's peak: a step's stage-derivative gradients pending at once, beyond the one Xb's probe holds.
+    const pending = (pendingStageGrads(tableau) - 1) * fb.S;
     return {
-      total: graphs + comb + out + Xb,
-      terms: { fGraphs: graphs, combinations: comb, outputs: out, backward: Xb },
-      formula: `N·${evalsPerStep(tableau)}·Ge + N·${combinationStates(tableau)}·S + 2T·S + Xb`,
+      total: graphs + out + pending + fb.Xb,
+      terms: { fGraphs: graphs, outputs: out, stageGradients: pending, backward: fb.Xb },
+      formula: `N·${evalsPerStep(tableau)}·(Ge − Go) + 2T·S + ${pendingStageGrads(tableau) - 1}·S + Xb`,
     };
   },
 };

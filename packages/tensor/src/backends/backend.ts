@@ -125,6 +125,13 @@ export interface Backend<R = unknown> {
    */
   rkCombine(y: R, stages: R, coeffs: readonly number[], h: number, out: R, n: number): void;
   /**
+   * A combination of separate buffers in one pass (up to 6 nonzero terms a dispatch on webgpu, chained beyond):
+   * out[i] = base[i] + h * Σ_j coeffs[j] * terms[j][i], i < n, zero coefficients skipped (their terms are never
+   * read), the sum taken as {@link Backend.rkCombine} takes it (from 0, in order, then scaled and added), so the
+   * two agree on the same coefficients. coeffs and terms have the same length.
+   */
+  combineTerms(base: R, terms: readonly R[], coeffs: readonly number[], h: number, out: R, n: number): void;
+  /**
    * RMS error ratio (torchdiffeq's): err_i = h Σ_j e[j] stages[j*n+i];
    * out[0] = sqrt(mean_i (err_i / (atol + rtol * max(|y0_i|, |y1_i|)))^2).
    */

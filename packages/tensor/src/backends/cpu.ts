@@ -211,6 +211,16 @@ export class CpuBackend implements Backend<Arr> {
       out[i] = y[i] + h * acc;
     }
   }
+  combineTerms(base: Arr, terms: readonly Arr[], coeffs: readonly number[], h: number, out: Arr, n: number): void {
+    this.counters.dispatches++;
+    const ts = terms.filter((_, j) => coeffs[j] !== 0);
+    const cs = coeffs.filter((c) => c !== 0);
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let j = 0; j < ts.length; j++) acc += cs[j] * ts[j][i];
+      out[i] = base[i] + h * acc;
+    }
+  }
   rkErrorRatio(
     y0: Arr, y1: Arr, stages: Arr, e: readonly number[], h: number,
     rtol: number, atol: number, out: Arr, n: number,

@@ -26,6 +26,7 @@ import { reducePlan } from './kernels/reduce.js';
 import { matmulPlan } from './kernels/matmul.js';
 import { copyPlan } from './kernels/copy.js';
 import { activationGradPlan, linearPlan, linearWeightGradPlan } from './kernels/linear.js';
+import { combineDispatches, combineTermsPlan } from './kernels/combine.js';
 import { errorParts, PARTIALS_BYTES, rkCombinePlan, rkErrorPlan } from './kernels/rk.js';
 
 export { NO_ADAPTER_MESSAGE } from './adapter.js';
@@ -242,6 +243,19 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   rkCombine(y: GPUBuffer, stages: GPUBuffer, coeffs: readonly number[], h: number, out: GPUBuffer, n: number): void {
     if (n === 0) return;
     this.withOut(out, [y, stages], n, (target) => rkCombinePlan(y, stages, coeffs, h, target, n, this.limits));
+  }
+
+  combineTerms(base: GPUBuffer, terms: readonly GPUBuffer[], coeffs: readonly number[], h: number, out: GPUBuffer, n: number): void {
+    if (n === 0) return;
+    // Past 6 terms the chained dispatches ping-pong between out and one temporary.
+    const tmp: Block | null = combineDispatches(coeffs) > 1 ? this.queue.temp(n * 4, 'combine partial') : null;
+    try {
+      this.withOut(out, [base, ...terms], n, (target) =>
+        combineTermsPlan(base, terms, coeffs, h, target, (tmp?.raw as GPUBuffer | undefined) ?? null, n, this.limits),
+      );
+    } finally {
+      if (tmp) this.queue.release(tmp);
+    }
   }
 
   rkErrorRatio(
