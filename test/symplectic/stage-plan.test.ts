@@ -1,5 +1,6 @@
 /**
- * The symplectic adjoint recomputes only what its VJPs need. dopri5's last (FSAL) stage has b = 0 and feeds
+ * The per-step methods evaluate only what their backward needs. The symplectic adjoint recomputes only
+ * what its VJPs need. dopri5's last (FSAL) stage has b = 0 and feeds
  * no other stage, so it needs no VJP, and k_5 — used only to build that stage — is not evaluated either:
  * 5 recomputed + 6 VJP evaluations per step (was 6 + 6). An output inside a step uses every stage through
  * the interpolant, and then all are rebuilt. Checked by evaluation counts, the 'stages' label's peak and the
@@ -75,6 +76,19 @@ describe('symplectic adjoint over dopri5', () => {
       const a = await solveGradients(dev, 'dopri5', 'symplectic-adjoint', times);
       const b = await solveGradients(dev, 'dopri5', 'backprop', times);
       expect(a.stats.acceptedSteps).toBe(b.stats.acceptedSteps);
+      a.gs.forEach((g, i) => expect(relErr(g, b.gs[i])).toBeLessThan(1e-12));
+    }
+  });
+});
+
+describe('checkpoint (ACA) over dopri5', () => {
+  it('rebuilds a step without the FSAL stage’s f (6 evaluations per step), and with it where an output lies inside', async () => {
+    const plain = await solveGradients(dev, 'dopri5', 'checkpoint', [0, 1.5]);
+    expect(plain.stats.nfeBackward).toBe(6 * plain.stats.acceptedSteps!);
+    const dense = await solveGradients(dev, 'dopri5', 'checkpoint', [0, 0.3, 0.7, 1.5]);
+    expect(dense.stats.nfeBackward).toBeGreaterThan(6 * dense.stats.acceptedSteps!);
+    for (const [a, times] of [[plain, [0, 1.5]], [dense, [0, 0.3, 0.7, 1.5]]] as const) {
+      const b = await solveGradients(dev, 'dopri5', 'backprop', [...times]);
       a.gs.forEach((g, i) => expect(relErr(g, b.gs[i])).toBeLessThan(1e-12));
     }
   });

@@ -17,19 +17,21 @@ export function combineGraph(y: Tensor, ks: readonly Tensor[], coeffs: readonly 
 }
 
 /**
- * One step with a recorded graph: y1 and the stage derivatives (k0 reused when given, for FSAL). The caller
- * owns everything returned.
+ * One step with a recorded graph: y1 and the stage derivatives (k0 reused when given, for FSAL). With
+ * `lastStage` false an FSAL tableau's last f evaluation is skipped (y1 is that stage's state; its f only
+ * serves the error estimate and the next step): `ks` then has s − 1 entries. The caller owns everything returned.
  */
-export async function stepWithGraph(field: Field, tableau: Tableau, t: number, y: Tensor, h: number, k0?: Tensor): Promise<{ y1: Tensor; ks: Tensor[] }> {
+export async function stepWithGraph(field: Field, tableau: Tableau, t: number, y: Tensor, h: number, k0?: Tensor, lastStage = true): Promise<{ y1: Tensor; ks: Tensor[] }> {
   const dev = field.device;
   const s = tableau.b.length;
   const ks: Tensor[] = [];
   let y1: Tensor | null = null;
   for (let i = 0; i < s; i++) {
     const Yi = i === 0 ? y : dev.memory.scope('stages', () => combineGraph(y, ks, tableau.a[i], h));
-    ks.push(i === 0 && k0 ? k0 : await field.eval(t + tableau.c[i] * h, Yi));
+    const last = tableau.fsal && i === s - 1;
+    if (!last || lastStage) ks.push(i === 0 && k0 ? k0 : await field.eval(t + tableau.c[i] * h, Yi));
     if (i === 0) continue;
-    if (tableau.fsal && i === s - 1) y1 = Yi;
+    if (last) y1 = Yi;
     else Yi.dispose();
   }
   y1 ??= dev.memory.scope('stages', () => combineGraph(y, ks, tableau.b, h));

@@ -18,7 +18,8 @@ async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, 
   const dev = field.device;
   const leaf = step.y.detach();
   leaf.requiresGrad = true;
-  const { y1, ks } = await enableGrad(() => stepWithGraph(field, tableau, step.t, leaf, step.h));
+  // The FSAL stage's f feeds neither y1 nor λ: evaluated only when an interpolated output uses it.
+  const { y1, ks } = await enableGrad(() => stepWithGraph(field, tableau, step.t, leaf, step.h, undefined, dense !== null));
   let out: Tensor = y1;
   let gOut: Tensor = lambda;
   try {
@@ -49,20 +50,22 @@ export const checkpoint: GradientMethod = {
   backward(run) {
     return reverseSweep(run, (step, lambda, dense) => stepBackward(run.field, run.tableau, step, lambda, run.acc, dense));
   },
-  memoryModel({ tableau, N, T, checkpoints: c }, { S, P, Ge, Xb }) {
+  memoryModel({ tableau, N, T, checkpoints: c, interpolated }, { S, P, Ge, Xb }) {
     const s = tableau.b.length;
     const out = T * S;
     // Under a budget c < N: c − 1 snapshots + the working state, and the replay's own stage buffer.
     const budgeted = c !== undefined && c < N;
     const ckpt = (checkpointStates(N, c) + (budgeted ? s : 0)) * S;
-    // One step rebuilt with its graph (all s stages evaluated; no FSAL reuse when rebuilding from a checkpoint),
-    // its stage derivatives held by the replay: s whole evaluations. The combinations keep nothing.
-    const step = s * Ge;
+    // One step rebuilt with its graph (no FSAL reuse when rebuilding from a checkpoint; an FSAL tableau's last
+    // stage evaluated only for an interpolant inside the step), its stage derivatives held by the replay: e
+    // whole evaluations. The combinations keep nothing.
+    const e = tableau.fsal && !interpolated ? s - 1 : s;
+    const step = e * Ge;
     const K = s * S;
     return {
       total: ckpt + out + K + P + step + Xb,
       terms: { checkpoints: ckpt, outputs: out, stageBuffer: K, gradientSums: P, oneStepGraph: step, backward: Xb },
-      formula: budgeted ? '(c + s)·S + T·S + s·S + P + s·Ge + Xb' : '(N−1)·S + T·S + s·S + P + s·Ge + Xb',
+      formula: `${budgeted ? '(c + s)·S' : '(N−1)·S'} + T·S + s·S + P + ${e}·Ge + Xb`,
       hostBytes: stepRecordBytes(N),
     };
   },
