@@ -151,4 +151,6 @@ export interface BackendCounters {
   dispatches: number;
   submits: number;
   readbacks: number;
+  /** Bind groups created (WebGPU; a cached one reused is not counted; always 0 on cpu). */
+  bindGroups: number;
 }

@@ -86,7 +86,7 @@ export class CpuBackend implements Backend<Arr> {
   readonly emulated = false;
   readonly elementBytes: number;
   readonly description: string;
-  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0 };
+  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0 };
   private readonly Ctor: Float64ArrayConstructor | Float32ArrayConstructor;
 
   constructor(readonly dtype: DType = 'float64') {

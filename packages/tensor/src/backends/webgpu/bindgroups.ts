@@ -1,38 +1,67 @@
 /**
  * Bind groups cost ~30 µs each to create through Dawn's Node bindings on lavapipe, more than a small dispatch,
- * so they are cached by (layout, uniform ring slot, buffers) until a member buffer is destroyed. Ring slots
- * restart at 0 on every submit, so a loop that repeats the same ops between reads hits the cache.
+ * so they are cached until a member buffer is destroyed. A group binds one slot of the uniform ring, so the
+ * cache is keyed by (layout, buffers) and holds one group per slot it was made for: a dispatch takes any of
+ * them whose slot is still free in the current submit, and only makes a new group (on a free slot) when none
+ * is. Reuse then does not depend on a dispatch landing on the same slot as last time, which irregular op
+ * sequences (a backward sweep's stages, say) never do. (Dynamic uniform offsets would avoid slots in the key
+ * altogether, but they made every dispatch about twice as slow on lavapipe.)
  */
 import type { Program } from './programs.js';
 
 const CACHE_MAX = 8192;
 
+/** Which ring slots the commands being recorded use. */
+export interface SlotState {
+  /** used[slot] is 1 once a dispatch of the current submit took it. */
+  readonly used: Uint8Array;
+}
+
 export class BindGroupCache {
-  private readonly groups = new Map<string, GPUBindGroup>();
+  /** (layout, buffers) → group per ring slot. */
+  private readonly groups = new Map<string, Map<number, GPUBindGroup>>();
   private readonly keysOf = new Map<number, string[]>();
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private nextId = 0;
+  private count = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(private readonly device: GPUDevice, private readonly counters: { bindGroups: number }) {}
 
-  /** The bind group of `prog` with binding 0 = `ring` at `slotOffset` (`slotBytes` long) and `buffers`. */
-  get(prog: Program, ring: GPUBuffer, slotOffset: number, slotBytes: number, buffers: readonly GPUBuffer[]): GPUBindGroup {
-    let key = `${prog.layoutId}@${slotOffset}`;
+  /**
+   * A bind group of `prog` with binding 0 = `ring` at a slot free in `slots` (`slotBytes` each) and `buffers`,
+   * and that slot (the caller marks it used).
+   */
+  acquire(prog: Program, ring: GPUBuffer, slotBytes: number, buffers: readonly GPUBuffer[], slots: SlotState): { group: GPUBindGroup; slot: number } {
+    let key = `${prog.layoutId}`;
     for (const b of buffers) key += `,${this.id(b)}`;
-    let group = this.groups.get(key);
-    if (group) return group;
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: ring, offset: slotOffset, size: slotBytes } }];
+    let bySlot = this.groups.get(key);
+    if (bySlot) for (const [slot, group] of bySlot) if (!slots.used[slot]) return { group, slot };
+    // A new group: on a free slot picked from the key's hash, so different keys tend to own different slots and
+    // rarely find theirs taken.
+    const n = slots.used.length;
+    let slot = hash(key) % n;
+    for (let probe = 0; probe < n && (slots.used[slot] || bySlot?.has(slot)); probe++) slot = (slot + 1) % n;
+    if (slots.used[slot]) slot = slots.used.indexOf(0);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: ring, offset: slot * slotBytes, size: slotBytes } }];
     prog.bindings.forEach(([binding], k) => entries.push({ binding, resource: { buffer: buffers[k] } }));
-    group = this.device.createBindGroup({ layout: prog.layout, entries });
-    if (this.groups.size >= CACHE_MAX) this.clear();
-    this.groups.set(key, group);
-    for (const b of buffers) {
-      const id = this.id(b);
-      const keys = this.keysOf.get(id);
-      if (keys) keys.push(key);
-      else this.keysOf.set(id, [key]);
+    const group = this.device.createBindGroup({ layout: prog.layout, entries });
+    this.counters.bindGroups++;
+    if (this.count >= CACHE_MAX) {
+      this.clear();
+      bySlot = undefined;
     }
-    return group;
+    if (!bySlot) {
+      this.groups.set(key, (bySlot = new Map()));
+      for (const b of buffers) {
+        const id = this.id(b);
+        const keys = this.keysOf.get(id);
+        if (keys) keys.push(key);
+        else this.keysOf.set(id, [key]);
+      }
+    }
+    if (!bySlot.has(slot)) this.count++;
+    bySlot.set(slot, group);
+    return { group, slot };
   }
 
   /** Drops every group that binds `b` (before `b` is destroyed). */
@@ -40,13 +69,19 @@ export class BindGroupCache {
     const id = this.ids.get(b);
     if (id === undefined) return;
     const keys = this.keysOf.get(id);
-    if (keys) for (const k of keys) this.groups.delete(k);
+    if (keys) {
+      for (const k of keys) {
+        this.count -= this.groups.get(k)?.size ?? 0;
+        this.groups.delete(k);
+      }
+    }
     this.keysOf.delete(id);
   }
 
   clear(): void {
     this.groups.clear();
     this.keysOf.clear();
+    this.count = 0;
   }
 
   private id(b: GPUBuffer): number {
@@ -57,4 +92,11 @@ export class BindGroupCache {
     }
     return id;
   }
+}
+
+/** FNV-1a of a string (a slot preference, not a security hash). */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

@@ -4,8 +4,7 @@
  *
  * Layouts are explicit: binding 0 is a uniform (a slot of the backend's uniform ring), the others are storage
  * buffers. Programs with the same bindings share one bind group layout, so the backend can cache bind groups by
- * (layout, slot, buffers) across kernels. (Dynamic uniform offsets would make the cache independent of the slot,
- * but they made every dispatch about twice as slow on lavapipe.)
+ * (layout, buffers) across kernels (bindgroups.ts).
  *
  * Pipelines are created synchronously (backend methods are synchronous) inside a validation error scope;
  * `getCompilationInfo()` and the scope are checked asynchronously, and the first failure, with the compiler's

@@ -7,8 +7,9 @@
  *   timeline ahead of unsubmitted commands, so earlier recorded commands must go first).
  * - Per-dispatch parameters go into 256-byte slots of one uniform ring: a host-side mirror is filled while
  *   recording (by each kernel's declared layout, uniforms.ts) and uploaded with one writeBuffer just before the
- *   submit. The ring is reused after every submit: queue order guarantees the previous submission read its
- *   old contents.
+ *   submit. A dispatch takes any slot not yet taken in this submit, the one a cached bind group binds when it
+ *   can (bindgroups.ts). The ring is reused after every submit: queue order guarantees the previous submission
+ *   read its old contents.
  * - `destroyRaw` of a buffer while commands are recorded defers the destroy until after the next submit
  *   (Dawn itself keeps submitted-but-running work safe). Returning a buffer to the pool needs no delay: whoever
  *   takes it next records its commands later in the same queue order.
@@ -57,7 +58,10 @@ export class GpuQueue {
     i32: new Int32Array(this.ringHost),
     f32: new Float32Array(this.ringHost),
   };
-  private ringUsed = 0;
+  /** Ring slots taken by the dispatches recorded since the last submit, and one past the highest. */
+  private readonly slots = { used: new Uint8Array(RING_SLOTS) };
+  private slotsTaken = 0;
+  private slotsEnd = 0;
   private readonly groups: BindGroupCache;
   /** The first device error (uncaptured error, device lost); thrown by every later call. */
   error: SympodeError | undefined;
@@ -69,7 +73,7 @@ export class GpuQueue {
     private readonly counters: BackendCounters,
     private readonly allocator: () => Allocator,
   ) {
-    this.groups = new BindGroupCache(device);
+    this.groups = new BindGroupCache(device, counters);
   }
 
   /** Takes the uniform ring from `allocator` (the device's, once it exists). */
@@ -182,14 +186,16 @@ export class GpuQueue {
     if (!this.encoder) return;
     this.endPass();
     const queue = this.device.queue;
-    if (this.ringUsed > 0) queue.writeBuffer(this.ring!.raw as GPUBuffer, 0, this.ringHost, 0, this.ringUsed);
+    if (this.slotsEnd > 0) queue.writeBuffer(this.ring!.raw as GPUBuffer, 0, this.ringHost, 0, this.slotsEnd * SLOT_BYTES);
     const afterSubmit = this.timer?.resolve(this.encoder);
     queue.submit([this.encoder.finish()]);
     afterSubmit?.();
     this.counters.submits++;
     this.encoder = null;
     this.recorded = 0;
-    this.ringUsed = 0;
+    this.slots.used.fill(0);
+    this.slotsTaken = 0;
+    this.slotsEnd = 0;
     for (const buf of this.pendingDestroy) {
       this.groups.forget(buf);
       buf.destroy();
@@ -248,12 +254,15 @@ export class GpuQueue {
     const k = d.kernel;
     const prog = this.programs.forKernel(k, d.defines);
     if (!this.ring) this.attach(this.allocator());
-    if (this.ringUsed + SLOT_BYTES > this.ringHost.byteLength) this.flush();
-    const offset = this.ringUsed;
-    this.ringUsed += SLOT_BYTES;
+    if (this.slotsTaken >= RING_SLOTS) this.flush();
+    // A cached bind group on any slot still free in this submit, else a new one (bindgroups.ts).
+    const { group, slot } = this.groups.acquire(prog, this.ring!.raw as GPUBuffer, SLOT_BYTES, d.buffers, this.slots);
+    this.slots.used[slot] = 1;
+    this.slotsTaken++;
+    this.slotsEnd = Math.max(this.slotsEnd, slot + 1);
+    const offset = slot * SLOT_BYTES;
     this.views.u32.fill(0, offset / 4, (offset + k.params.size) / 4);
     writeUniforms(k.params, d.params, this.views, offset);
-    const group = this.groups.get(prog, this.ring!.raw as GPUBuffer, offset, SLOT_BYTES, d.buffers);
     let pass: GPUComputePassEncoder;
     if (this.timer) {
       this.endPass();

@@ -65,7 +65,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   readonly kind = 'webgpu' as const;
   readonly dtype = 'float32' as const;
   readonly elementBytes = 4;
-  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0 };
+  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0 };
   readonly programs: ProgramCache;
   /**
    * Kernel choice where GPUs and CPU adapters (lavapipe, SwiftShader) disagree. 'gpu': matmul by 64x64
