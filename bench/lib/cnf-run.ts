@@ -91,6 +91,9 @@ export async function runCell(dev: Device, p: CnfProblem, method: GradientMethod
   const nll = await dev.tidy(() => dev.noGrad(async () => -(await (await cnf.logProb(problemBatch(dev, p, nEval, 77), p.trace === 'hutchinson' ? { noise } : {})).mean().item())));
   opt.dispose();
   cnf.dispose();
+  // The pool keeps every freed buffer for reuse; the next cell's shapes differ (and backprop's peak on the
+  // POWER-sized problem is 14 GiB in float64), so hand it back rather than accumulate it across cells.
+  dev.memory.emptyCache();
   const sorted = (times.length >= 2 ? times.slice(1) : times).sort((a, b) => a - b);
   return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, peakStep, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps,
     ...(units ? { predictedMs: predictedMs(method, { nfeForward: nfeF, nfeBackward: nfeB, acceptedSteps: steps }, units, 'dopri5') } : {}) };
