@@ -1,7 +1,7 @@
 /**
  * The four gradient methods side by side on one MLP ODE (dim 2→64→64→2, batch 256, dopri5, rtol 1e-6) on
  * each backend: accepted steps, function evaluations, peak bytes above the inputs, forward+backward time
- * (median of 3 after a warm-up), and the gradient's relative error against the float64 backprop gradient.
+ * (median of 5 after a warm-up), and the gradient's relative error against the float64 backprop gradient.
  *
  * Next to each time: what the method's function-evaluation counts predict from f's unit costs (lib/unit-costs.ts).
  *
@@ -12,6 +12,7 @@ import { GRADIENT_METHODS, odeint, type GradientMethodName, type OdeintStats } f
 import { cpus } from 'node:os';
 import { writeSection } from './lib/sections.js';
 import { measureUnitCosts, predictedMs } from './lib/unit-costs.js';
+import { shortBackend } from './lib/render.js';
 
 const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const args = process.argv.slice(2);
@@ -80,13 +81,14 @@ async function main(): Promise<void> {
     const u = await measureUnitCosts(dev, f, y0, mlp.parameters());
     dev.dispose(y0);
     mlp.dispose();
-    units.push(`| ${dev.backend.description} | ${u.evalMs.toFixed(3)} | ${u.recordMs.toFixed(3)} | ${u.vjpMs.toFixed(3)} |`);
+    units.push(`| ${shortBackend(dev.backend.description)} | ${u.evalMs.toFixed(3)} | ${u.recordMs.toFixed(3)} | ${u.vjpMs.toFixed(3)} |`);
     for (const m of METHODS) {
       await once(dev, m); // warm-up: pipelines, pool
-      const runs = [await once(dev, m), await once(dev, m), await once(dev, m)];
+      const runs = [];
+      for (let i = 0; i < 5; i++) runs.push(await once(dev, m));
       runs.sort((x, y) => x.ms - y.ms);
-      const r = runs[1];
-      rows.push({ backend: dev.backend.description, method: m, r, predicted: predictedMs(m, r.stats, u, 'dopri5'), error: relErr(r.grad, exact) });
+      const r = runs[2];
+      rows.push({ backend: shortBackend(dev.backend.description), method: m, r, predicted: predictedMs(m, r.stats, u, 'dopri5'), error: relErr(r.grad, exact) });
     }
     dev.destroy();
   }
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
   md.push('Unit costs of f on each backend (ms per evaluation, the fastest of 5 rounds of 20 back-to-back evaluations):', '');
   md.push('| backend | f without graph | f recorded | one VJP of a recorded f |', '| --- | ---: | ---: | ---: |', ...units, '');
   md.push('"Predicted by counts" = the method\'s evaluations × those unit costs (backprop: forward evaluations recorded and backpropagated; symplectic adjoint: its forward and stage recomputations without graph, one recorded evaluation + VJP per needed stage; the others: forward without graph, every backward evaluation recorded + VJP). "Beyond the counts" = measured / predicted − 1: the solver\'s own work (stage combinations, error norms, readbacks, graph bookkeeping).', '');
-  md.push('| backend | gradient | accepted steps | NFE fwd / bwd | peak above inputs | fwd+bwd (median of 3) | predicted by counts | beyond the counts | rel. error vs float64 backprop |');
+  md.push('| backend | gradient | accepted steps | NFE fwd / bwd | peak above inputs | fwd+bwd (median of 5) | predicted by counts | beyond the counts | rel. error vs float64 backprop |');
   md.push('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const { backend, method, r, predicted, error } of rows) {
     const s = r.stats;

@@ -30,7 +30,7 @@ const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
 for (const gradient of (process.env.METHODS ?? 'backprop,symplectic-adjoint').split(',')) {
   const runs = sides.map((m) => {
     const model = new m.s.SpiralModel(m.dev, 0);
-    return { m, model, opt: new m.t.optim.Adam(model.mlp.parameters(), { lr: 1e-3 }), sampler: new m.s.BatchSampler(m.trueY, m.times, 10, 20, 0), ms: [], steps: 0, dispatches: 0 };
+    return { m, model, opt: new m.t.optim.Adam(model.mlp.parameters(), { lr: 1e-3 }), sampler: new m.s.BatchSampler(m.trueY, m.times, 10, 20, 0), ms: [], steps: 0, dispatches: 0, groups: 0 };
   });
   for (let it = 0; it <= iters; it++) {
     for (const x of runs) {
@@ -38,7 +38,7 @@ for (const gradient of (process.env.METHODS ?? 'backprop,symplectic-adjoint').sp
       const batch = x.sampler.next();
       await dev.sync();
       const stats = {};
-      const d0 = dev.backend.counters?.dispatches ?? 0;
+      const d0 = dev.backend.counters?.dispatches ?? 0, g0 = dev.backend.counters?.bindGroups;
       const t0 = performance.now();
       await dev.tidy(async () => {
         const y0 = dev.tensor(batch.y0, [20, 2]);
@@ -55,9 +55,10 @@ for (const gradient of (process.env.METHODS ?? 'backprop,symplectic-adjoint').sp
       x.ms.push(performance.now() - t0);
       x.steps += stats.acceptedSteps;
       x.dispatches += (dev.backend.counters?.dispatches ?? 0) - d0;
+      if (g0 !== undefined) x.groups += dev.backend.counters.bindGroups - g0;
     }
   }
-  const cells = runs.map((x) => `${median(x.ms).toFixed(1)} ms, ${(x.steps / iters).toFixed(1)} steps, ${(x.dispatches / iters).toFixed(0)} dispatches`);
+  const cells = runs.map((x) => `${median(x.ms).toFixed(1)} ms, ${(x.steps / iters).toFixed(1)} steps, ${(x.dispatches / iters).toFixed(0)} dispatches${x.m.dev.backend.counters?.bindGroups !== undefined ? ` (${(x.groups / iters).toFixed(0)} new bind groups)` : ''}`);
   const ratio = runs.length > 1 ? `  first/last: ${(median(runs[0].ms) / median(runs.at(-1).ms)).toFixed(2)}×` : '';
   console.log(`${gradient}: ${cells.join(' | ')}${ratio}`);
 }

@@ -19,7 +19,8 @@ function verdict(met: boolean | null): string {
   return met === true ? '**met**' : met === false ? '**missed**' : 'n/a';
 }
 
-function shortBackend(b: string): string {
+/** "webgpu (lavapipe)" for Mesa's software adapter, else the description as it is. */
+export function shortBackend(b: string): string {
   if (b.startsWith('webgpu')) return b.includes('llvmpipe') ? 'webgpu (lavapipe)' : 'webgpu';
   return b;
 }
