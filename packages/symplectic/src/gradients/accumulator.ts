@@ -1,5 +1,5 @@
 /** Parameter-gradient accumulators of a backward pass (label 'adjoint'). */
-import { graphLeaves, type Tensor } from '@sympode/tensor';
+import { concat, graphLeaves, type Tensor } from '@sympode/tensor';
 import { NonFiniteGradientError, UntrackedParameterError } from '../solver-errors.js';
 
 /** Sums the parameter gradients of a backward pass, one contribution at a time (label 'adjoint'). */
@@ -41,18 +41,21 @@ export class GradientAccumulator {
     });
   }
 
-  /** Throws NonFiniteGradientError when a parameter gradient holds NaN/∞ (one readback per parameter). */
+  /** Throws NonFiniteGradientError when a parameter gradient holds NaN/∞ (one readback for all of them). */
   async checkFinite(): Promise<void> {
-    for (const [i, g] of this.sums.entries()) {
-      if (!g) continue;
-      const s = g.device.noGrad(() => g.sum());
-      const v = await s.item();
-      s.dispose();
-      if (!Number.isFinite(v)) {
-        throw new NonFiniteGradientError(
-          `the gradient of parameter ${i} (shape [${this.params[i].shape.join(', ')}]) became ${v} in the backward pass; pass { checkBackward: false } to skip this check`,
-        );
-      }
+    const held = this.sums.flatMap((g, i) => (g ? [{ g, i }] : []));
+    if (held.length === 0) return;
+    const dev = held[0].g.device;
+    // Each gradient's sum (NaN/∞ survive summation) side by side in one small tensor, read once.
+    const sums = dev.noGrad(() => dev.tidy(() => concat(held.map(({ g }) => g.sum().reshape([1])), 0)));
+    const vs = await sums.data();
+    sums.dispose();
+    const bad = held.findIndex((_, k) => !Number.isFinite(vs[k]));
+    if (bad >= 0) {
+      const { i } = held[bad];
+      throw new NonFiniteGradientError(
+        `the gradient of parameter ${i} (shape [${this.params[i].shape.join(', ')}]) became ${vs[bad]} in the backward pass; pass { checkBackward: false } to skip this check`,
+      );
     }
   }
 
