@@ -16,6 +16,7 @@ export type MaybePromise<T> = T | Promise<T>;
  * engine can fold it into a gradient sum the input already has in one op instead of computing it and adding.
  */
 export interface DeferredGrad {
+  /** The shape of the gradient (the input's). */
   readonly shape: readonly number[];
   /** The gradient as a new tensor (the input's first contribution). */
   value(): Tensor;

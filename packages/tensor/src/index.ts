@@ -9,7 +9,7 @@ export type { KernelStyle } from './backends/webgpu/webgpu.js';
 export { Tensor } from './tensor.js';
 export type { Operand } from './tensor.js';
 export { grad, noGrad, enableGrad, isGradEnabled, customVjp } from './autograd.js';
-export type { GradOptions, BackwardFn, CustomVjpOptions, CustomBackward, MaybePromise } from './autograd.js';
+export type { GradOptions, BackwardFn, DeferredGrad, CustomVjpOptions, CustomBackward, MaybePromise } from './autograd.js';
 export { graphLeaves } from './graph.js';
 export { concurrentContexts } from './context.js';
 export { concat, stack } from './ops/movement.js';
