@@ -10,7 +10,7 @@
  * PyTorch and NumPy; without them, or without the peers folder, it says so and exits 0. Writes the section
  * `peer` of bench/RESULTS.md.
  *
- *   npm run bench:peer [-- --iters 20 --rounds 3 --reps 3 --wide D16,W256,B1024 --only spiral|mlp --no-write]
+ *   npm run bench:peer [-- --iters 20 --rounds 3 --reps 3 --wide D16,W256,B1024 --only spiral|mlp|matmul --no-write]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,8 +29,10 @@ const value = (name: string): string | undefined => (args.includes(`--${name}`) 
 const iters = Number(value('iters') ?? 20);
 const reps = Number(value('reps') ?? 3);
 const rounds = Number(value('rounds') ?? 3);
-/** `--only spiral` or `--only mlp`: one part (quick checks; the written section then lacks the other). */
+/** `--only spiral|mlp|matmul`: one part (quick checks; the written section then lacks the others). */
 const only = value('only');
+/** Whether part `p` runs. */
+const runs = (p: 'spiral' | 'mlp' | 'matmul') => !only || only === p;
 const peersDir = resolve(process.env.SYMPODE_PEERS_DIR ?? join(root, '..', 'shared', 'peers'));
 const python = process.env.SYMPODE_PYTHON ?? '/usr/bin/python3';
 
@@ -47,6 +49,7 @@ const parseSpec = (s: string): MlpSpec => {
 };
 const MLP_ROWS: MlpSpec[] = [{ D: 2, W: 64, B: 256 }, parseSpec(value('wide') ?? 'D16,W256,B1024')];
 const STEPS = 20;
+const MATMUL_REPS = 7;
 
 /** Why the peer cannot run here, or null when it can. */
 function peerMissing(): string | null {
@@ -120,6 +123,37 @@ function notes(): string[] {
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(1));
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : '—');
 
+/** Matmul throughput, ours (cpu float32 and float64) against torch.matmul (float32, one thread). */
+async function matmulRows(): Promise<string[]> {
+  const shapes = ['128x128x128', '256x256x256', '512x512x512', '1024x1024x1024', '256x64x64', '1024x256x256'];
+  const theirs = new Map(runPython(join(root, 'bench', 'peer_matmul.py'), [String(MATMUL_REPS), ...shapes], {})
+    .trim().split('\n').map((l) => JSON.parse(l) as { shape: string; ms: number }).map((r) => [r.shape, r.ms]));
+  const out = [`Matmul C = A·B (M×K times K×N), GFLOP/s = 2MKN / time (median of ${MATMUL_REPS} after two warm-ups), one thread each:`, '',
+    '| M×K×N | ours float32 | ours float64 | PyTorch float32 | ours f32 / PyTorch |', '| --- | ---: | ---: | ---: | ---: |'];
+  const devs = [await createDevice({ backend: 'cpu', dtype: 'float32' }), await createDevice({ backend: 'cpu' })];
+  for (const shape of shapes) {
+    const [M, K, N] = shape.split('x').map(Number);
+    const gflops = (ms: number) => (2 * M * K * N) / (ms * 1e6);
+    const ours = devs.map((d) => {
+      const a = d.randn([M, K], { seed: 1 }), b = d.randn([K, N], { seed: 2 });
+      const ts: number[] = [];
+      for (let r = 0; r < MATMUL_REPS + 2; r++) {
+        const t0 = performance.now();
+        a.matmul(b).dispose();
+        if (r >= 2) ts.push(performance.now() - t0);
+      }
+      d.dispose(a, b);
+      return gflops(median(ts));
+    });
+    const th = theirs.get(shape);
+    const line = `| ${M}×${K}×${N} | ${ours[0].toFixed(2)} | ${ours[1].toFixed(2)} | ${th ? gflops(th).toFixed(2) : '—'} | ${th ? (ours[0] / gflops(th)).toFixed(2) : '—'} |`;
+    out.push(line);
+    console.log(line);
+  }
+  for (const d of devs) d.destroy();
+  return out;
+}
+
 async function main(): Promise<void> {
   const missing = peerMissing();
   if (missing) {
@@ -138,8 +172,8 @@ async function main(): Promise<void> {
   const ours = new Map<string, number[]>(), theirs = new Map<string, number[]>(), ratios = new Map<string, number[]>();
   const push = (m: Map<string, number[]>, k: string, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
   // Ours first runs a few untimed iterations per method: the JIT compiles the hot paths (theirs needs none).
-  if (only !== 'mlp') await spiralBench(dev, cpu64, SPIRAL_PEERS.map(([m]) => m), { iters: 3 });
-  for (let round = 1; round <= (only === 'mlp' ? 0 : rounds); round++) {
+  if (runs('spiral')) await spiralBench(dev, cpu64, SPIRAL_PEERS.map(([m]) => m), { iters: 3 });
+  for (let round = 1; round <= (runs('spiral') ? rounds : 0); round++) {
     console.log(`spiral round ${round}/${rounds}: ours (${iters} iterations per method), then theirs ...`);
     const o = await spiralBench(dev, cpu64, SPIRAL_PEERS.map(([m]) => m), { iters });
     const t = theirSpiral();
@@ -164,7 +198,7 @@ async function main(): Promise<void> {
   }
   lines.push('', `MLP ODE D→W→W→D (tanh), rk4 ${STEPS} fixed steps on [0, 1], loss Σ y(1)², one forward + backward, ms (median of ${reps} after a warm-up):`, '');
   lines.push('| problem | gradient | ours cpu float32 | theirs (PyTorch) | ours / theirs |', '| --- | --- | ---: | ---: | ---: |');
-  for (const s of only === 'spiral' ? [] : MLP_ROWS) {
+  for (const s of runs('mlp') ? MLP_ROWS : []) {
     console.log(`MLP D${s.D} W${s.W} B${s.B} ...`);
     const th = theirMlp(s);
     for (const m of ['backprop', 'symplectic-adjoint'] as const) {
@@ -177,10 +211,14 @@ async function main(): Promise<void> {
   lines.push('', ...notes());
   dev.destroy();
   cpu64.destroy();
-  if (!args.includes('--no-write')) {
+  if (!args.includes('--no-write') && (runs('spiral') || runs('mlp'))) {
     const path = join(root, 'bench', 'RESULTS.md');
     await writeSection(path, 'peer', lines.join('\n'));
     console.log(`wrote the section 'peer' of ${path}`);
+  }
+  if (runs('matmul')) {
+    const md = [`## Matmul throughput against PyTorch (\`npm run bench:peer -- --only matmul\`)`, '', `${cpuName}. Run ${new Date().toISOString().slice(0, 10)}.`, '', ...(await matmulRows())];
+    if (!args.includes('--no-write')) await writeSection(join(root, 'bench', 'RESULTS.md'), 'peer-matmul', md.join('\n'));
   }
 }
 
