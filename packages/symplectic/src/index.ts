@@ -26,7 +26,7 @@ export {
   UntrackedParameterError, NonFiniteGradientError,
 } from './solver-errors.js';
 export { skippedStages } from './gradients/symplectic-adjoint.js';
-export { stagePlan } from './no-graph-stepper.js';
+export { stagePlan, type StagePlan } from './no-graph-stepper.js';
 export { reverseSweep, type StepBackward } from './gradients/reverse-sweep.js';
 export { vjp } from './gradients/vjp.js';
 export type { GradientAccumulator } from './gradients/accumulator.js';

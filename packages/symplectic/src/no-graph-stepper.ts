@@ -115,13 +115,19 @@ export class NoGraphStepper implements Stepper {
   }
 }
 
+/** What recomputing a step's stages builds (`state[i]`: Y_i) and evaluates (`evaluate[i]`: k_i = f(Y_i)). */
+export interface StagePlan {
+  readonly state: readonly boolean[];
+  readonly evaluate: readonly boolean[];
+}
+
 /**
  * Which stage states a step's backward needs (`need[i]`: its VJP runs) and what recomputing them takes:
  * `state[i]` — Y_i is built (needed itself, or as the input of a needed k_i); `evaluate[i]` — k_i = f(Y_i)
  * is evaluated because some needed later stage uses it. For dopri5 without dense outputs the FSAL stage is
  * skipped, so k_5 (used only by it) is never evaluated: 5 evaluations instead of 6.
  */
-export function stagePlan(tableau: Tableau, need: readonly boolean[]): { state: boolean[]; evaluate: boolean[] } {
+export function stagePlan(tableau: Tableau, need: readonly boolean[]): StagePlan {
   const s = tableau.b.length;
   const evaluate = Array.from({ length: s }, (_, j) => {
     for (let i = j + 1; i < s; i++) if (need[i] && (tableau.a[i][j] ?? 0) !== 0) return true;
@@ -132,12 +138,11 @@ export function stagePlan(tableau: Tableau, need: readonly boolean[]): { state: 
 }
 
 /**
- * The stage states of the step from (t, y) of size h that `need` asks for (see `stagePlan`), recomputed
+ * The stage states of the step from (t, y) of size h that `plan` builds (see `stagePlan`), recomputed
  * without a graph: entry i is Y_i or null where not built (Y_0 is y itself; the caller owns the others).
  */
-export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Tensor, h: number, need: readonly boolean[]): Promise<(Tensor | null)[]> {
+export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Tensor, h: number, plan: StagePlan): Promise<(Tensor | null)[]> {
   const { tableau, s, K } = stepper;
-  const plan = stagePlan(tableau, need);
   const stages: (Tensor | null)[] = [];
   for (let i = 0; i < s; i++) {
     const Yi = !plan.state[i] ? null : i === 0 ? y : stepper.combine(y, tableau.a[i], h);

@@ -13,7 +13,7 @@ import { combineRows, noGrad, writeRow, type Tensor } from '@sympode/tensor';
 import { vjp } from './vjp.js';
 import type { Field } from '../field.js';
 import type { AcceptedStep } from '../integrate.js';
-import { NoGraphStepper, recomputeStages, stagePlan } from '../no-graph-stepper.js';
+import { NoGraphStepper, recomputeStages, stagePlan, type StagePlan } from '../no-graph-stepper.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
@@ -41,6 +41,8 @@ export function skippedStages(tab: Tableau, dense: readonly (readonly number[])[
 class Sweep {
   readonly stepper: NoGraphStepper;
   readonly skip: boolean[];
+  /** The recomputation of a step without outputs inside it (decided once, from the tableau). */
+  readonly plan: StagePlan;
   readonly V: Tensor;
   readonly zero: Tensor;
 
@@ -48,6 +50,7 @@ class Sweep {
     const dev = field.device;
     this.stepper = new NoGraphStepper(field, tableau);
     this.skip = skippedStages(tableau);
+    this.plan = stagePlan(tableau, this.skip.map((sk) => !sk));
     const s = tableau.b.length;
     this.V = dev.memory.scope('adjoint', () => dev.zeros([s + 1, ...field.shape]));
     this.zero = dev.memory.scope('adjoint', () => dev.zeros(field.shape));
@@ -60,9 +63,10 @@ class Sweep {
   async step({ t, h, y }: AcceptedStep, lambda: Tensor, dense: DenseCotangent | null): Promise<Tensor> {
     const { tableau: tab, V, stepper } = this;
     const skip = dense ? skippedStages(tab, dense.weights) : this.skip;
+    const plan = dense ? stagePlan(tab, skip.map((sk) => !sk)) : this.plan;
     const dev = stepper.field.device;
     const s = tab.b.length;
-    const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h, skip.map((sk) => !sk))));
+    const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h, plan)));
     try {
       noGrad(() => writeRow(V, s, lambda));
       for (let i = s - 1; i >= 0; i--) {
