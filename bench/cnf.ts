@@ -20,6 +20,7 @@ import { GRADIENT_METHODS, type GradientMethodName } from '@sympode/symplectic';
 import { lineChart, writeChart } from '@sympode/plot';
 import { cnfProblems } from './lib/cnf-problems.js';
 import { cnfUnitCosts, runCell, type Row } from './lib/cnf-run.js';
+import { beyondCounts } from './lib/unit-costs.js';
 import { writeSection } from './lib/sections.js';
 
 const args = process.argv.slice(2);
@@ -52,7 +53,7 @@ const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 2);
 function table(rows: Row[]): string {
   const head = `| problem | method | iters | NLL (nats) | peak MiB | ${LABELS.join(' | ')} | peak incl. Adam step | ms/iter | predicted by counts | NFE fwd | NFE bwd | steps |`;
   const sep = `| --- | --- | ---: | ---: | ---: | ${LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`;
-  const pred = (r: Row) => (r.predictedMs === undefined ? '—' : `${r.predictedMs.toFixed(0)} (${r.ms >= r.predictedMs ? '+' : '−'}${Math.abs(100 * (r.ms / r.predictedMs - 1)).toFixed(0)} %)`);
+  const pred = (r: Row) => (r.predictedMs === undefined ? '—' : `${r.predictedMs.toFixed(0)} (${beyondCounts(r.ms, r.predictedMs)})`);
   const body = rows.map((r) => `| ${r.problem} | \`${r.method}\` | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.peakStep === undefined ? '—' : mib(r.peakStep)} | ${r.ms.toFixed(0)} | ${pred(r)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
   return [head, sep, ...body].join('\n');
 }

@@ -11,7 +11,7 @@ import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tenso
 import { GRADIENT_METHODS, odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { cpus } from 'node:os';
 import { writeSection } from './lib/sections.js';
-import { measureUnitCosts, predictedMs } from './lib/unit-costs.js';
+import { beyondCounts, measureUnitCosts, predictedMs } from './lib/unit-costs.js';
 import { shortBackend } from './lib/render.js';
 
 const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   md.push('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const { backend, method, r, predicted, error } of rows) {
     const s = r.stats;
-    md.push(`| ${backend} | ${method} | ${s.acceptedSteps} (+${s.rejectedSteps} rejected) | ${s.nfeForward} / ${s.nfeBackward} | ${(r.peak / 1024).toFixed(1)} KiB | ${r.ms.toFixed(0)} ms | ${predicted.toFixed(0)} ms | ${fmtPct(r.ms / predicted - 1)} | ${error.toExponential(1)} |`);
+    md.push(`| ${backend} | ${method} | ${s.acceptedSteps} (+${s.rejectedSteps} rejected) | ${s.nfeForward} / ${s.nfeBackward} | ${(r.peak / 1024).toFixed(1)} KiB | ${r.ms.toFixed(0)} ms | ${predicted.toFixed(0)} ms | ${beyondCounts(r.ms, predicted)} | ${error.toExponential(1)} |`);
   }
   md.push('', 'Symplectic adjoint over backprop, time:', '');
   md.push('| backend | measured | predicted by counts | measured / predicted |', '| --- | ---: | ---: | ---: |');
@@ -117,10 +117,6 @@ async function main(): Promise<void> {
   const text = md.join('\n');
   console.log(text);
   if (args.includes('--write')) await writeSection(new URL('../RESULTS.md', import.meta.url).pathname.replace('/dist/', '/'), 'methods', text);
-}
-
-function fmtPct(x: number): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(0)} %`;
 }
 
 function hostDescription(): string {

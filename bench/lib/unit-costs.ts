@@ -77,3 +77,9 @@ export function predictedMs(gradient: GradientMethodName, stats: Partial<OdeintS
       return F * u.evalMs + B * (u.recordMs + u.vjpMs);
   }
 }
+
+/** How far a measured time lies beyond its prediction, as "+12 %" / "−4 %". */
+export function beyondCounts(measuredMs: number, predictedMs: number): string {
+  const x = measuredMs / predictedMs - 1;
+  return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(0)} %`;
+}
