@@ -37,11 +37,11 @@ export class BindGroupCache {
     let bySlot = this.groups.get(key);
     if (bySlot) for (const [slot, group] of bySlot) if (!slots.used[slot]) return { group, slot };
     // A new group: on a free slot picked from the key's hash, so different keys tend to own different slots and
-    // rarely find theirs taken.
+    // rarely find theirs taken. (The queue submits before every slot is taken, so one is free; and a free slot
+    // holds none of this key's groups, or the loop above would have returned it.)
     const n = slots.used.length;
     let slot = hash(key) % n;
-    for (let probe = 0; probe < n && (slots.used[slot] || bySlot?.has(slot)); probe++) slot = (slot + 1) % n;
-    if (slots.used[slot]) slot = slots.used.indexOf(0);
+    while (slots.used[slot]) slot = (slot + 1) % n;
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: ring, offset: slot * slotBytes, size: slotBytes } }];
     prog.bindings.forEach(([binding], k) => entries.push({ binding, resource: { buffer: buffers[k] } }));
     const group = this.device.createBindGroup({ layout: prog.layout, entries });
@@ -59,7 +59,7 @@ export class BindGroupCache {
         else this.keysOf.set(id, [key]);
       }
     }
-    if (!bySlot.has(slot)) this.count++;
+    this.count++;
     bySlot.set(slot, group);
     return { group, slot };
   }
