@@ -1,9 +1,9 @@
 /**
- * The graph-free row ops of the tensor package's public API (combineRows, writeRow, errorRatio), the RK
+ * The graph-free row ops of the tensor package's public API (combineRows, writeRow, writeRows, errorRatio), the RK
  * solver's building blocks, against a float64 host reference on both backends; they refuse to cut a graph.
  */
 import { describe, it, expect } from 'vitest';
-import { combineRows, createDevice, errorRatio, InvalidArgumentError, ShapeError, writeRow, type Device } from '@sympode/tensor';
+import { combineRows, createDevice, errorRatio, InvalidArgumentError, ShapeError, writeRow, writeRows, type Device } from '@sympode/tensor';
 import { randomData } from '../helpers/reference.js';
 import { webgpuDevice } from '../helpers/devices.js';
 
@@ -37,6 +37,16 @@ describe.each(backends)('row ops (%s)', (_name, make, tol) => {
     dev.dispose(b, R, out);
   });
 
+  it('writeRows writes a block of rows and leaves the others', async () => {
+    const dev = await make();
+    const rowsV = f32(randomData(s * n, 6)), vals = f32(randomData(2 * n, 7));
+    const R = dev.tensor(rowsV, [s, ...shape]), V = dev.tensor(vals, [2, ...shape]);
+    writeRows(R, 2, V);
+    const after = await R.data();
+    for (let i = 0; i < s * n; i++) expect(after[i]).toBe(i >= 2 * n && i < 4 * n ? vals[i - 2 * n] : rowsV[i]);
+    dev.dispose(R, V);
+  });
+
   it('errorRatio is the RMS of the scaled error estimate', async () => {
     const dev = await make();
     const a = f32(randomData(n, 3)), b = f32(randomData(n, 4)), rowsV = f32(randomData(s * n, 5));
@@ -66,6 +76,9 @@ describe.each(backends)('row ops (%s)', (_name, make, tol) => {
       expect(() => combineRows(dev.ones([3, 7]), R, [1])).toThrow(ShapeError);
       expect(() => combineRows(R.narrow(0, 0, 1).reshape(shape), R, [1, 1, 1, 1, 1, 1])).toThrow(ShapeError);
       expect(() => writeRow(R, 5, dev.ones(shape))).toThrow(ShapeError);
+      expect(() => writeRows(R, 4, dev.ones([2, ...shape]))).toThrow(ShapeError);
+      expect(() => writeRows(R, 0, dev.ones([2, 3, 7]))).toThrow(ShapeError);
+      expect(() => writeRows(R, 0, dev.ones([1, ...shape], { requiresGrad: true }))).toThrow(InvalidArgumentError);
     });
     expect(dev.memory.stats().liveTensors).toBe(before);
   });

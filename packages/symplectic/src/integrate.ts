@@ -47,6 +47,8 @@ export interface AcceptedStep {
   t: number;
   h: number;
   y: Tensor;
+  /** The step's first stage derivatives [m, ...shape], when the forward stored them (odeint's `stages: 'keep'`). */
+  stages?: Tensor;
 }
 
 /**

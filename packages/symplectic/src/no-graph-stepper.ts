@@ -4,7 +4,7 @@
  * costs f's own dispatches + 2, and the error ratio one more per step (one readback). `recomputeStages` is
  * the symplectic adjoint's recomputation of a step's stage states from its checkpoint.
  */
-import { combineRows, errorRatio, errorRatioPerSample, noGrad, writeRow, type Tensor } from '@sympode/tensor';
+import { combineRows, errorRatio, errorRatioPerSample, noGrad, writeRow, writeRows, type Tensor } from '@sympode/tensor';
 import type { Field } from './field.js';
 import type { ErrorNorm, Outputs, Stepper } from './stepper.js';
 import type { Tableau } from './tableaus.js';
@@ -65,6 +65,15 @@ export class NoGraphStepper implements Stepper {
 
   dense(y: Tensor, h: number, weights: readonly number[]): Tensor {
     return this.combine(y, weights, h);
+  }
+
+  /**
+   * A copy of the attempted step's stage derivatives k_0 … k_{m−1} (label 'checkpoints'): call after the step
+   * is accepted and before `accept` (which recycles row 0).
+   */
+  storeStages(m: number): Tensor {
+    const dev = this.field.device;
+    return dev.memory.scope('checkpoints', () => noGrad(() => this.K.narrow(0, 0, m)));
   }
 
   accept(): void {
@@ -137,17 +146,25 @@ export function stagePlan(tableau: Tableau, need: readonly boolean[]): StagePlan
   return { state, evaluate };
 }
 
+/** Stage derivatives a step's recomputation under `plan` evaluates: k_0 … k_{m−1}, m = the last one + 1. */
+export function evaluatedRows(plan: StagePlan): number {
+  return plan.evaluate.lastIndexOf(true) + 1;
+}
+
 /**
  * The stage states of the step from (t, y) of size h that `plan` builds (see `stagePlan`), recomputed
  * without a graph: entry i is Y_i or null where not built (Y_0 is y itself; the caller owns the others).
+ * `known`: the step's stage derivatives k_0 … k_{m−1} stored by the forward; only later ones are evaluated.
  */
-export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Tensor, h: number, plan: StagePlan): Promise<(Tensor | null)[]> {
+export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Tensor, h: number, plan: StagePlan, known?: Tensor): Promise<(Tensor | null)[]> {
   const { tableau, s, K } = stepper;
+  const m = known ? known.shape[0] : 0;
+  if (known) noGrad(() => writeRows(K, 0, known));
   const stages: (Tensor | null)[] = [];
   for (let i = 0; i < s; i++) {
     const Yi = !plan.state[i] ? null : i === 0 ? y : stepper.combine(y, tableau.a[i], h);
     stages.push(Yi);
-    if (!plan.evaluate[i]) continue;
+    if (!plan.evaluate[i] || i < m) continue;
     const k = await stepper.field.eval(t + tableau.c[i] * h, Yi!);
     noGrad(() => writeRow(K, i, k));
     if (k !== Yi && k !== y) k.dispose();

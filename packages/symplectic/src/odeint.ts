@@ -103,6 +103,8 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize, o.outputs), steps)
     : null;
   const stepper = o.reversible ? new ReversibleHeunStepper(field, false) : new NoGraphStepper(field, o.tableau);
+  // stages 'keep': each kept step also stores its first m stage derivatives (none for a one-stage tableau).
+  const stageRows = keepCheckpoints && o.stages === 'keep' && stepper instanceof NoGraphStepper ? method.storedStageRows!(o.tableau) : 0;
   let ys: Tensor;
   let final: { y: Tensor; aux: Tensor } | null = null;
   try {
@@ -117,7 +119,8 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
           const y = step.y === y0 ? y0.detach() : step.y;
           if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
           // Kept: a tidy enclosing odeint must not free them before backward (onRelease frees them).
-          checkpoints.push({ ...step, y: dev.keep(y) });
+          const stages = stageRows > 0 ? dev.keep((stepper as NoGraphStepper).storeStages(stageRows)) : undefined;
+          checkpoints.push({ ...step, y: dev.keep(y), stages });
           return true;
         }));
         if (needsGrad && method.keeps === 'final' && stepper instanceof ReversibleHeunStepper) {
@@ -132,7 +135,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   } catch (e) {
     // Kept checkpoints escape the tidy: a failed solve frees them here.
     const fin = final as { y: Tensor; aux: Tensor } | null;
-    dev.dispose(checkpoints.map((c) => c.y), fin?.y ?? null, fin?.aux ?? null);
+    dev.dispose(checkpoints.flatMap((c) => [c.y, c.stages ?? null]), fin?.y ?? null, fin?.aux ?? null);
     budget?.dispose();
     throw e;
   } finally {
@@ -174,7 +177,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
   // 'initial' (recompute) holds y0 without its graph (shared storage: no bytes), for the same reason.
   const y0Held = method.keeps === 'initial' ? dev.keep(y0.detach()) : null;
   const release = () => {
-    dev.dispose(checkpoints.map((c) => c.y), ysHeld, y0Held, final?.y ?? null, final?.aux ?? null);
+    dev.dispose(checkpoints.flatMap((c) => [c.y, c.stages ?? null]), ysHeld, y0Held, final?.y ?? null, final?.aux ?? null);
     budget?.dispose();
   };
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {

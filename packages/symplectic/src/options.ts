@@ -32,6 +32,9 @@ export interface OdeintStats {
   recomputedNfe: number;
 }
 
+/** How the symplectic adjoint's backward gets a step's stage states: see `OdeintOptions.stages`. */
+export type StageMode = 'recompute' | 'keep';
+
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
 export interface OdeintOptions {
   /**
@@ -81,6 +84,17 @@ export interface OdeintOptions {
    * recomputed steps (`stats.recomputedSteps`). Default: one checkpoint per accepted step.
    */
   checkpoints?: number;
+  /**
+   * What the symplectic adjoint's backward does for a step's stage states. 'recompute' (default, the paper's
+   * method): rebuild them from the step's checkpoint with graph-free evaluations of f (5 per dopri5 step),
+   * memory O(N + s + L). 'keep': the forward stores each accepted step's stage derivatives that those
+   * evaluations would produce (k_0 … k_{m−1}: m = 5 states per dopri5 step, `storedStageRows`), so the backward
+   * evaluates f only inside its VJPs: the same gradient bit for bit, N·m more states held until backward
+   * (states, not graphs: small next to f's graph when the network is wide), and the backward's time close to
+   * checkpointed backprop's. Steps with an output inside them still evaluate the stages only the interpolant
+   * reads. Not combinable with a `checkpoints` budget (which exists to hold fewer states).
+   */
+  stages?: StageMode;
   /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
   adjointRtol?: number;
   adjointAtol?: number;
@@ -113,6 +127,7 @@ export interface ResolvedOptions {
   checkBackward: boolean;
   controller: StepSizeController;
   checkpoints?: number;
+  stages: StageMode;
   norm: ErrorNorm;
   outputs: OutputMode;
   /** The solver is reversible (method 'reversible_heun'; `tableau` is then its stand-in). */
@@ -123,6 +138,7 @@ export interface ResolvedOptions {
 const OPTION_KEYS = Object.keys({
   method: true, rtol: true, atol: true, controller: true, norm: true, stepSize: true, firstStep: true, maxSteps: true,
   gradient: true, checkpoints: true, adjointRtol: true, adjointAtol: true, params: true, checkBackward: true, stats: true, outputs: true,
+  stages: true,
 } satisfies Record<keyof OdeintOptions, true>);
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
@@ -168,6 +184,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     if (!tableau.adaptive) throw new InvalidArgumentError(`firstStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
   }
   if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
+  const stages = checkStages(opts.stages, gradient, opts.checkpoints);
   const norm = opts.norm ?? 'batch';
   if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${describe(norm)}`);
   const outputs = opts.outputs ?? (tableau.adaptive ? 'interpolate' : 'step');
@@ -191,6 +208,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     checkBackward: opts.checkBackward ?? true,
     controller: opts.controller ?? new IntegralController(),
     checkpoints: opts.checkpoints,
+    stages,
     norm,
     outputs,
     reversible: isRev,
@@ -224,6 +242,23 @@ function checkBudget(c: number, gradient: GradientMethod): void {
       `checkpoints does not apply to gradient '${gradient.name}': it is a budget for the per-step methods that recompute step states ('symplectic-adjoint', 'checkpoint')`,
     );
   }
+}
+
+/** `stages`: 'recompute' or 'keep'; 'keep' for a method that reuses stored stages, without a budget. */
+function checkStages(mode: unknown, gradient: GradientMethod, budget: number | undefined): StageMode {
+  if (mode === undefined || mode === 'recompute') return 'recompute';
+  if (mode !== 'keep') throw new InvalidArgumentError(`stages must be 'recompute' or 'keep', got ${describe(mode)}`);
+  if (!gradient.storedStageRows) {
+    throw new InvalidArgumentError(
+      `stages: 'keep' does not apply to gradient '${gradient.name}': it stores the stage derivatives that the symplectic adjoint's backward would recompute`,
+    );
+  }
+  if (budget !== undefined) {
+    throw new InvalidArgumentError(
+      `stages: 'keep' stores every step's stages, and a checkpoints budget (${budget}) exists to hold fewer states: choose one`,
+    );
+  }
+  return 'keep';
 }
 
 /** A registered method by name, or a user's method object (checked for the interface's members). */

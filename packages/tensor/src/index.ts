@@ -15,7 +15,7 @@ export { concurrentContexts } from './context.js';
 export { concat, stack } from './ops/movement.js';
 export { where } from './ops/elementwise.js';
 export { linear, activationGrad, weightGrad, LINEAR_ACTIVATIONS } from './ops/linear.js';
-export { combineRows, writeRow, errorRatio, MAX_COMBINED_ROWS } from './ops/rows.js';
+export { combineRows, writeRow, writeRows, errorRatio, MAX_COMBINED_ROWS } from './ops/rows.js';
 export { combineTerms } from './ops/combine-terms.js';
 export { errorRatioPerSample } from './ops/error-ratio-per-sample.js';
 export * from './errors.js';

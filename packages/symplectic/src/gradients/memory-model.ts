@@ -5,6 +5,7 @@
  * symplectic adjoint; within a few percent for the others.
  */
 import type { Tableau } from '../tableaus.js';
+import type { StageMode } from '../options.js';
 
 /** Byte sizes of one problem's f, measured on its device. */
 export interface FunctionBytes {
@@ -41,6 +42,8 @@ export interface SolveShape {
    * also needs the stages the interpolant uses. Absent: outputs at step ends only.
    */
   interpolated?: boolean;
+  /** odeint's `stages` (default 'recompute'): 'keep' holds each step's stored stage derivatives too. */
+  stages?: StageMode;
 }
 
 /** A predicted peak: the total, its named terms (bytes) and the formula in words. */

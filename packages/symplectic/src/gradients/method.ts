@@ -77,6 +77,12 @@ export interface GradientMethod {
    * `reverseSweep` does), so the forward may keep only some of them. Absent: the option is refused.
    */
   readonly supportsBudget?: boolean;
+  /**
+   * Honours odeint's `stages: 'keep'`: how many leading stage derivatives k_0 … k_{m−1} of each accepted step
+   * its backward reuses; the forward then stores them with the step (`AcceptedStep.stages`). Absent: the
+   * option is refused.
+   */
+  storedStageRows?(tableau: Tableau): number;
   /** ∂L/∂y0 from ∂L/∂ys; parameter gradients go into `run.acc`. Frees what it made, also when it fails. */
   backward(run: BackwardRun): Promise<Tensor>;
   /** Predicted peak bytes above what the caller holds, for one solve + backward. */

@@ -22,6 +22,8 @@ export interface StepStates {
    * `close` (the states own it).
    */
   at(i: number): Promise<Tensor>;
+  /** Step i's stage derivatives stored by the forward (odeint's `stages: 'keep'`), if any. */
+  stages?(i: number): Tensor | undefined;
   /** Frees what the sweep made (called once the sweep ends, also when it failed). */
   close(): void;
 }
@@ -34,6 +36,7 @@ export function keptStates(checkpoints: readonly AcceptedStep[]): StepStates {
     recomputedNfe: 0,
     step: (i) => checkpoints[i],
     at: async (i) => checkpoints[i].y,
+    stages: (i) => checkpoints[i].stages,
     close: () => {},
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The symplectic adjoint (Matsubara et al. 2021; docs/DESIGN.md). Backward over one accepted step (t, h, y_n)
  * given λ = ∂L/∂y_{n+1}:
- *   1. recompute the stage states the step's VJPs need from the checkpoint, without a graph (`stagePlan`);
+ *   1. recompute the stage states the step's VJPs need from the checkpoint, without a graph (`stagePlan`;
+ *      under odeint's `stages: 'keep'` from the stage derivatives the forward stored, without evaluating f);
  *   2. for i = s−1..0: κ_i = h(b_i λ + Σ_{j>i} a_ji ν_j); one VJP of f at Y_i gives ν_i = f_yᵀκ_i and adds
  *      f_θᵀκ_i to the parameter gradient; its graph is freed before the next stage;
  *   3. λ_n = λ + Σ_i ν_i.
@@ -13,7 +14,7 @@ import { combineRows, noGrad, writeRow, type Tensor } from '@sympode/tensor';
 import { vjp } from './vjp.js';
 import type { Field } from '../field.js';
 import type { AcceptedStep } from '../integrate.js';
-import { NoGraphStepper, recomputeStages, stagePlan, type StagePlan } from '../no-graph-stepper.js';
+import { evaluatedRows, NoGraphStepper, recomputeStages, stagePlan, type StagePlan } from '../no-graph-stepper.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
@@ -60,13 +61,13 @@ class Sweep {
    * λ_n from λ_{n+1} over one step (λ is consumed). Outputs interpolated inside the step add
    * h Σ_o w_i(θ_o) g_o to κ_i and Σ_o g_o to λ_n.
    */
-  async step({ t, h, y }: AcceptedStep, lambda: Tensor, dense: DenseCotangent | null): Promise<Tensor> {
+  async step({ t, h, y, stages: known }: AcceptedStep, lambda: Tensor, dense: DenseCotangent | null): Promise<Tensor> {
     const { tableau: tab, V, stepper } = this;
     const skip = dense ? skippedStages(tab, dense.weights) : this.skip;
     const plan = dense ? stagePlan(tab, skip.map((sk) => !sk)) : this.plan;
     const dev = stepper.field.device;
     const s = tab.b.length;
-    const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h, plan)));
+    const stages = await stepper.field.device.memory.phase('recompute stages', () => noGrad(() => recomputeStages(stepper, t, y, h, plan, known)));
     try {
       noGrad(() => writeRow(V, s, lambda));
       for (let i = s - 1; i >= 0; i--) {
@@ -110,6 +111,11 @@ class Sweep {
   }
 }
 
+/** Stage derivatives a step's backward would evaluate without interior outputs: what `stages: 'keep'` stores. */
+function storedStageRows(tableau: Tableau): number {
+  return evaluatedRows(stagePlan(tableau, skippedStages(tableau).map((sk) => !sk)));
+}
+
 export const symplecticAdjoint: GradientMethod = {
   name: 'symplectic-adjoint',
   description: 'exact (backprop’s gradient to rounding) at O(N + s + L) memory: checkpoints + one VJP of f at a time',
@@ -117,6 +123,7 @@ export const symplecticAdjoint: GradientMethod = {
   keeps: 'checkpoints',
   secondOrder: true,
   supportsBudget: true,
+  storedStageRows,
   async backward(run) {
     const sweep = new Sweep(run.field, run.tableau, run.acc);
     try {
@@ -127,11 +134,14 @@ export const symplecticAdjoint: GradientMethod = {
       sweep.dispose();
     }
   },
-  memoryModel({ tableau, N, T, checkpoints: c, interpolated }, { S, P, Vf }) {
+  memoryModel({ tableau, N, T, checkpoints: c, interpolated, stages }, { S, P, Vf }) {
     const s = tableau.b.length;
     const out = T * S;
     // N − 1 checkpoints, or under a budget c − 1 snapshots + the working state (the sweep's stage buffer is shared).
     const ckpt = checkpointStates(N, c) * S;
+    // stages 'keep': every step's first m stage derivatives, held until the backward ends.
+    const m = stages === 'keep' ? storedStageRows(tableau) : 0;
+    const kept = N * m * S;
     // Recomputed stage states r: those the VJPs need and their inputs (s − 1 but for skipped last stages,
     // e.g. dopri5's FSAL stage; an interpolant inside the step uses them all).
     const need = interpolated ? new Array<boolean>(s).fill(true) : skippedStages(tableau).map((sk) => !sk);
@@ -141,9 +151,9 @@ export const symplecticAdjoint: GradientMethod = {
     const buffers = (s + r + (s + 1) + 3) * S;
     const stagesTerm = `(2s+4+r)·S (r = ${r})`;
     return {
-      total: ckpt + out + buffers + P + Vf,
-      terms: { checkpoints: ckpt, outputs: out, stageAndAdjointBuffers: buffers, gradientSums: P, oneVjp: Vf },
-      formula: `${c === undefined ? '(N−1)·S' : 'min(c, N−1)·S'} + T·S + ${stagesTerm} + P + Vf`,
+      total: ckpt + kept + out + buffers + P + Vf,
+      terms: { checkpoints: ckpt, ...(m ? { storedStages: kept } : {}), outputs: out, stageAndAdjointBuffers: buffers, gradientSums: P, oneVjp: Vf },
+      formula: `${c === undefined ? '(N−1)·S' : 'min(c, N−1)·S'}${m ? ` + N·m·S (m = ${m})` : ''} + T·S + ${stagesTerm} + P + Vf`,
       hostBytes: stepRecordBytes(N),
     };
   },

@@ -57,6 +57,24 @@ export function writeRow(rows: Tensor, i: number, value: Tensor): void {
 }
 
 /**
+ * Writes the rows of `values` ([m, ...row]) into rows `start` … `start + m − 1` of `rows` in place, as one
+ * copy (no graph; `rows` must not be saved by one): e.g. a step's stored stage derivatives back into a
+ * stepper's stage buffer.
+ */
+export function writeRows(rows: Tensor, start: number, values: Tensor): void {
+  sameDevice('writeRows', rows, values);
+  checkNoGraph('writeRows', rows, values);
+  checkRows('writeRows', values, rows.shape.slice(1));
+  const m = values.shape[0];
+  if (!Number.isInteger(start) || start < 0 || start + m > rows.shape[0]) {
+    throw new ShapeError(`writeRows: rows ${String(start)}…${String(start + m - 1)} do not fit in ${fmt(rows.shape)}`);
+  }
+  if (values.size === 0) return;
+  const n = values.size / m;
+  rows.device.backend.copy(values._raw, { offset: 0, strides: [1] }, rows._raw, { offset: start * n, strides: [1] }, [values.size]);
+}
+
+/**
  * The embedded-error norm of an adaptive RK step, as torchdiffeq computes it: with err = scale·Σ_j e[j]·rows[j],
  * `sqrt(mean((err / (atol + rtol·max(|a|, |b|)))²))` over all elements, as a one-element tensor.
  */
