@@ -8,18 +8,21 @@
  *   npm run bench:cnf [-- --quick] [--backends cpu,webgpu] [--problems pinwheel,power,gas,miniboone]
  *                     [--toy-iters N] [--tab-iters N] [--tol X] [--append]
  *                     [--tab-batch N] [--json FILE] [--merge A.json,B.json] [--tag TEXT]
+ *                     [--methods backprop,symplectic-adjoint,symplectic-adjoint+keep] [--section NAME]
  * --append keeps an earlier run's rows of the problems not run now (from --json, default bench/out/cnf.json);
  * --tab-batch overrides the tabular problems' batch (the report says so); --merge adds the rows of other runs'
- * files (e.g. one process per backend) and, with --problems none, only writes the report.
+ * files (e.g. one process per backend) and, with --problems none, only writes the report. The methods are the
+ * registry's plus 'symplectic-adjoint+keep' (odeint's `stages: 'keep'`); --methods picks some, --section
+ * writes another section of RESULTS.md than `cnf` (e.g. a side-by-side run of a subset).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { createDevice, type Device } from '@sympode/tensor';
-import { GRADIENT_METHODS, type GradientMethodName } from '@sympode/symplectic';
+import { GRADIENT_METHODS } from '@sympode/symplectic';
 import { lineChart, writeChart } from '@sympode/plot';
 import { cnfProblems } from './lib/cnf-problems.js';
-import { cnfUnitCosts, runCell, type Row } from './lib/cnf-run.js';
+import { cellName, cnfUnitCosts, runCell, type CellMethod, type Row } from './lib/cnf-run.js';
 import { beyondCounts } from './lib/unit-costs.js';
 import { writeSection } from './lib/sections.js';
 
@@ -45,7 +48,14 @@ if (tabBatch > 0) {
     p.batch = tabBatch;
   }
 }
-const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
+const ALL_METHODS: readonly CellMethod[] = GRADIENT_METHODS.flatMap((gradient): CellMethod[] =>
+  gradient === 'symplectic-adjoint' ? [{ gradient }, { gradient, stages: 'keep' }] : [{ gradient }]);
+const picked = flag('methods', '').split(',').filter(Boolean);
+for (const n of picked) if (!ALL_METHODS.some((m) => cellName(m) === n)) throw new Error(`--methods: unknown '${n}' (known: ${ALL_METHODS.map(cellName).join(', ')})`);
+const METHODS = picked.length ? ALL_METHODS.filter((m) => picked.includes(cellName(m))) : ALL_METHODS;
+const section = flag('section', 'cnf');
+const nameOf = (r: Row) => cellName({ gradient: r.method, stages: r.stages });
+const shownName = (r: Row) => (r.stages === 'keep' ? `\`${r.method}\`, stages \`'keep'\`` : `\`${r.method}\``);
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint', 'unlabeled'] as const;
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 2);
@@ -54,18 +64,22 @@ function table(rows: Row[]): string {
   const head = `| problem | method | iters | NLL (nats) | peak MiB | ${LABELS.join(' | ')} | peak incl. Adam step | ms/iter | predicted by counts | NFE fwd | NFE bwd | steps |`;
   const sep = `| --- | --- | ---: | ---: | ---: | ${LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`;
   const pred = (r: Row) => (r.predictedMs === undefined ? '—' : `${r.predictedMs.toFixed(0)} (${beyondCounts(r.ms, r.predictedMs)})`);
-  const body = rows.map((r) => `| ${r.problem} | \`${r.method}\` | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.peakStep === undefined ? '—' : mib(r.peakStep)} | ${r.ms.toFixed(0)} | ${pred(r)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
+  const body = rows.map((r) => `| ${r.problem} | ${shownName(r)} | ${r.iters} | ${r.nll.toFixed(4)} | ${mib(r.peak)} | ${LABELS.map((l) => mib(r.labels[l] ?? 0)).join(' | ')} | ${r.peakStep === undefined ? '—' : mib(r.peakStep)} | ${r.ms.toFixed(0)} | ${pred(r)} | ${r.nfeF} | ${r.nfeB} | ${r.steps} |`);
   return [head, sep, ...body].join('\n');
 }
 
 function ratios(rows: Row[]): string {
   const out: string[] = [];
   for (const p of [...new Set(rows.map((r) => r.problem))]) {
-    const bp = rows.find((r) => r.problem === p && r.method === 'backprop');
-    const sa = rows.find((r) => r.problem === p && r.method === 'symplectic-adjoint');
-    if (!bp || !sa) continue;
-    const byCounts = sa.predictedMs && bp.predictedMs ? ` (the evaluation counts predict ${(sa.predictedMs / bp.predictedMs).toFixed(2)}×)` : '';
-    out.push(`- ${p}: backprop's peak / symplectic adjoint's = **${(bp.peak / sa.peak).toFixed(1)}×**; symplectic adjoint's time / backprop's = **${(sa.ms / bp.ms).toFixed(2)}×**${byCounts}; NLL ${bp.nll.toFixed(4)} (backprop) vs ${sa.nll.toFixed(4)} (symplectic adjoint)`);
+    const bp = rows.find((r) => r.problem === p && nameOf(r) === 'backprop');
+    if (!bp) continue;
+    for (const key of ['symplectic-adjoint', 'symplectic-adjoint+keep']) {
+      const sa = rows.find((r) => r.problem === p && nameOf(r) === key);
+      if (!sa) continue;
+      const who = sa.stages === 'keep' ? "symplectic adjoint with stages: 'keep'" : 'symplectic adjoint';
+      const byCounts = sa.predictedMs && bp.predictedMs ? ` (the evaluation counts predict ${(sa.predictedMs / bp.predictedMs).toFixed(2)}×)` : '';
+      out.push(`- ${p}, ${who}: backprop's peak / its peak = **${(bp.peak / sa.peak).toFixed(1)}×**; its time / backprop's = **${(sa.ms / bp.ms).toFixed(2)}×**${byCounts}; NLL ${bp.nll.toFixed(4)} (backprop) vs ${sa.nll.toFixed(4)}`);
+    }
   }
   return out.join('\n');
 }
@@ -95,7 +109,7 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const r = { ...(await runCell(dev, p, m, iters, tol, units)), ...(tag ? { problem: `${p.name} ${tag}` } : {}) };
         all.push(r);
-        console.log(`${dev.kind} ${p.name} ${m}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+        console.log(`${dev.kind} ${p.name} ${cellName(m)}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
         await report(all, notes, started, false);
       }
     }
@@ -110,19 +124,21 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   const prim = all[0]?.backend;
   const shown = allProblems.filter((p) => all.some((r) => r.problem === p.name));
   const names = shown.map((p) => p.name);
-  await writeChart(join(figDir, 'cnf_memory'), lineChart({
+  const figName = section === 'cnf' ? 'cnf_memory' : `${section.replace(/-/g, '_')}_memory`;
+  await writeChart(join(figDir, figName), lineChart({
     title: `CNF: peak memory of one training gradient (${prim ?? "-"}${tabBatch > 0 ? `; tabular at batch ${tabBatch}` : ""})`,
     xLabel: names.map((n, i) => `${i + 1} ${n}`).join(', '), yLabel: 'peak bytes above the model', logY: true,
     series: METHODS.map((m) => {
-      const rs = names.map((n) => all.find((r) => r.backend === prim && r.problem === n && r.method === m));
-      return { name: m, x: rs.map((_, i) => i + 1), y: rs.map((r) => r?.peak ?? NaN) };
+      const rs = names.map((n) => all.find((r) => r.backend === prim && r.problem === n && nameOf(r) === cellName(m)));
+      return { name: cellName(m), x: rs.map((_, i) => i + 1), y: rs.map((r) => r?.peak ?? NaN) };
     }),
   }));
   const outDir = join(import.meta.dirname, '..', 'out');
   await mkdir(outDir, { recursive: true });
   await writeFile(jsonPath, JSON.stringify(all, null, 1));
   const byBackend = [...new Set(all.map((r) => r.backend))].map((b) => `#### ${b}\n\n${table(all.filter((r) => r.backend === b))}\n\nKey ratios:\n\n${ratios(all.filter((r) => r.backend === b))}`);
-  const md = `## CNF: the paper's table on this engine (\`npm run bench:cnf${quick ? ' -- --quick' : ''}\`)
+  const title = section === 'cnf' ? "CNF: the paper's table on this engine" : `CNF: ${METHODS.map(cellName).join(', ')} side by side`;
+  const md = `## ${title} (\`npm run bench:cnf${args.length ? ` -- ${args.join(' ')}` : ''}\`)
 
 ${merge.length ? `Merged (${started}) from runs in ${merge.join(', ')}, each` : `Run ${started}`} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5 at ${tol === undefined ? 'each problem\'s tolerances (below)' : `rtol = atol = ${tol}`}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
 starts from the same seed and sees the same batches and the same Hutchinson noise. Per iteration: one forward
@@ -156,9 +172,9 @@ no CNF configs. Not reproduced: FFJORD's learned end time (here T = 1, fixed)${t
 ${notes.length ? `\n${notes.join('\n')}\n` : ''}
 ${byBackend.join('\n\n')}
 
-![peak memory per method and problem](figures/cnf_memory.png)
+![peak memory per method and problem](figures/${figName}.png)
 `;
-  await writeSection(join(import.meta.dirname, '..', 'RESULTS.md'), 'cnf', md);
+  await writeSection(join(import.meta.dirname, '..', 'RESULTS.md'), section, md);
   return md;
 }
 

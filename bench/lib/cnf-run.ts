@@ -1,15 +1,28 @@
 /** One cell of `bench:cnf`: a short training of one CNF problem with one gradient method, measured. */
 import { concat, optim, Rng, type Device } from '@sympode/tensor';
-import type { GradientMethodName, OdeintStats } from '@sympode/symplectic';
+import type { GradientMethodName, OdeintStats, StageMode } from '@sympode/symplectic';
 import { CNF, cnfField } from '@sympode/flows';
 import { problemBatch, type CnfProblem } from './cnf-problems.js';
 import { measureUnitCosts, predictedMs, type UnitCosts } from './unit-costs.js';
+
+/** A column of the table: a gradient method, with `stages: 'keep'` for the symplectic adjoint's variant. */
+export interface CellMethod {
+  gradient: GradientMethodName;
+  stages?: StageMode;
+}
+
+/** The name a cell's method goes by in the report and on the command line ('symplectic-adjoint+keep'). */
+export function cellName(m: CellMethod): string {
+  return m.stages === 'keep' ? `${m.gradient}+keep` : m.gradient;
+}
 
 /** One (backend, problem, method) cell of the table. */
 export interface Row {
   backend: string;
   problem: string;
   method: GradientMethodName;
+  /** odeint's `stages` when not the default ('keep': the forward stores the stage derivatives); absent in older runs. */
+  stages?: StageMode;
   iters: number;
   /** Held-out NLL (nats) after training. */
   nll: number;
@@ -50,10 +63,11 @@ export async function cnfUnitCosts(dev: Device, p: CnfProblem): Promise<UnitCost
  * measures each iteration; then the held-out NLL. `tol` overrides the problem's rtol and atol. See
  * bench/cnf.ts for what the columns mean.
  */
-export async function runCell(dev: Device, p: CnfProblem, method: GradientMethodName, iters: number, tol: number | undefined, units?: UnitCosts): Promise<Row> {
+export async function runCell(dev: Device, p: CnfProblem, method: CellMethod, iters: number, tol: number | undefined, units?: UnitCosts): Promise<Row> {
+  const { gradient, stages } = method;
   const cnf = CNF.ffjord(dev, p.dim, {
     hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: p.noise, T: p.T,
-    solver: { method: 'dopri5', rtol: tol ?? p.rtol, atol: tol ?? p.atol, gradient: method },
+    solver: { method: 'dopri5', rtol: tol ?? p.rtol, atol: tol ?? p.atol, gradient, ...(stages ? { stages } : {}) },
   });
   const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });
   const times: number[] = [];
@@ -95,7 +109,7 @@ export async function runCell(dev: Device, p: CnfProblem, method: GradientMethod
   // POWER-sized problem is 14 GiB in float64), so hand it back rather than accumulate it across cells.
   dev.memory.emptyCache();
   const sorted = (times.length >= 2 ? times.slice(1) : times).sort((a, b) => a - b);
-  return { backend: dev.backend.description, problem: p.name, method, iters, nll, peak, peakStep, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps,
-    ...(units ? { predictedMs: predictedMs(method, { nfeForward: nfeF, nfeBackward: nfeB, acceptedSteps: steps }, units, 'dopri5') } : {}) };
+  return { backend: dev.backend.description, problem: p.name, method: gradient, ...(stages ? { stages } : {}), iters, nll, peak, peakStep, labels, ms: sorted[Math.floor(sorted.length / 2)]!, nfeF, nfeB, steps,
+    ...(units ? { predictedMs: predictedMs(gradient, { nfeForward: nfeF, nfeBackward: nfeB, acceptedSteps: steps }, units, 'dopri5') } : {}) };
 }
 
