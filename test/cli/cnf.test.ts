@@ -51,6 +51,18 @@ describe('sympode cnf', () => {
     expect(again.testLoss).toBe(r.testLoss);
   });
 
+  it("--stages keep trains to the same numbers with fewer backward evaluations", async () => {
+    const dirA = await tmp(), dirB = await tmp();
+    const a = await trainCnf({ ...tiny, iters: 3, out: dirA });
+    const b = await trainCnf({ ...tiny, iters: 3, stages: 'keep', out: dirB });
+    expect(b.losses).toEqual(a.losses);
+    expect(b.testLoss).toBe(a.testLoss);
+    const nfeB = async (dir: string) => (await readFile(join(dir, 'metrics.csv'), 'utf8')).trim().split('\n').slice(1).map((r) => Number(r.split(',')[3]));
+    const [na, nb] = [await nfeB(dirA), await nfeB(dirB)];
+    na.forEach((n, i) => expect(nb[i]).toBeLessThan(n));
+    await expect(main(['cnf', '--stages', 'store'])).rejects.toThrow(/--stages must be one of recompute, keep/);
+  });
+
   it('rejects bad flags with usage errors and prints help', async () => {
     await expect(main(['cnf', '--data', 'spiral'])).rejects.toThrow(UsageError);
     await expect(main(['cnf', '--data', 'spiral'])).rejects.toThrow(/--data must be one of 8gaussians, pinwheel/);

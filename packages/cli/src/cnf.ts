@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice, optim, type Device } from '@sympode/tensor';
-import type { GradientMethodName, OdeintStats } from '@sympode/symplectic';
+import type { GradientMethodName, OdeintStats, StageMode } from '@sympode/symplectic';
 import { CNF, toyData, type ToyDataset, type TraceEstimator } from '@sympode/flows';
 import { cliDevice, type BackendChoice } from './device.js';
 import { formatBytes } from './format.js';
@@ -17,6 +17,8 @@ import { writeCnfPictures } from './cnf-pictures.js';
 export interface CnfOptions {
   data: ToyDataset;
   gradient: GradientMethodName;
+  /** odeint's `stages` ('keep': the symplectic adjoint stores the stage derivatives instead of recomputing them). */
+  stages?: StageMode;
   backend: BackendChoice;
   /** Element type on the cpu backend (webgpu is always float32). */
   dtype: 'float64' | 'float32';
@@ -90,10 +92,10 @@ export async function trainCnf(opts: CnfOptions): Promise<CnfResult> {
   const dev = opts.backend === 'cpu' ? await createDevice({ backend: 'cpu', dtype: opts.dtype, seed: opts.seed }) : await cliDevice(opts.backend, opts.seed, log);
   const hidden = Array.from({ length: opts.depth }, () => opts.width);
   const arch = `${opts.blocks} block${opts.blocks > 1 ? 's' : ''} of 2→${hidden.join('→')}→2`;
-  log(`device: ${dev.backend.description}; data ${opts.data}; ${arch}; gradient ${opts.gradient}; dopri5 tol ${opts.tol}; ${opts.iters} iterations of batch ${opts.batch}`);
+  log(`device: ${dev.backend.description}; data ${opts.data}; ${arch}; gradient ${opts.gradient}${opts.stages === 'keep' ? " (stages 'keep')" : ''}; dopri5 tol ${opts.tol}; ${opts.iters} iterations of batch ${opts.batch}`);
   const cnf = CNF.ffjord(dev, 2, {
     hidden, blocks: opts.blocks, seed: opts.seed, trace: opts.trace,
-    solver: { method: 'dopri5', rtol: opts.tol, atol: opts.tol, gradient: opts.gradient },
+    solver: { method: 'dopri5', rtol: opts.tol, atol: opts.tol, gradient: opts.gradient, stages: opts.stages ?? 'recompute' },
   });
   const opt = new optim.Adam(cnf.parameters(), { lr: opts.lr });
   const rows = ['iteration,loss,nfe_forward,nfe_backward,steps,live_bytes,peak_bytes,seconds'];

@@ -7,6 +7,7 @@ import { MEMORY_MAX_EVENTS, memoryReport, METHODS } from './memory-report.js';
 import { train } from './train.js';
 import { trainCnf } from './cnf.js';
 import { TOY_DATASETS, type ToyDataset } from '@sympode/flows';
+import type { StageMode } from '@sympode/symplectic';
 import type { BackendChoice } from './device.js';
 
 const common = {
@@ -32,6 +33,7 @@ const memorySpec = { ...common, 'max-events': { kind: 'int', min: 1, default: ME
 const cnfSpec = {
   data: { kind: 'string', choices: TOY_DATASETS, default: 'pinwheel' },
   gradient: { kind: 'string', choices: METHODS, default: 'symplectic-adjoint' },
+  stages: { kind: 'string', choices: ['recompute', 'keep'], default: 'recompute' },
   backend: { kind: 'string', choices: ['cpu', 'auto', 'webgpu'], default: 'cpu' },
   dtype: { kind: 'string', choices: ['float64', 'float32'], default: 'float64' },
   blocks: { kind: 'int', min: 1, default: 1 },
@@ -87,6 +89,9 @@ density by maximum likelihood; the loss is the batch negative log-likelihood in 
 
   --data D         ${TOY_DATASETS.join(' | ')} (default pinwheel)
   --gradient M     ${METHODS.join(' | ')} (default symplectic-adjoint)
+  --stages S       recompute (default) | keep: the symplectic adjoint stores each step's stage derivatives
+                   (5 states per dopri5 step) instead of re-evaluating f for them in backward: same gradient,
+                   fewer evaluations
   --backend B      cpu (default) | auto | webgpu
   --dtype T        float64 (default) | float32   (cpu backend; webgpu is float32)
   --blocks N       stacked CNF blocks (default 1)
@@ -149,7 +154,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } else if (cmd === 'cnf') {
     const f = parseFlags(rest, cnfSpec);
     await trainCnf({
-      data: f.data as ToyDataset, gradient: f.gradient as (typeof METHODS)[number], backend: backendOf(f.backend),
+      data: f.data as ToyDataset, gradient: f.gradient as (typeof METHODS)[number], stages: f.stages as StageMode, backend: backendOf(f.backend),
       dtype: f.dtype as 'float64' | 'float32', blocks: f.blocks, width: f.width, depth: f.depth, tol: f.tol,
       trace: f.trace as 'exact' | 'hutchinson', iters: f.iters, lr: f.lr, batch: f.batch, seed: f.seed, out: f.out,
       grid: f.grid, samples: f.samples, timeLimit: f['time-limit'],
