@@ -137,7 +137,7 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
   await mkdir(outDir, { recursive: true });
   await writeFile(jsonPath, JSON.stringify(all, null, 1));
   const byBackend = [...new Set(all.map((r) => r.backend))].map((b) => `#### ${b}\n\n${table(all.filter((r) => r.backend === b))}\n\nKey ratios:\n\n${ratios(all.filter((r) => r.backend === b))}`);
-  const title = section === 'cnf' ? "CNF: the paper's table on this engine" : `CNF: ${METHODS.map(cellName).join(', ')} side by side`;
+  const title = section === 'cnf' ? "CNF: the paper's table on this engine" : `CNF: ${[...new Set(all.map(nameOf))].join(', ')} side by side`;
   const md = `## ${title} (\`npm run bench:cnf${args.length ? ` -- ${args.join(' ')}` : ''}\`)
 
 ${merge.length ? `Merged (${started}) from runs in ${merge.join(', ')}, each` : `Run ${started}`} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average at the end ${loadavg()[0]!.toFixed(1)}: a shared machine, so times carry noise)${quick ? ' with `--quick`' : ''}${done ? '' : ' (**interrupted**: the cells below are those that finished)'}; dopri5 at ${tol === undefined ? 'each problem\'s tolerances (below)' : `rtol = atol = ${tol}`}; Adam (lr 5e-3 for the 2-D toy, 1e-3 tabular); every method
