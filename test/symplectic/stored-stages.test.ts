@@ -90,6 +90,22 @@ describe("stages: 'keep'", () => {
     expect(recompute.leaked).toBe(0);
   });
 
+  it('a solve that fails after some accepted steps frees the stored stages too', async () => {
+    const { f, params, mlp } = mlpField(dev, [2, 8, 2], 5);
+    const y0 = dev.tensor(randomData(6, 3), [3, 2], { requiresGrad: true });
+    const base = dev.memory.stats().liveBytes;
+    let calls = 0;
+    const failing = (t: number, y: Parameters<typeof f>[1]) => {
+      if (++calls === 40) throw new Error('f failed');
+      return f(t, y);
+    };
+    await expect(odeint(failing, y0, [0, 3], { params, stages: 'keep', rtol: 1e-8, atol: 1e-10 })).rejects.toThrow('f failed');
+    expect(calls).toBe(40);
+    expect(dev.memory.stats().liveBytes).toBe(base);
+    y0.dispose();
+    mlp.dispose();
+  });
+
   it('a second derivative (createGraph) is the default’s', async () => {
     const hvp = async (stages: 'keep' | 'recompute') => {
       const { f, params, mlp } = mlpField(dev, [2, 8, 2], 5);
