@@ -34,3 +34,53 @@ export async function solveGradients(dev: Device, method: string, gradient: Grad
   mlp.dispose();
   return out;
 }
+
+/** What one solve + backward of an MLP field held, from the allocator's exact counts. */
+export interface SolveMemory {
+  stats: Partial<OdeintStats>;
+  /** Live bytes before the solve: the caller's parameters and y0 (and whatever the device held already). */
+  held: number;
+  /** Bytes the solve held between forward and backward above `held`, the solution ys excluded. */
+  between: number;
+  /** Live bytes of label 'checkpoints' between forward and backward. */
+  checkpoints: number;
+  /** Peak live bytes of the forward (from the solve's start) and of the backward (from grad's start), absolute. */
+  forwardPeak: number;
+  backwardPeak: number;
+  /** Peak of label 'stages' during the backward. */
+  stagesPeak: number;
+  /** Live bytes after the backward beyond `held` and the returned gradients (0 unless something leaked). */
+  leaked: number;
+}
+
+/**
+ * One solve of the time-independent MLP field `sizes` (seed 2) from a batch of 8 states (seed 4) and the
+ * gradient of the weighted loss with respect to y0 and θ, measured (see SolveMemory); everything is freed.
+ */
+export async function measureSolve(dev: Device, sizes: number[], times: number[], options: OdeintOptions): Promise<SolveMemory> {
+  const { f, params, mlp } = mlpField(dev, sizes, 2, false);
+  const D = sizes[0];
+  const y0 = dev.tensor(randomData(8 * D, 4), [8, D], { requiresGrad: true });
+  const held = dev.memory.stats().liveBytes;
+  const eb = dev.dtype === 'float64' ? 8 : 4;
+  const stats: Partial<OdeintStats> = {};
+  dev.memory.resetPeak();
+  const ys = await odeint(f, y0, times, { ...options, params, stats });
+  const mid = dev.memory.stats();
+  const loss = weightedLoss(ys);
+  dev.memory.resetPeak();
+  const gs = await grad(loss, [y0, ...params]);
+  const after = dev.memory.stats();
+  dev.dispose(ys, loss);
+  const leaked = dev.memory.stats().liveBytes - held - gs.reduce((s, g) => s + g.size * eb, 0);
+  dev.dispose(gs, y0);
+  mlp.dispose();
+  return {
+    stats, held, leaked,
+    between: mid.liveBytes - held - ys.size * eb,
+    checkpoints: mid.byLabel.checkpoints?.liveBytes ?? 0,
+    forwardPeak: mid.peakBytes,
+    backwardPeak: after.peakBytes,
+    stagesPeak: after.byLabel.stages?.peakBytes ?? 0,
+  };
+}

@@ -5,38 +5,24 @@
  * After backward nothing is left but what the caller holds.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { createDevice, grad, type Device } from '@sympode/tensor';
-import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
-import { randomData } from '../helpers/reference.js';
-import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { createDevice, type Device } from '@sympode/tensor';
+import type { GradientMethodName } from '@sympode/symplectic';
+import { measureSolve } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {
   dev = await createDevice({ backend: 'cpu' });
 });
 
-const BATCH = 8, DIM = 3;
-const stateBytes = BATCH * DIM * 8;
+const DIM = 3;
+const stateBytes = 8 * DIM * 8;
 
 async function backwardPeak(gradient: GradientMethodName, N: number) {
-  const { f, params, mlp } = mlpField(dev, [DIM, 16, 16, DIM], 2, false);
-  const y0 = dev.tensor(randomData(BATCH * DIM, 4), [BATCH, DIM], { requiresGrad: true });
-  const held = dev.memory.stats().liveBytes;
-  const stats: Partial<OdeintStats> = {};
-  const ys = await odeint(f, y0, [0, 1], { method: 'rk4', stepSize: 1 / N, gradient, params, stats });
-  const loss = weightedLoss(ys);
-  dev.memory.resetPeak();
-  const before = dev.memory.stats();
-  const gs = await grad(loss, [y0, ...params]);
-  const after = dev.memory.stats();
-  const gradBytes = gs.reduce((s, g) => s + g.size * 8, 0);
-  dev.dispose(ys, loss);
-  // Nothing left but what the caller holds: params + y0 (held) and the returned gradients.
-  expect(dev.memory.stats().liveBytes).toBe(held + gradBytes);
-  dev.dispose(gs, y0);
-  mlp.dispose();
-  expect(stats.acceptedSteps).toBe(N);
-  return { peak: after.peakBytes, before: before.liveBytes, checkpoints: before.byLabel.checkpoints?.liveBytes ?? 0, stagesPeak: after.byLabel.stages?.peakBytes ?? 0 };
+  const m = await measureSolve(dev, [DIM, 16, 16, DIM], [0, 1], { method: 'rk4', stepSize: 1 / N, gradient });
+  // Nothing left but what the caller holds: params + y0 and the returned gradients.
+  expect(m.leaked).toBe(0);
+  expect(m.stats.acceptedSteps).toBe(N);
+  return { peak: m.backwardPeak, checkpoints: m.checkpoints, stagesPeak: m.stagesPeak };
 }
 
 describe('peak memory during backward vs number of steps', () => {

@@ -6,9 +6,9 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { combineTerms, createDevice, enableGrad, grad, type Device } from '@sympode/tensor';
-import { GRADIENTS, getTableau, odeint, type GradientMethodName, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
+import { GRADIENTS, getTableau, odeint, type GradientMethodName, type OdeintOptions } from '@sympode/symplectic';
 import { randomData, relErr } from '../helpers/reference.js';
-import { mlpField, weightedLoss } from '../helpers/mlp-ode.js';
+import { measureSolve, mlpField, weightedLoss } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {
@@ -70,20 +70,9 @@ describe('recompute memory', () => {
 
   /** Bytes between forward and backward (above the caller's), and the backward's peak, for N rk4 steps. */
   async function measure(gradient: GradientMethodName, N: number) {
-    const { f, params, mlp } = mlpField(dev, [DIM, 16, 16, DIM], 2, false);
-    const y0 = dev.tensor(randomData(BATCH * DIM, 4), [BATCH, DIM], { requiresGrad: true });
-    const held = dev.memory.stats().liveBytes;
-    const stats: Partial<OdeintStats> = {};
-    const ys = await odeint(f, y0, [0, 1], { method: 'rk4', stepSize: 1 / N, gradient, params, stats });
-    const between = dev.memory.stats().liveBytes - held - ys.size * 8;
-    const loss = weightedLoss(ys);
-    dev.memory.resetPeak();
-    const gs = await grad(loss, [y0, ...params]);
-    const peak = dev.memory.stats().peakBytes;
-    dev.dispose(ys, loss, gs, y0);
-    mlp.dispose();
-    expect(stats.acceptedSteps).toBe(N);
-    return { between, peak };
+    const m = await measureSolve(dev, [DIM, 16, 16, DIM], [0, 1], { method: 'rk4', stepSize: 1 / N, gradient });
+    expect(m.stats.acceptedSteps).toBe(N);
+    return { between: m.between, peak: m.backwardPeak };
   }
 
   it('holds nothing but y0 (shared) after the forward; its backward grows per step like backprop’s graph, as modelled', async () => {

@@ -7,11 +7,10 @@
  * memory model, with the gradient against backprop.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { createDevice, grad, type Device } from '@sympode/tensor';
-import { GRADIENTS, getTableau, odeint, skippedStages, stagePlan, type OdeintStats } from '@sympode/symplectic';
-import { randomData, relErr } from '../helpers/reference.js';
-import { mlpField, solveGradients, weightedLoss } from '../helpers/mlp-ode.js';
-
+import { createDevice, type Device } from '@sympode/tensor';
+import { GRADIENTS, getTableau, skippedStages, stagePlan } from '@sympode/symplectic';
+import { relErr } from '../helpers/reference.js';
+import { measureSolve, solveGradients } from '../helpers/mlp-ode.js';
 
 let dev: Device;
 beforeAll(async () => {
@@ -36,19 +35,7 @@ describe('stagePlan', () => {
   });
 });
 
-async function dopri5Backward(times: number[]) {
-  const { f, params, mlp } = mlpField(dev, [3, 16, 3], 2, false);
-  const y0 = dev.tensor(randomData(8 * 3, 4), [8, 3], { requiresGrad: true });
-  const stats: Partial<OdeintStats> = {};
-  const ys = await odeint(f, y0, times, { method: 'dopri5', rtol: 1e-7, atol: 1e-9, gradient: 'symplectic-adjoint', params, stats });
-  const loss = weightedLoss(ys);
-  dev.memory.resetPeak();
-  const gs = await grad(loss, [y0, ...params]);
-  const stagesPeak = dev.memory.stats().byLabel.stages?.peakBytes ?? 0;
-  dev.dispose(ys, loss, gs, y0);
-  mlp.dispose();
-  return { stats, stagesPeak };
-}
+const dopri5Backward = (times: number[]) => measureSolve(dev, [3, 16, 3], times, { method: 'dopri5', rtol: 1e-7, atol: 1e-9, gradient: 'symplectic-adjoint' });
 
 describe('symplectic adjoint over dopri5', () => {
   const S = 8 * 3 * 8;

@@ -7,9 +7,9 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createDevice, grad, type Device } from '@sympode/tensor';
-import { GRADIENTS, getTableau, odeint, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
+import { GRADIENTS, getTableau, odeint, type OdeintOptions } from '@sympode/symplectic';
 import { randomData, relErr } from '../helpers/reference.js';
-import { mlpField, solveGradients, weightedLoss } from '../helpers/mlp-ode.js';
+import { measureSolve, mlpField, solveGradients, weightedLoss } from '../helpers/mlp-ode.js';
 import { hasWebgpu, webgpuDevice } from '../helpers/devices.js';
 
 let dev: Device;
@@ -56,21 +56,8 @@ describe("stages: 'keep'", () => {
   });
 
   async function peakOf(stages: 'keep' | 'recompute') {
-    const { f, params, mlp } = mlpField(dev, [3, 16, 3], 2, false);
-    const y0 = dev.tensor(randomData(8 * 3, 4), [8, 3], { requiresGrad: true });
-    const base = dev.memory.stats().liveBytes;
-    dev.memory.resetPeak();
-    const stats: Partial<OdeintStats> = {};
-    const ys = await odeint(f, y0, [0, 2], { method: 'dopri5', rtol: 1e-7, atol: 1e-9, params, stats, stages });
-    const heldAfterForward = dev.memory.stats().byLabel.checkpoints?.liveBytes ?? 0;
-    const loss = weightedLoss(ys);
-    const gs = await grad(loss, [y0, ...params]);
-    const peak = dev.memory.stats().peakBytes - base;
-    dev.dispose(ys, loss, gs);
-    const leaked = dev.memory.stats().liveBytes - base;
-    dev.dispose(y0);
-    mlp.dispose();
-    return { peak, heldAfterForward, leaked, N: stats.acceptedSteps! };
+    const m = await measureSolve(dev, [3, 16, 3], [0, 2], { method: 'dopri5', rtol: 1e-7, atol: 1e-9, stages });
+    return { peak: Math.max(m.forwardPeak, m.backwardPeak) - m.held, heldAfterForward: m.checkpoints, leaked: m.leaked, N: m.stats.acceptedSteps! };
   }
 
   it('holds N·m·S more bytes, exactly as the memory model says, and frees them with the backward', async () => {
