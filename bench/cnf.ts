@@ -19,10 +19,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { createDevice, type Device } from '@sympode/tensor';
-import { GRADIENT_METHODS } from '@sympode/symplectic';
 import { lineChart, writeChart } from '@sympode/plot';
 import { cnfProblems } from './lib/cnf-problems.js';
-import { cellName, cnfUnitCosts, runCell, type CellMethod, type Row } from './lib/cnf-run.js';
+import { cnfUnitCosts, runCell, type Row } from './lib/cnf-run.js';
+import { METHOD_VARIANTS, variantLabel, variantName } from './lib/method-variants.js';
 import { beyondCounts } from './lib/unit-costs.js';
 import { writeSection } from './lib/sections.js';
 
@@ -48,14 +48,12 @@ if (tabBatch > 0) {
     p.batch = tabBatch;
   }
 }
-const ALL_METHODS: readonly CellMethod[] = GRADIENT_METHODS.flatMap((gradient): CellMethod[] =>
-  gradient === 'symplectic-adjoint' ? [{ gradient }, { gradient, stages: 'keep' }] : [{ gradient }]);
 const picked = flag('methods', '').split(',').filter(Boolean);
-for (const n of picked) if (!ALL_METHODS.some((m) => cellName(m) === n)) throw new Error(`--methods: unknown '${n}' (known: ${ALL_METHODS.map(cellName).join(', ')})`);
-const METHODS = picked.length ? ALL_METHODS.filter((m) => picked.includes(cellName(m))) : ALL_METHODS;
+for (const n of picked) if (!METHOD_VARIANTS.some((m) => variantName(m) === n)) throw new Error(`--methods: unknown '${n}' (known: ${METHOD_VARIANTS.map(variantName).join(', ')})`);
+const METHODS = picked.length ? METHOD_VARIANTS.filter((m) => picked.includes(variantName(m))) : METHOD_VARIANTS;
 const section = flag('section', 'cnf');
-const nameOf = (r: Row) => cellName({ gradient: r.method, stages: r.stages });
-const shownName = (r: Row) => (r.stages === 'keep' ? `\`${r.method}\`, stages \`'keep'\`` : `\`${r.method}\``);
+const nameOf = (r: Row) => variantName({ gradient: r.method, stages: r.stages });
+const shownName = (r: Row) => variantLabel({ gradient: r.method, stages: r.stages });
 const LABELS = ['checkpoints', 'stages', 'network', 'adjoint', 'unlabeled'] as const;
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 2);
@@ -109,7 +107,7 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const r = { ...(await runCell(dev, p, m, iters, tol, units)), ...(tag ? { problem: `${p.name} ${tag}` } : {}) };
         all.push(r);
-        console.log(`${dev.kind} ${p.name} ${cellName(m)}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+        console.log(`${dev.kind} ${p.name} ${variantName(m)}: NLL ${r.nll.toFixed(4)} peak ${mib(r.peak)} MiB ${r.ms.toFixed(0)} ms/iter nfe ${r.nfeF}+${r.nfeB} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
         await report(all, notes, started, false);
       }
     }
@@ -129,8 +127,8 @@ async function report(all: Row[], notes: string[], started: string, done: boolea
     title: `CNF: peak memory of one training gradient (${prim ?? "-"}${tabBatch > 0 ? `; tabular at batch ${tabBatch}` : ""})`,
     xLabel: names.map((n, i) => `${i + 1} ${n}`).join(', '), yLabel: 'peak bytes above the model', logY: true,
     series: METHODS.map((m) => {
-      const rs = names.map((n) => all.find((r) => r.backend === prim && r.problem === n && nameOf(r) === cellName(m)));
-      return { name: cellName(m), x: rs.map((_, i) => i + 1), y: rs.map((r) => r?.peak ?? NaN) };
+      const rs = names.map((n) => all.find((r) => r.backend === prim && r.problem === n && nameOf(r) === variantName(m)));
+      return { name: variantName(m), x: rs.map((_, i) => i + 1), y: rs.map((r) => r?.peak ?? NaN) };
     }),
   }));
   const outDir = join(import.meta.dirname, '..', 'out');

@@ -1,5 +1,5 @@
 /**
- * The four gradient methods side by side on one MLP ODE (dim 2→64→64→2, batch 256, dopri5, rtol 1e-6) on
+ * The gradient methods (and the symplectic adjoint with `stages: 'keep'`) side by side on one MLP ODE (dim 2→64→64→2, batch 256, dopri5, rtol 1e-6) on
  * each backend: accepted steps, function evaluations, peak bytes above the inputs, forward+backward time
  * (median of 5 after a warm-up), and the gradient's relative error against the float64 backprop gradient.
  *
@@ -8,13 +8,13 @@
  *   npm run bench:methods [-- --backends cpu,webgpu] [--write]   (--write: section `methods` of bench/RESULTS.md)
  */
 import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tensor';
-import { GRADIENT_METHODS, odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
+import { odeint, type OdeintStats } from '@sympode/symplectic';
 import { cpus } from 'node:os';
 import { writeSection } from './lib/sections.js';
 import { beyondCounts, measureUnitCosts, predictedMs } from './lib/unit-costs.js';
 import { shortBackend } from './lib/render.js';
+import { METHOD_VARIANTS, variantLabel, variantName, variantOptions, type MethodVariant } from './lib/method-variants.js';
 
-const METHODS: readonly GradientMethodName[] = GRADIENT_METHODS;
 const args = process.argv.slice(2);
 const backends = (args.includes('--backends') ? args[args.indexOf('--backends') + 1] : 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
 
@@ -25,7 +25,7 @@ function problem(dev: Device) {
   return { mlp, y0, f };
 }
 
-async function once(dev: Device, method: GradientMethodName) {
+async function once(dev: Device, method: MethodVariant) {
   const { mlp, y0, f } = problem(dev);
   y0.requiresGrad = true;
   const stats: Partial<OdeintStats> = {};
@@ -34,7 +34,7 @@ async function once(dev: Device, method: GradientMethodName) {
   dev.memory.resetPeak();
   const t0 = performance.now();
   const gs = await dev.tidy(async () => {
-    const ys = await odeint(f, y0, [0, 1], { method: 'dopri5', rtol: 1e-6, atol: 1e-8, params: mlp, gradient: method, stats });
+    const ys = await odeint(f, y0, [0, 1], { method: 'dopri5', rtol: 1e-6, atol: 1e-8, params: mlp, ...variantOptions(method), stats });
     const loss = ys.narrow(0, 1, 1).square().sum();
     return grad(loss, [y0, ...mlp.parameters()]);
   });
@@ -57,7 +57,7 @@ function relErr(a: number[], b: number[]): number {
 
 interface Row {
   backend: string;
-  method: GradientMethodName;
+  method: MethodVariant;
   r: Awaited<ReturnType<typeof once>>;
   predicted: number;
   error: number;
@@ -65,7 +65,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const cpu64 = await createDevice({ backend: 'cpu' });
-  const exact = (await once(cpu64, 'backprop')).grad;
+  const exact = (await once(cpu64, { gradient: 'backprop' })).grad;
   const rows: Row[] = [];
   const notes: string[] = [];
   const units: string[] = [];
@@ -82,13 +82,13 @@ async function main(): Promise<void> {
     dev.dispose(y0);
     mlp.dispose();
     units.push(`| ${shortBackend(dev.backend.description)} | ${u.evalMs.toFixed(3)} | ${u.recordMs.toFixed(3)} | ${u.vjpMs.toFixed(3)} |`);
-    for (const m of METHODS) {
+    for (const m of METHOD_VARIANTS) {
       await once(dev, m); // warm-up: pipelines, pool
       const runs = [];
       for (let i = 0; i < 5; i++) runs.push(await once(dev, m));
       runs.sort((x, y) => x.ms - y.ms);
       const r = runs[2];
-      rows.push({ backend: shortBackend(dev.backend.description), method: m, r, predicted: predictedMs(m, r.stats, u, 'dopri5'), error: relErr(r.grad, exact) });
+      rows.push({ backend: shortBackend(dev.backend.description), method: m, r, predicted: predictedMs(m.gradient, r.stats, u, 'dopri5'), error: relErr(r.grad, exact) });
     }
     dev.destroy();
   }
@@ -102,16 +102,19 @@ async function main(): Promise<void> {
   md.push('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const { backend, method, r, predicted, error } of rows) {
     const s = r.stats;
-    md.push(`| ${backend} | ${method} | ${s.acceptedSteps} (+${s.rejectedSteps} rejected) | ${s.nfeForward} / ${s.nfeBackward} | ${(r.peak / 1024).toFixed(1)} KiB | ${r.ms.toFixed(0)} ms | ${predicted.toFixed(0)} ms | ${beyondCounts(r.ms, predicted)} | ${error.toExponential(1)} |`);
+    md.push(`| ${backend} | ${variantLabel(method)} | ${s.acceptedSteps} (+${s.rejectedSteps} rejected) | ${s.nfeForward} / ${s.nfeBackward} | ${(r.peak / 1024).toFixed(1)} KiB | ${r.ms.toFixed(0)} ms | ${predicted.toFixed(0)} ms | ${beyondCounts(r.ms, predicted)} | ${error.toExponential(1)} |`);
   }
-  md.push('', 'Symplectic adjoint over backprop, time:', '');
-  md.push('| backend | measured | predicted by counts | measured / predicted |', '| --- | ---: | ---: | ---: |');
+  md.push('', "Symplectic adjoint (and with stages 'keep') over backprop, time:", '');
+  md.push('| backend | variant | measured | predicted by counts | measured / predicted |', '| --- | --- | ---: | ---: | ---: |');
+  const find = (backend: string, name: string) => rows.find((x) => x.backend === backend && variantName(x.method) === name);
   for (const backend of new Set(rows.map((x) => x.backend))) {
-    const sa = rows.find((x) => x.backend === backend && x.method === 'symplectic-adjoint');
-    const bp = rows.find((x) => x.backend === backend && x.method === 'backprop');
-    if (!sa || !bp) continue;
-    const meas = sa.r.ms / bp.r.ms, pred = sa.predicted / bp.predicted;
-    md.push(`| ${backend} | ${meas.toFixed(2)}× | ${pred.toFixed(2)}× | ${(meas / pred).toFixed(2)} |`);
+    const bp = find(backend, 'backprop');
+    for (const name of ['symplectic-adjoint', 'symplectic-adjoint+keep']) {
+      const sa = find(backend, name);
+      if (!sa || !bp) continue;
+      const meas = sa.r.ms / bp.r.ms, pred = sa.predicted / bp.predicted;
+      md.push(`| ${backend} | ${variantLabel(sa.method)} | ${meas.toFixed(2)}× | ${pred.toFixed(2)}× | ${(meas / pred).toFixed(2)} |`);
+    }
   }
   if (notes.length) md.push('', ...notes);
   const text = md.join('\n');

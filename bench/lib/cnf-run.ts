@@ -4,17 +4,7 @@ import type { GradientMethodName, OdeintStats, StageMode } from '@sympode/symple
 import { CNF, cnfField } from '@sympode/flows';
 import { problemBatch, type CnfProblem } from './cnf-problems.js';
 import { measureUnitCosts, predictedMs, type UnitCosts } from './unit-costs.js';
-
-/** A column of the table: a gradient method, with `stages: 'keep'` for the symplectic adjoint's variant. */
-export interface CellMethod {
-  gradient: GradientMethodName;
-  stages?: StageMode;
-}
-
-/** The name a cell's method goes by in the report and on the command line ('symplectic-adjoint+keep'). */
-export function cellName(m: CellMethod): string {
-  return m.stages === 'keep' ? `${m.gradient}+keep` : m.gradient;
-}
+import { variantOptions, type MethodVariant } from './method-variants.js';
 
 /** One (backend, problem, method) cell of the table. */
 export interface Row {
@@ -63,11 +53,11 @@ export async function cnfUnitCosts(dev: Device, p: CnfProblem): Promise<UnitCost
  * measures each iteration; then the held-out NLL. `tol` overrides the problem's rtol and atol. See
  * bench/cnf.ts for what the columns mean.
  */
-export async function runCell(dev: Device, p: CnfProblem, method: CellMethod, iters: number, tol: number | undefined, units?: UnitCosts): Promise<Row> {
+export async function runCell(dev: Device, p: CnfProblem, method: MethodVariant, iters: number, tol: number | undefined, units?: UnitCosts): Promise<Row> {
   const { gradient, stages } = method;
   const cnf = CNF.ffjord(dev, p.dim, {
     hidden: p.hidden, activation: p.activation, blocks: p.blocks, seed: 1, trace: p.trace, noise: p.noise, T: p.T,
-    solver: { method: 'dopri5', rtol: tol ?? p.rtol, atol: tol ?? p.atol, gradient, ...(stages ? { stages } : {}) },
+    solver: { method: 'dopri5', rtol: tol ?? p.rtol, atol: tol ?? p.atol, ...variantOptions(method) },
   });
   const opt = new optim.Adam(cnf.parameters(), { lr: p.dim === 2 ? 5e-3 : 1e-3 });
   const times: number[] = [];
