@@ -135,7 +135,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   } catch (e) {
     // Kept checkpoints escape the tidy: a failed solve frees them here.
     const fin = final as { y: Tensor; aux: Tensor } | null;
-    dev.dispose(checkpoints.flatMap((c) => [c.y, c.stages ?? null]), fin?.y ?? null, fin?.aux ?? null);
+    dev.dispose(keptTensors(checkpoints), fin?.y ?? null, fin?.aux ?? null);
     budget?.dispose();
     throw e;
   } finally {
@@ -147,6 +147,11 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     return ys;
   }
   return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, budget, final, stats, publish });
+}
+
+/** What the forward kept with its accepted steps (states, and stored stages): freed on failure or release. */
+function keptTensors(checkpoints: readonly AcceptedStep[]): (Tensor | null)[] {
+  return checkpoints.flatMap((c) => [c.y, c.stages ?? null]);
 }
 
 interface Solved {
@@ -177,7 +182,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
   // 'initial' (recompute) holds y0 without its graph (shared storage: no bytes), for the same reason.
   const y0Held = method.keeps === 'initial' ? dev.keep(y0.detach()) : null;
   const release = () => {
-    dev.dispose(checkpoints.flatMap((c) => [c.y, c.stages ?? null]), ysHeld, y0Held, final?.y ?? null, final?.aux ?? null);
+    dev.dispose(keptTensors(checkpoints), ysHeld, y0Held, final?.y ?? null, final?.aux ?? null);
     budget?.dispose();
   };
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
