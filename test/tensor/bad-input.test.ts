@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import {
   combineTerms, concat, customVjp, DeviceDestroyedError, DeviceLimitError, DisposedTensorError, grad, GraphFreedError, HigherOrderGradientError,
-  InvalidArgumentError, nn, NonFiniteError, optim, ShapeError, stack, UnusedInputError, where, type Device, type Tensor,
+  InPlaceModificationError, InvalidArgumentError, nn, NonFiniteError, optim, ShapeError, stack, UnusedInputError, where, type Device, type Tensor,
 } from '@sympode/tensor';
 import { bad, badInputSuite, type Env } from '../helpers/bad-input.js';
 
@@ -130,6 +130,20 @@ const cases = [
   bad({ name: 'backward of a tensor without a graph', error: InvalidArgumentError, message: /backward: the output does not require grad/, setup: (dev) => dev.ones([1]), act: (y) => y.backward() }),
   bad({ name: 'customVjp returning a gradient of the wrong shape', error: ShapeError, message: /the backward of 'bad' returned shape \[\] as the gradient of input 0 \(shape \[2\]\)/, setup: (dev) => { const x = leaf(dev); const out = customVjp('bad', [x], dev.noGrad(() => x.mul(2)), (g) => [g.sum()]); return { x, out, loss: out.sum() }; }, act: ({ x, loss }) => grad(loss, [x]) }),
   bad({ name: 'createGraph through a customVjp without a differentiable backward', error: HigherOrderGradientError, message: /reached 'once', whose backward cannot be differentiated again/, setup: (dev) => { const x = leaf(dev); const out = customVjp('once', [x], dev.noGrad(() => x.mul(2)), (g) => [g.mul(2)]); return { x, out, loss: out.sum() }; }, act: ({ x, loss }) => grad(loss, [x], { createGraph: true }) }),
+  bad({
+    name: 'a saved tensor modified in place (optimizer step) before backward', error: InPlaceModificationError,
+    message: /tensor #\d+ \(shape \[2\]\), needed by the backward of 'mul', was modified in place by SGD\.step after it was used \(version 1, expected 0\)/,
+    setup: (dev) => {
+      const w = leaf(dev);
+      const loss = dev.tidy(() => w.mul(w).sum());
+      w.grad = dev.onesLike(w);
+      const opt = new optim.SGD([w], { lr: 0.1 });
+      opt.step();
+      return { w, loss, opt };
+    },
+    act: ({ loss }) => loss.backward(),
+    teardown: ({ w, loss, opt }, dev) => { opt.dispose(); dev.dispose(w, loss); },
+  }),
   bad({ name: 'requiresGrad changed on a non-leaf', error: InvalidArgumentError, message: /requiresGrad can only be changed on leaf tensors/, setup: (dev) => { const x = leaf(dev); return { x, y: x.mul(2) }; }, act: ({ y }) => { y.requiresGrad = false; } }),
 
   // ---- `nn` ----

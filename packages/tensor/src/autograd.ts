@@ -6,7 +6,7 @@
  */
 import { currentContext, runWith } from './context.js';
 import { HigherOrderGradientError, InvalidArgumentError, ShapeError, UnusedInputError } from './errors.js';
-import { Node, topoOrder, type BackwardFn, type DeferredGrad, type MaybePromise, type NodeInfo, type Saved } from './graph.js';
+import { Node, nodeMark, topoOrder, type BackwardFn, type DeferredGrad, type MaybePromise, type NodeInfo, type Saved, type VersionMark } from './graph.js';
 import { Tensor } from './tensor.js';
 import { fmt, sameShape } from './shape.js';
 import { checkFunction, describe } from './args.js';
@@ -45,15 +45,18 @@ export function record(
 ): Tensor {
   const inputShapes = inputs.map((t) => t.shape);
   out.device._allocator.annotate(out._storage.block, name, inputShapes);
-  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
+  const ctx = currentContext();
+  if (!ctx.grad || !inputs.some((t) => t.requiresGrad)) {
     info.onRelease?.();
     return out;
   }
+  ctx.observe?.(inputs);
   const saved = save.map((t): Saved => {
     const isOutput = t === out;
     const node = isOutput ? null : t._gradNode();
     node?.incref();
-    return { storage: t._storage.retain(), shape: t.shape, node, isOutput };
+    const storage = t._storage.retain();
+    return { storage, version: storage.version, id: t.id, shape: t.shape, node, isOutput };
   });
   const nodeInfo: NodeInfo = { differentiableBackward: true, ...info, inputShapes };
   out._setNode(new Node(name, inputs.map((t) => t._gradNode()), backward, saved, null, nodeInfo));
@@ -75,6 +78,12 @@ export interface CustomVjpOptions {
    * HigherOrderGradientError instead of silently treating the gradients as constants.
    */
   differentiableBackward?: boolean;
+  /**
+   * Tensors the backward reads without saving them (e.g. parameters an ODE function reads from its closure):
+   * their versions are recorded now, and backward throws InPlaceModificationError if one was modified in
+   * place in between (an optimizer step before `grad`), instead of computing from the new values.
+   */
+  reads?: readonly Tensor[];
 }
 
 /** A custom op's backward: gradients of its inputs from the output's gradient. */
@@ -103,9 +112,11 @@ export function customVjp(
   checkFunction(`customVjp '${String(name)}'`, backward);
   output._check();
   opts ??= {};
+  const reads = (opts.reads ?? []).map((t): VersionMark => ({ storage: t._storage, version: t._storage.version, id: t.id, shape: t.shape }));
   return record(name, output, inputs, (g, saved, needs) => backward(g, needs, saved), opts.save ?? [], {
     onRelease: opts.onRelease,
     differentiableBackward: opts.differentiableBackward ?? false,
+    reads,
   });
 }
 
@@ -197,7 +208,8 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
   const retainGraph = opts.retainGraph ?? createGraph;
   const stop = opts.stopAtInputs ?? false;
   checkSeed(output, opts.gradOutput);
-  const order = topo ?? topoOrder(root);
+  // Partial derivatives stop at the targets: what they were computed from is neither run nor freed.
+  const order = topo ?? topoOrder(root, stop ? targets : undefined);
   // Nodes on a path to a target: only their backward runs.
   const needed = new Set<Node>();
   for (const n of order) if (targets.has(n) || n.inputs.some((i) => i && needed.has(i))) needed.add(n);
@@ -242,7 +254,8 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
     for (const g of grads.values()) g.dispose();
     throw e;
   }
-  if (!retainGraph) for (const n of order) if (!n.isLeaf) n.freeSaved();
+  // A stop's own backward did not run: its saved tensors stay for the backward that reaches it later.
+  if (!retainGraph) for (const n of order) if (!n.isLeaf && !(stop && targets.has(n))) n.freeSaved();
   return grads;
 }
 
@@ -263,7 +276,7 @@ export async function grad(output: Tensor, inputs: readonly Tensor[], opts: Grad
     if (!t.requiresGrad) throw new InvalidArgumentError(`grad: input ${i} (shape ${fmt(t.shape)}) does not require grad`);
   }
   const targets = new Set(inputs.map((t) => t._gradNode()!));
-  const order = output._node ? topoOrder(output._node) : undefined;
+  const order = output._node ? topoOrder(output._node, opts.stopAtInputs ? targets : undefined) : undefined;
   if (!opts.allowUnused) {
     const reached = new Set<Node>(order);
     const i = inputs.findIndex((t) => !reached.has(t._gradNode()!));
@@ -299,4 +312,38 @@ export async function backward(output: Tensor, opts: Omit<GradOptions, 'createGr
     }
     leaf._accumulateGrad(g);
   }
+}
+
+/** What `traceInputs` returns: `fn`'s value and the tensors its graph starts from. */
+export interface TracedInputs<T> {
+  value: T;
+  /**
+   * The tensors requiring grad that `fn`'s recorded ops read but `fn` did not make, in the order first read
+   * (one per graph node): leaves such as parameters, and tensors computed before the call (a reparametrised
+   * weight `A = w.mul(w).neg()`, another solve's output).
+   */
+  inputs: Tensor[];
+}
+
+/**
+ * Runs `fn` with graph recording on and reports where its graph starts: the tensors requiring grad it read
+ * but did not create. A custom op that differentiates `fn` itself (an ODE solve's VJP per step) takes these
+ * as its inputs and differentiates up to them (`grad(..., { stopAtInputs: true })`), leaving the graph they
+ * came from to the outer backward, which runs it once.
+ */
+export async function traceInputs<T>(fn: () => T | Promise<T>): Promise<TracedInputs<T>> {
+  checkFunction('traceInputs', fn);
+  const mark = nodeMark();
+  const seen = new Set<Node>();
+  const found: Tensor[] = [];
+  const observe = (ins: readonly Tensor[]): void => {
+    for (const t of ins) {
+      const n = t._gradNode();
+      if (!n || n.seq >= mark || seen.has(n)) continue;
+      seen.add(n);
+      found.push(t);
+    }
+  };
+  const value = await runWith({ grad: true, observe }, fn);
+  return { value, inputs: found };
 }

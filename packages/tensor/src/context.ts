@@ -37,6 +37,8 @@ export interface Context {
   readonly tidy: TidyScope | null;
   readonly label: LabelFrame | null;
   readonly phase: PhaseFrame | null;
+  /** Sees the inputs of every op recorded in the call (`traceInputs`); null almost always. */
+  readonly observe: ((inputs: readonly Tensor[]) => void) | null;
 }
 
 interface Carrier {
@@ -44,7 +46,7 @@ interface Carrier {
   run<T>(ctx: Context, fn: () => T): T;
 }
 
-const ROOT: Context = { grad: true, tidy: null, label: null, phase: null };
+const ROOT: Context = { grad: true, tidy: null, label: null, phase: null, observe: null };
 
 /** AsyncLocalStorage looked up at run time, so browser bundles carry no Node import. */
 function asyncCarrier(): Carrier | null {

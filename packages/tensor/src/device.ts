@@ -233,6 +233,17 @@ export class Device {
     });
   }
 
+  /**
+   * Whether `t` belongs to the innermost `tidy` now open on this device: created inside it (or returned into
+   * it by a nested one) and not kept, so that tidy disposes it unless it is returned. False for a tensor that
+   * existed before the tidy began (an input, a closure tensor, a parameter): code that gets such a tensor
+   * from a user's callback borrows it and must not dispose it.
+   */
+  createdInTidy(t: Tensor): boolean {
+    const scope = innermost(currentContext().tidy, this);
+    return scope !== null && t._scope === scope;
+  }
+
   /** Exempts a tensor from every enclosing and future `tidy` disposal (you dispose it). */
   keep<T extends Tensor>(t: T): T {
     if (!(t instanceof Tensor)) throw new InvalidArgumentError(`keep expects a Tensor, got ${describe(t)}`);

@@ -49,6 +49,14 @@ export class DeviceDestroyedError extends SympodeError {}
 /** Backward through a graph whose saved tensors were already released. */
 export class GraphFreedError extends SympodeError {}
 
+/**
+ * A tensor a backward needs was modified in place after it was used (an optimizer step, `loadStateDict`,
+ * `writeRow` between forward and backward): its gradient would silently be computed from the new values. The
+ * message names the tensor, its shape, the op that needs it and the one that modified it; run backward
+ * before the update, or compute from a `clone()`.
+ */
+export class InPlaceModificationError extends SympodeError {}
+
 /** `grad` was asked for an input the output does not depend on (pass `allowUnused` for zeros). */
 export class UnusedInputError extends SympodeError {}
 

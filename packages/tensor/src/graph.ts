@@ -4,9 +4,36 @@
  * graph dropped without backward still frees what it saved. Release and traversal are iterative: a solve's
  * graph is 10⁵–10⁶ nodes deep, far beyond the JS stack.
  */
-import { GraphFreedError } from './errors.js';
+import { GraphFreedError, InPlaceModificationError } from './errors.js';
 import type { Storage } from './storage.js';
+import { fmt } from './shape.js';
 import { Tensor } from './tensor.js';
+
+let nextSeq = 1;
+
+/** The sequence number the next node will get: nodes made before a call have smaller ones. */
+export function nodeMark(): number {
+  return nextSeq;
+}
+
+/** A storage's version when an op used it, checked before that op's backward reads it again. */
+export interface VersionMark {
+  storage: Storage;
+  version: number;
+  /** The tensor's id and shape, for the message. */
+  id: number;
+  shape: readonly number[];
+}
+
+/** Throws InPlaceModificationError when `m`'s storage was written in place since it was marked. */
+export function checkVersion(op: string, m: VersionMark): void {
+  if (m.storage.version === m.version) return;
+  throw new InPlaceModificationError(
+    `tensor #${m.id} (shape ${fmt(m.shape)}), needed by the backward of '${op}', was modified in place by ${m.storage.lastWrite} ` +
+      `after it was used (version ${m.storage.version}, expected ${m.version}): the gradient would come from the new values; ` +
+      'run backward before modifying it, or give the op a clone()',
+  );
+}
 
 /** A value, or a promise of it (backward functions may be async). */
 export type MaybePromise<T> = T | Promise<T>;
@@ -32,9 +59,7 @@ export type BackwardFn = (
 ) => MaybePromise<readonly (Tensor | DeferredGrad | null | undefined)[]>;
 
 /** A storage a node keeps for its backward. */
-export interface Saved {
-  storage: Storage;
-  shape: readonly number[];
+export interface Saved extends VersionMark {
   /** The saved tensor's node, so a createGraph backward can differentiate through it (held by reference). */
   node: Node | null;
   /** The op's own output: its node is the owning node itself (not held, which would be a cycle). */
@@ -52,9 +77,13 @@ export interface NodeInfo {
    * made of differentiable ops); a custom op says so explicitly, else a second derivative through it throws.
    */
   differentiableBackward?: boolean;
+  /** Tensors the backward reads besides the saved ones (a custom op's closure): checked like saved ones. */
+  reads?: readonly VersionMark[];
 }
 
 export class Node {
+  /** Creation order (see `nodeMark`): tells nodes recorded inside a call from those it found. */
+  readonly seq = nextSeq++;
   private refs = 1;
   /** True once the saved storages have been released. */
   freed = false;
@@ -117,6 +146,8 @@ export class Node {
         `backward through '${this.name}' a second time: its saved tensors were freed by the first backward; pass { retainGraph: true } to keep them`,
       );
     }
+    for (const s of this.saved) checkVersion(this.name, s);
+    for (const r of this.info.reads ?? []) checkVersion(this.name, r);
     return this.saved.map((s) => {
       const t = Tensor._fromStorage(device, s.storage.retain(), s.shape);
       const node = s.isOutput ? this : s.node;
@@ -126,15 +157,15 @@ export class Node {
   }
 }
 
-/** Iterative post-order DFS: inputs before consumers. */
-export function topoOrder(root: Node): Node[] {
+/** Iterative post-order DFS: inputs before consumers; the inputs of `stop` nodes are not entered. */
+export function topoOrder(root: Node, stop?: ReadonlySet<Node>): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>([root]);
   const stack: [Node, number][] = [[root, 0]];
   while (stack.length) {
     const top = stack[stack.length - 1];
     const [node, i] = top;
-    if (i < node.inputs.length) {
+    if (i < node.inputs.length && !stop?.has(node)) {
       top[1]++;
       const child = node.inputs[i];
       if (child && !seen.has(child)) {

@@ -42,7 +42,10 @@ export abstract class Module {
   loadStateDict(state: StateDict): void {
     const named = this.namedParameters();
     const values = checkStateDict(state, named);
-    named.forEach(([, p], i) => p.device.backend.write(p._raw, values[i], 0));
+    named.forEach(([, p], i) => {
+      p._storage.bump('loadStateDict');
+      p.device.backend.write(p._raw, values[i], 0);
+    });
   }
 
   /** Frees the parameters (and their gradients). */

@@ -10,8 +10,9 @@ import { contiguousView, fmt, sameShape } from './shape.js';
 import { Tensor } from './tensor.js';
 
 /** Writes `value` into `param`'s storage (no graph). */
-function assign(param: Tensor, value: Tensor): void {
+function assign(param: Tensor, value: Tensor, op: string): void {
   const v = contiguousView(param.shape);
+  param._storage.bump(op);
   param.device.backend.copy(value._raw, v, param._raw, v, param.shape);
 }
 
@@ -173,10 +174,10 @@ export class SGD extends Optimizer {
       const first = this.velocity[i] === null;
       const v = (this.velocity[i] ??= this.state(p));
       // The first step starts the velocity at g, undamped (as PyTorch does).
-      assign(v, first ? g : v.mul(momentum).add(dampening ? g.mul(1 - dampening) : g));
+      assign(v, first ? g : v.mul(momentum).add(dampening ? g.mul(1 - dampening) : g), 'SGD.step');
       g = nesterov ? g.add(v.mul(momentum)) : v;
     }
-    assign(p, p.sub(g.mul(lr)));
+    assign(p, p.sub(g.mul(lr)), 'SGD.step');
   }
 
   protected freeState(): void {
@@ -233,11 +234,11 @@ export class Adam extends Optimizer {
     const g = this.weightDecay ? g0.add(p.mul(this.weightDecay)) : g0;
     const m = (this.m[i] ??= this.state(p));
     const v = (this.v[i] ??= this.state(p));
-    assign(m, m.mul(b1).add(g.mul(1 - b1)));
-    assign(v, v.mul(b2).add(g.square().mul(1 - b2)));
+    assign(m, m.mul(b1).add(g.mul(1 - b1)), 'Adam.step');
+    assign(v, v.mul(b2).add(g.square().mul(1 - b2)), 'Adam.step');
     const mhat = m.mul(1 / (1 - b1 ** this.t));
     const vhat = v.mul(1 / (1 - b2 ** this.t));
-    assign(p, p.sub(mhat.div(vhat.sqrt().add(this.eps)).mul(this.lr)));
+    assign(p, p.sub(mhat.div(vhat.sqrt().add(this.eps)).mul(this.lr)), 'Adam.step');
   }
 
   protected freeState(): void {

@@ -7,6 +7,13 @@ import type { Allocator, Block } from './memory/allocator.js';
 
 export class Storage {
   private refs = 1;
+  /**
+   * Bumped by every in-place write (optimizer steps, `loadStateDict`, `writeRow`…), as PyTorch's version
+   * counter: a graph node records it when it saves this storage, and its backward refuses to run on a newer one.
+   */
+  version = 0;
+  /** The in-place op that wrote last (for the error that names it). */
+  lastWrite = '';
 
   constructor(
     readonly allocator: Allocator,
@@ -27,6 +34,12 @@ export class Storage {
     if (this.refs <= 0) throw new Error('internal: retain of a released storage');
     this.refs++;
     return this;
+  }
+
+  /** Records an in-place write by `op`. */
+  bump(op: string): void {
+    this.version++;
+    this.lastWrite = op;
   }
 
   release(): void {

@@ -53,6 +53,7 @@ export function writeRow(rows: Tensor, i: number, value: Tensor): void {
   checkRows('writeRow', rows, value.shape);
   if (!Number.isInteger(i) || i < 0 || i >= rows.shape[0]) throw new ShapeError(`writeRow: row ${String(i)} is not a row index of ${fmt(rows.shape)}`);
   const n = value.size;
+  rows._storage.bump('writeRow');
   rows.device.backend.copy(value._raw, { offset: 0, strides: [1] }, rows._raw, { offset: i * n, strides: [1] }, [n]);
 }
 
@@ -71,6 +72,7 @@ export function writeRows(rows: Tensor, start: number, values: Tensor): void {
   }
   if (values.size === 0) return;
   const n = values.size / m;
+  rows._storage.bump('writeRows');
   rows.device.backend.copy(values._raw, { offset: 0, strides: [1] }, rows._raw, { offset: start * n, strides: [1] }, [values.size]);
 }
 
