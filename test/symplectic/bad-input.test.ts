@@ -3,8 +3,8 @@
  * the problem, raised before anything is allocated or freed on the way out (see helpers/bad-input.ts).
  */
 import {
-  DeviceDestroyedError, DisposedTensorError, grad, HigherOrderGradientError, InvalidArgumentError, NonFiniteError,
-  ShapeError, UnusedInputError, type Device, type Tensor,
+  DeviceDestroyedError, DisposedTensorError, grad, HigherOrderGradientError, InPlaceModificationError, InvalidArgumentError, NonFiniteError,
+  optim, ShapeError, UnusedInputError, type Device, type Tensor,
 } from '@sympode/tensor';
 import {
   MaxStepsExceededError, NonFiniteGradientError, NonFiniteStateError, odeint, StepSizeUnderflowError,
@@ -153,6 +153,22 @@ const cases = [
       return { W, late, y0, ys, loss: dev.tidy(() => ys.square().sum()) };
     },
     act: ({ W, loss }) => grad(loss, [W]),
+  }),
+  bad({
+    name: 'a parameter updated in place (optimizer step) between the solve and grad', error: InPlaceModificationError,
+    message: /tensor #\d+ \(shape \[1\]\), needed by the backward of 'odeint\(rk4, symplectic-adjoint\)', was modified in place by Adam\.step/,
+    setup: async (dev) => {
+      const W = dev.tensor([0.5], [1], { requiresGrad: true });
+      const y0 = dev.tensor([1, 2]);
+      const ys = await odeint((_t: number, y: Tensor) => dev.tidy(() => y.mul(W)), y0, [0, 1], { method: 'rk4', stepSize: 0.1 });
+      const loss = dev.tidy(() => ys.square().sum());
+      W.grad = dev.onesLike(W);
+      const opt = new optim.Adam([W]);
+      opt.step();
+      return { W, y0, ys, loss, opt };
+    },
+    act: ({ W, loss }) => grad(loss, [W]),
+    teardown: ({ opt, ...rest }, dev) => { opt.dispose(); dev.dispose(rest); },
   }),
 ];
 

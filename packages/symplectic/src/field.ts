@@ -1,8 +1,10 @@
 /**
  * The vector field as the solver calls it: f(t, y) counted, shape-checked, its allocations labelled
  * 'network', its temporaries freed by a tidy; and, once, a probe that finds the tensors requiring grad f reads.
+ * What f returns without having made it (its input, a closure tensor, a parameter) is the caller's: the
+ * solver gets its own handle on it, so that disposing a stage derivative never frees a user's tensor.
  */
-import { DisposedTensorError, enableGrad, graphLeaves, InvalidArgumentError, ShapeError, Tensor, type Device } from '@sympode/tensor';
+import { DisposedTensorError, InvalidArgumentError, ShapeError, Tensor, traceInputs, type Device } from '@sympode/tensor';
 import { describe } from './describe.js';
 
 /** dy/dt = f(t, y), same shape as y; may read parameters from its closure. */
@@ -17,8 +19,9 @@ export interface EvalCounter {
 export class Field {
   readonly n: number;
   /**
-   * Set to receive, once, the tensors requiring grad that f reads (parameters in its closure): the next
-   * evaluation records f's graph to find them, then returns a plain result.
+   * Set to receive, once, the tensors requiring grad that f reads (parameters in its closure, and tensors
+   * computed from them before the solve, such as A = −softplus(w)): the next evaluation records f's graph to
+   * find where it starts (`traceInputs`), then returns a plain result.
    */
   probe: ((leaves: Tensor[]) => void) | null = null;
 
@@ -38,7 +41,7 @@ export class Field {
     return new Field(this.device, this.f, this.shape, counter, this.sign);
   }
 
-  /** f(t, y). The caller owns the result (which may be y itself when f returns its input). */
+  /** f(t, y). The caller owns the result: a new handle, never y or a tensor of the user's. */
   async eval(t: number, y: Tensor): Promise<Tensor> {
     this.counter.nfe++;
     const report = this.probe;
@@ -47,8 +50,8 @@ export class Field {
     const leaf = y.detach();
     leaf.requiresGrad = true;
     try {
-      const k = await enableGrad(() => this.evalOnce(t, leaf));
-      report(graphLeaves(k).filter((p) => p !== leaf));
+      const { value: k, inputs } = await traceInputs(() => this.evalOnce(t, leaf));
+      report(inputs.filter((p) => p !== leaf));
       const out = k.detach();
       k.dispose();
       return out;
@@ -57,11 +60,21 @@ export class Field {
     }
   }
 
+  /**
+   * f's result inside its tidy: what f made as it is; what it borrowed (created before the call, or kept) as a
+   * new handle on the same storage and graph (a reshape: no copy, no bytes), which the solver may dispose.
+   */
+  private async owned(s: number, y: Tensor): Promise<unknown> {
+    const k: unknown = await this.f(s, y);
+    if (!(k instanceof Tensor) || k.isDisposed || k.device !== this.device || this.device.createdInTidy(k)) return k;
+    return k.reshape(k.shape);
+  }
+
   private async evalOnce(s: number, y: Tensor): Promise<Tensor> {
     const t = this.sign * s;
     let k: unknown;
     try {
-      k = await this.device.memory.scope('network', () => this.device.tidy(() => this.f(s, y)));
+      k = await this.device.memory.scope('network', () => this.device.tidy(() => this.owned(s, y)));
     } catch (e) {
       // Typically a parameter disposed between the solve and a backward that evaluates f again: say where.
       if (!(e instanceof DisposedTensorError) || e.message.includes('inside the ODE function')) throw e; // said once
@@ -80,7 +93,7 @@ export class Field {
       );
     }
     if (k.size !== this.n || k.shape.length !== this.shape.length || k.shape.some((d, i) => d !== this.shape[i])) {
-      if (k !== y) k.dispose();
+      k.dispose();
       throw new ShapeError(`the ODE function returned shape [${k.shape.join(', ')}] at t = ${t}; expected the state's shape [${this.shape.join(', ')}]`);
     }
     return k;

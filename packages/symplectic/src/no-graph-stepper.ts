@@ -34,7 +34,7 @@ export class NoGraphStepper implements Stepper {
     const f0 = await this.field.eval(t, y0);
     noGrad(() => writeRow(this.K, 0, f0));
     this.k0Ready = true;
-    return f0 === y0 ? y0.detach() : f0;
+    return f0;
   }
 
   async attempt(t: number, y: Tensor, h: number): Promise<Tensor> {
@@ -47,7 +47,7 @@ export class NoGraphStepper implements Stepper {
       noGrad(() => writeRow(K, i, k));
       const last = i === s - 1;
       if (tableau.fsal && last) this.setLastK(k);
-      if (k !== Yi && k !== y) k.dispose();
+      k.dispose(); // the Field's own handle, never Yi or y
       if (i === 0) continue;
       if (tableau.fsal && last) y1 = Yi;
       else Yi.dispose();
@@ -167,7 +167,7 @@ export async function recomputeStages(stepper: NoGraphStepper, t: number, y: Ten
     if (!plan.evaluate[i] || i < m) continue;
     const k = await stepper.field.eval(t + tableau.c[i] * h, Yi!);
     noGrad(() => writeRow(K, i, k));
-    if (k !== Yi && k !== y) k.dispose();
+    k.dispose(); // the Field's own handle, never Yi or y
   }
   return stages;
 }

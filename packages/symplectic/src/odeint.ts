@@ -22,12 +22,11 @@ import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type
 /** Decreasing time: solve s = −t forward with −f(−s, y). */
 function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
   if (dir === 1) return f;
+  // Runs inside the Field's tidy, which frees k if f made it; a borrowed k (y, a closure tensor) stays.
   return async (s, y) => {
     const k = await f(-s, y);
     if (!(k instanceof Tensor) || k.isDisposed || k.device !== y.device) return k; // the Field says what is wrong
-    const r = k.neg();
-    if (k !== y) k.dispose();
-    return r;
+    return k.neg();
   };
 }
 
@@ -85,8 +84,9 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     }
   }
 
-  // The parameters: those given, plus what f's first evaluation reads that requires grad.
-  const params = o.params.filter((p) => p.requiresGrad);
+  // The parameters: those given (each once: a tensor listed twice is one parameter), plus where f's graph
+  // starts at its first evaluation: leaves it reads, and tensors computed from them before the solve.
+  const params = [...new Set(o.params)].filter((p) => p.requiresGrad);
   let needsGrad = recording && (y0.requiresGrad || params.length > 0);
   if (recording) {
     field.probe = (found) => {
@@ -222,5 +222,8 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     onRelease: checkpoints.length || ysHeld || y0Held || budget || final ? release : undefined,
     differentiableBackward: method.secondOrder,
     save: method.secondOrder ? [y0] : [],
+    // Backward re-evaluates f on the parameters and starts from y0 (or states computed from it): an in-place
+    // update of either before backward (an optimizer step) throws instead of giving a silently wrong gradient.
+    reads: [y0, ...params],
   });
 }

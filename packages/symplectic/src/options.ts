@@ -101,7 +101,11 @@ export interface OdeintOptions {
   /**
    * Parameters θ of f, as tensors or a Module. Optional: the tensors requiring grad that f reads (e.g. from
    * its closure) are found at f's first evaluation and differentiated too; list here any that f reads only
-   * later (a tensor f reads during backward that is in neither set throws UntrackedParameterError).
+   * later (a tensor f reads during backward that is in neither set throws UntrackedParameterError). A tensor
+   * listed twice (or also found in the closure) is one parameter: its gradient is counted once. A tensor
+   * computed before the solve (A = w.mul(w).neg()) may be listed or found: the solve differentiates up to it,
+   * and A's own graph runs once, in the outer backward. Do not modify them in place before backward
+   * (InPlaceModificationError).
    */
   params?: readonly Tensor[] | nn.Module;
   /**

@@ -1,5 +1,5 @@
 /** Parameter-gradient accumulators of a backward pass (label 'adjoint'). */
-import { concat, graphLeaves, type Tensor } from '@sympode/tensor';
+import { concat, traceInputs, type Tensor } from '@sympode/tensor';
 import { NonFiniteGradientError, UntrackedParameterError } from '../solver-errors.js';
 
 /** Sums the parameter gradients of a backward pass, one contribution at a time (label 'adjoint'). */
@@ -9,21 +9,39 @@ export class GradientAccumulator {
   private sums: (Tensor | null)[];
 
   constructor(params: readonly Tensor[]) {
-    this.params = params.filter((p) => p.requiresGrad);
+    this.params = [...new Set(params)].filter((p) => p.requiresGrad);
     this.sums = this.params.map(() => null);
   }
 
   /**
-   * Throws when f's graph `out` reaches a tensor requiring grad that is neither the state `leaf` nor a tracked
-   * parameter (f read a parameter the first evaluation did not): its gradient would silently be zero.
+   * Throws when a recorded evaluation of f read a tensor requiring grad (`inputs`, from `traceInputs`) that is
+   * neither the state `leaf` nor a tracked parameter (f read one its first evaluation did not): its gradient
+   * would silently be zero, or its own graph consumed by the first VJP.
    */
-  checkReached(out: Tensor, leaf: Tensor): void {
-    for (const p of graphLeaves(out)) {
+  checkInputs(inputs: readonly Tensor[], leaf: Tensor): void {
+    for (const p of inputs) {
       if (p === leaf || this.params.includes(p)) continue;
+      const what = p.isLeaf ? 'which requires grad' : 'computed by an op from tensors that require grad';
       throw new UntrackedParameterError(
-        `f reads tensor #${p.id} (shape [${p.shape.join(', ')}]), which requires grad, but it was not among the parameters found at f's first evaluation; pass it in odeint's \`params\``,
+        `f reads tensor #${p.id} (shape [${p.shape.join(', ')}]), ${what}, but it was not among the parameters found at f's first evaluation; pass it in odeint's \`params\``,
       );
     }
+  }
+
+  /**
+   * Runs `fn` (f's evaluations on `leaf`) with a recorded graph and checks that the graph starts only at `leaf`
+   * and the parameters. Differentiate its result with `stopAtInputs: true`: a parameter computed before the
+   * solve (A = −softplus(w)) gets its cotangent here, and its own graph runs once, in the outer backward.
+   */
+  async traced<T>(leaf: Tensor, fn: () => Promise<T>): Promise<T> {
+    const { value, inputs } = await traceInputs(fn);
+    try {
+      this.checkInputs(inputs, leaf);
+    } catch (e) {
+      leaf.device.dispose(value);
+      throw e;
+    }
+    return value;
   }
 
   /** Adds one contribution per parameter (takes ownership of `gs`). */

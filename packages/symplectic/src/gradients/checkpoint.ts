@@ -19,7 +19,7 @@ async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, 
   const leaf = step.y.detach();
   leaf.requiresGrad = true;
   // The FSAL stage's f feeds neither y1 nor λ: evaluated only when an interpolated output uses it.
-  const { y1, ks } = await enableGrad(() => stepWithGraph(field, tableau, step.t, leaf, step.h, undefined, dense !== null));
+  const { y1, ks } = await acc.traced(leaf, () => stepWithGraph(field, tableau, step.t, leaf, step.h, undefined, dense !== null));
   let out: Tensor = y1;
   let gOut: Tensor = lambda;
   try {
@@ -30,8 +30,7 @@ async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, 
       dev.dispose(ys);
       gOut = dev.memory.scope('adjoint', () => dev.tidy(() => concat([lambda.reshape([1, ...lambda.shape]), dense.g], 0)));
     }
-    acc.checkReached(out, leaf);
-    const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(out, [leaf, ...acc.params], { gradOutput: gOut, allowUnused: true }));
+    const [next, ...gp] = await dev.memory.scope('adjoint', () => grad(out, [leaf, ...acc.params], { gradOutput: gOut, allowUnused: true, stopAtInputs: true }));
     acc.add(gp);
     lambda.dispose();
     return next;

@@ -5,7 +5,7 @@
  * adding ∂L/∂y(t_k) to a at every output time (as torchdiffeq does). Internally time is reversed (s = −t) so
  * the forward integrator runs it. Its gradient is only as exact as this second solve: approximate.
  */
-import { concat, enableGrad, grad, noGrad, type Tensor } from '@sympode/tensor';
+import { concat, grad, noGrad, type Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from '../field.js';
 import { integrate } from '../integrate.js';
 import { NoGraphStepper } from '../no-graph-stepper.js';
@@ -29,9 +29,8 @@ async function continuousAdjoint(inp: BackwardRun): Promise<Tensor> {
     const [y, a] = dev.tidy(() => [z.narrow(0, 0, n).reshape(shape), z.narrow(0, n, n).reshape(shape)]);
     const leaf = y.detach();
     leaf.requiresGrad = true;
-    const out = await enableGrad(() => inp.field.eval(-s, leaf));
-    acc.checkReached(out, leaf);
-    const gs = await grad(out, [leaf, ...params], { gradOutput: a, allowUnused: true });
+    const out = await acc.traced(leaf, () => inp.field.eval(-s, leaf));
+    const gs = await grad(out, [leaf, ...params], { gradOutput: a, allowUnused: true, stopAtInputs: true });
     const parts = [out.neg().reshape([n]), ...gs.map((g) => g.reshape([g.size]))];
     const dz = concat(parts, 0);
     dev.dispose(y, a, leaf, out, gs, parts);

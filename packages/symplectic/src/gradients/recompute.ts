@@ -4,7 +4,7 @@
  * t and h, so the step sequence cannot differ) and backprops through it. Exact like backprop; between solves
  * it holds one state, but while backward runs it needs backprop's whole graph, O(N·s·L).
  */
-import { enableGrad, grad, InvalidArgumentError, type Tensor } from '@sympode/tensor';
+import { grad, InvalidArgumentError, type Tensor } from '@sympode/tensor';
 import type { GradientMethod } from './method.js';
 import { evalsPerStep, keptPerEval, pendingStageGrads } from './memory-model.js';
 import { replayWithGraph } from './replay.js';
@@ -24,9 +24,8 @@ export const recompute: GradientMethod = {
     leaf.requiresGrad = true;
     let ys: Tensor | null = null;
     try {
-      ys = await enableGrad(() => replayWithGraph(field, run.tableau, leaf, run.steps, run.times));
-      acc.checkReached(ys, leaf);
-      const [gy0, ...gp] = await dev.memory.scope('adjoint', () => grad(ys!, [leaf, ...acc.params], { gradOutput: run.g, allowUnused: true }));
+      ys = await acc.traced(leaf, () => replayWithGraph(field, run.tableau, leaf, run.steps, run.times));
+      const [gy0, ...gp] = await dev.memory.scope('adjoint', () => grad(ys!, [leaf, ...acc.params], { gradOutput: run.g, allowUnused: true, stopAtInputs: true }));
       acc.add(gp);
       if (run.checkFinite) await acc.checkFinite();
       return gy0;

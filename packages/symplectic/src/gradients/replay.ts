@@ -77,9 +77,9 @@ export async function differentiableBackward(
   const ys = await replayWithGraph(field, tableau, y0, steps, times);
   try {
     const inputs = [y0, ...params];
-    // y0 is always a stop when it has a graph, so nothing flows on into what y0 was computed from (the outer
-    // backward does that with the gradient returned here).
-    const idx = inputs.map((_, i) => i).filter((i) => needs[i] || (i === 0 && y0.requiresGrad));
+    // Every input with a graph is a stop, so nothing flows on into what y0 or a computed parameter came from
+    // (the outer backward does that, once, with the gradient returned here).
+    const idx = inputs.map((_, i) => i).filter((i) => needs[i] || inputs[i].requiresGrad);
     const gs = await grad(ys, idx.map((i) => inputs[i]), { gradOutput: g, createGraph: true, allowUnused: true, stopAtInputs: true });
     return inputs.map((_, i) => {
       const gi = gs[idx.indexOf(i)];

@@ -3,7 +3,7 @@
  * graph on a fresh leaf (label 'network'), differentiated once with cotangent c, and the graph freed before
  * returning, so at most one graph of f is alive at a time.
  */
-import { enableGrad, grad, type Tensor } from '@sympode/tensor';
+import { grad, type Tensor } from '@sympode/tensor';
 import type { Field } from '../field.js';
 import type { GradientAccumulator } from './accumulator.js';
 
@@ -27,10 +27,9 @@ async function evalAndVjp(
   const leaf = y.detach();
   leaf.requiresGrad = true;
   try {
-    const out = await enableGrad(() => field.eval(t, leaf));
+    const out = await acc.traced(leaf, () => field.eval(t, leaf));
     try {
-      acc.checkReached(out, leaf);
-      const [v, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: c, allowUnused: true }));
+      const [v, ...gp] = await dev.memory.scope('network', () => grad(out, [leaf, ...acc.params], { gradOutput: c, allowUnused: true, stopAtInputs: true }));
       acc.add(gp);
       if (!keepValue) return { f: null, v };
       // f's value without its graph (shares the storage; `out` and its graph go below).
