@@ -149,3 +149,21 @@ describe.runIf(await hasWebgpu())('webgpu: f returning what the caller owns', ()
     }
   });
 });
+
+describe('a solve inside dev.tidy leaves nothing behind', () => {
+  for (const gradient of [...GRADIENT_METHODS, 'reversible'] as GradientMethodName[]) {
+    it(`${gradient}: the kept checkpoints go with the tidy (f reading a parameter, and f returning y)`, async () => {
+      const W = dev.tensor([0.1, 0.2, 0.3, -0.1], [2, 2], { requiresGrad: true });
+      const y0 = dev.tensor([1, 2], [1, 2], { requiresGrad: true });
+      const opts: OdeintOptions = gradient === 'reversible' ? { method: 'reversible_heun', stepSize: 0.25, gradient } : { method: 'dopri5', gradient };
+      for (const f of [(_t: number, y: Tensor) => y.matmul(W).tanh(), (_t: number, y: Tensor) => y]) {
+        const base = dev.memory.stats();
+        const v = await dev.tidy(async () => (await odeint(f, y0, [0, 0.5, 1], opts)).sum().item());
+        expect(Number.isFinite(v)).toBe(true);
+        const s = dev.memory.stats();
+        expect([s.liveBytes, s.liveTensors]).toEqual([base.liveBytes, base.liveTensors]);
+      }
+      dev.dispose(W, y0);
+    });
+  }
+});
