@@ -78,4 +78,18 @@ describe.runIf(run)('webgpu set-up', () => {
     if (/software/.test(child.stdout)) expect(child.stdout).toMatch(/kind=cpu/);
     expect(child.stderr).toBe('');
   });
+
+  it('prefers a runtime navigator.gpu (Deno, browsers) over the Node child-process probe', () => {
+    // navigator.gpu set as Deno has it (here: Dawn's GPU object): the automatic choice must ask it.
+    const dist = fileURLToPath(new URL('../../packages/tensor/dist/index.js', import.meta.url));
+    const script = `const { create } = await import('webgpu'); const gpu = create([]); let asked = 0;
+      const nav = { gpu: { requestAdapter: (o) => { asked++; return gpu.requestAdapter(o); }, getPreferredCanvasFormat: () => 'rgba8unorm' } };
+      Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
+      const { createDevice } = await import(${JSON.stringify(dist)});
+      const d = await createDevice({ log: (m) => console.log(m) }); console.log('asked=' + asked + ' kind=' + d.kind); d.destroy();`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout).toMatch(/asked=[1-9]/);
+    expect(child.stdout).toMatch(/sympode: using (cpu|webgpu)/);
+  });
 });

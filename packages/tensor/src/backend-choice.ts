@@ -41,10 +41,11 @@ export async function chooseBackend(options: DeviceOptions): Promise<Backend> {
   };
   const software = (description: string) =>
     cpu(`the only WebGPU adapter is a software one (${description}); pass { backend: 'webgpu' } to use it`);
-  const { SOFTWARE_ADAPTER, describeAdapter, findAdapter } = await import('./backends/webgpu/adapter.js');
+  const { SOFTWARE_ADAPTER, describeAdapter, findAdapter, navigatorGpu } = await import('./backends/webgpu/adapter.js');
   const { probeAdapterQuietly } = await import('./backends/webgpu/quiet-probe.js');
-  // Node: look in a child process first, so an adapter we do not use prints no driver warnings here.
-  const seen = await probeAdapterQuietly(options.powerPreference);
+  // A runtime with its own navigator.gpu (browsers, Deno) is asked directly. Node: look in a child process
+  // first, so an adapter we do not use prints no driver warnings here.
+  const seen = navigatorGpu() ? undefined : await probeAdapterQuietly(options.powerPreference);
   if (seen && !seen.found) return cpu(seen.why);
   if (seen && SOFTWARE_ADAPTER.test(seen.description)) return software(seen.description);
   let adapter: GPUAdapter;

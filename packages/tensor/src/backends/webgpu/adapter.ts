@@ -87,7 +87,7 @@ function loadDawn(): Promise<GPU> {
 }
 
 /** The runtime's own `navigator.gpu`, if any. */
-function navigatorGpu(): GPU | undefined {
+export function navigatorGpu(): GPU | undefined {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   return nav?.gpu ?? undefined;
 }
