@@ -134,12 +134,38 @@ export interface ResolvedOptions {
   reversible: boolean;
 }
 
-/** Every key `OdeintOptions` has (the compiler keeps the list complete): any other is a typo that would be ignored. */
-const OPTION_KEYS = Object.keys({
-  method: true, rtol: true, atol: true, controller: true, norm: true, stepSize: true, firstStep: true, maxSteps: true,
-  gradient: true, checkpoints: true, adjointRtol: true, adjointAtol: true, params: true, checkBackward: true, stats: true, outputs: true,
-  stages: true,
-} satisfies Record<keyof OdeintOptions, true>);
+/**
+ * Every key `OdeintOptions` has, with what it takes (the compiler keeps the list complete): any other key is a
+ * typo that would be ignored, and an explicit null is not "the default" (leave the key out for that).
+ */
+const OPTION_EXPECTS = {
+  method: "a tableau name such as 'dopri5' (the default) or 'reversible_heun'", rtol: 'a positive number (default 1e-7)',
+  atol: 'a positive number (default 1e-9)', controller: 'a StepSizeController (default: the integral controller)',
+  norm: "'batch' (the default) or 'per-sample'", stepSize: 'a positive step size (default: one step per output interval)',
+  firstStep: 'a positive first step (default: chosen by the controller)', maxSteps: 'a positive integer (default 100000)',
+  gradient: "a gradient method name such as 'symplectic-adjoint' (the default) or a GradientMethod",
+  checkpoints: 'a positive integer budget (default: every step)', adjointRtol: 'a positive number (default: rtol)',
+  adjointAtol: 'a positive number (default: atol)', params: 'an array of tensors or an nn.Module',
+  checkBackward: 'true (the default) or false', stats: 'a plain object to fill in', outputs: "'step' or 'interpolate'",
+  stages: "'recompute' (the default) or 'keep'",
+} satisfies Record<keyof OdeintOptions, string>;
+const OPTION_KEYS = Object.keys(OPTION_EXPECTS) as (keyof OdeintOptions)[];
+
+/** `stats`: a plain object odeint can write its counters into (a frozen one would fail after the solve ran). */
+function checkStats(s: unknown): void {
+  if (s === undefined) return;
+  const proto = typeof s === 'object' && s !== null ? Object.getPrototypeOf(s) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`stats must be a plain object to fill in, got ${describe(s)}`);
+  const o = s as Record<string, unknown>;
+  const stuck = Object.keys({ method: 0, gradient: 0, acceptedSteps: 0, rejectedSteps: 0, nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: 0, recomputedSteps: 0, recomputedNfe: 0 } satisfies Record<keyof OdeintStats, 0>)
+    .find((k) => {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      return d ? !d.writable && !d.set : !Object.isExtensible(o);
+    });
+  if (stuck !== undefined) {
+    throw new InvalidArgumentError(`stats must be a writable object: its '${stuck}' cannot be written (frozen, sealed or read-only); pass a fresh {} to fill in`);
+  }
+}
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
   const x = v ?? fallback;
@@ -164,6 +190,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidArgumentError(`odeint options must be an object, got ${describe(opts)}`);
   for (const k of Object.keys(opts)) {
     if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown odeint option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
+    const key = k as keyof OdeintOptions;
+    if (opts[key] === null) throw new InvalidArgumentError(`${key} is null; leave it out (or undefined) for the default, or pass ${OPTION_EXPECTS[key]}`);
   }
   const method: unknown = opts.method ?? 'dopri5';
   const isRev = isReversibleMethod(method);
@@ -197,9 +225,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   for (const k of ['checkBackward'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new InvalidArgumentError(`${k} must be true or false, got ${describe(opts[k])}`);
   }
-  if (opts.stats !== undefined && (typeof opts.stats !== 'object' || opts.stats === null)) {
-    throw new InvalidArgumentError(`stats must be an object to fill in, got ${describe(opts.stats)}`);
-  }
+  checkStats(opts.stats);
   return {
     tableau, gradient, rtol, atol,
     adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol, 1),
