@@ -9,6 +9,7 @@ import type { ErrorNorm } from './stepper.js';
 import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENTS, type GradientMethodName } from './gradients/registry.js';
+import { checkTolerances, type Tolerances } from './precision.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
@@ -42,9 +43,15 @@ export interface OdeintOptions {
    * 'reversible' at O(1) memory in the number of steps, or by 'backprop').
    */
   method?: TableauName | ReversibleMethodName;
-  /** Relative tolerance of adaptive methods (default 1e-7). */
+  /**
+   * Relative tolerance of adaptive methods (default 1e-7): at most 1, and at least the unit roundoff of y0's
+   * dtype (eps/2: 1.1e-16 for float64, 6e-8 for float32), below which it cannot be met (ToleranceError).
+   */
   rtol?: number;
-  /** Absolute tolerance of adaptive methods (default 1e-9). */
+  /**
+   * Absolute tolerance of adaptive methods (default 1e-9): at least the smallest normal number of y0's dtype
+   * (2.2e-308 for float64, 1.2e-38 for float32; ToleranceError below).
+   */
   atol?: number;
   /** Step-size controller of adaptive methods (default: torchdiffeq's integral controller). */
   controller?: StepSizeController;
@@ -95,7 +102,7 @@ export interface OdeintOptions {
    * reads. Not combinable with a `checkpoints` budget (which exists to hold fewer states).
    */
   stages?: StageMode;
-  /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
+  /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol; the same bounds as those). */
   adjointRtol?: number;
   adjointAtol?: number;
   /**
@@ -320,9 +327,11 @@ export function checkTimes(t: ArrayLike<number>): 1 | -1 {
   return dir;
 }
 
-export async function checkInitialState(y0: Tensor): Promise<void> {
+/** y0: a live, non-empty, finite tensor; then the tolerances against its dtype (see checkTolerances). */
+export async function checkInitialState(y0: Tensor, tolerances?: Tolerances): Promise<void> {
   if (!(y0 instanceof Tensor)) throw new InvalidArgumentError(`y0 must be a Tensor, got ${describe(y0)} (create it with device.tensor(...))`);
   y0._check();
+  if (tolerances) checkTolerances(tolerances, y0.device.dtype);
   if (y0.size === 0) throw new ShapeError('y0 is empty');
   const v = await y0.data();
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new NonFiniteError(`y0 element ${i} is ${v[i]}`);
