@@ -15,6 +15,16 @@ describe('flows: clear errors', () => {
     expect(() => CNF.ffjord(dev, 2, { T: -1, hidden: [4] })).toThrow(/T must be a positive number/);
     expect(() => CNF.ffjord(dev, 2, { blocks: 1.5, hidden: [4] })).toThrow(/blocks must be a positive integer/);
     expect(() => new ConcatSquashNet(dev, [2, 4, 3])).toThrow(/maps D to D/);
+    expect(() => CNF.ffjord(dev, 2, { seed: NaN, hidden: [4] })).toThrow(/CNF\.ffjord: seed must be a finite number, got NaN/);
+    const net = new ConcatSquashNet(dev, [2, 4, 2], { seed: 0 });
+    expect(() => new CNF(dev, 2, [net], { seed: NaN })).toThrow(/CNF: seed must be a finite number, got NaN/);
+    net.dispose();
+  });
+
+  it('a bad CNF.ffjord option frees the nets it made for it', () => {
+    const before = dev.memory.stats().liveBytes;
+    expect(() => CNF.ffjord(dev, 2, { T: -1, hidden: [4] })).toThrow(/T must be a positive number/);
+    expect(dev.memory.stats().liveBytes).toBe(before);
   });
 
   it('encode, sample and the field', async () => {

@@ -7,7 +7,7 @@ import {
   optim, ShapeError, UnusedInputError, type Device, type Tensor,
 } from '@sympode/tensor';
 import {
-  MaxStepsExceededError, NonFiniteGradientError, NonFiniteStateError, odeint, StepSizeUnderflowError,
+  MaxStepsExceededError, NonFiniteGradientError, NonFiniteStateError, odeint, StepSizeUnderflowError, ToleranceError,
   UnknownGradientMethodError, UnknownMethodError, UntrackedParameterError, type OdeintOptions,
 } from '@sympode/symplectic';
 import { bad, badInputSuite } from '../helpers/bad-input.js';
@@ -90,6 +90,16 @@ const cases = [
   option('params holds a number', InvalidArgumentError, /params\[0\] is 1; expected a Tensor/, { params: [1] }),
   option('params is neither tensors nor a Module', InvalidArgumentError, /params must be an array of tensors or an nn\.Module, got 'W'/, { params: 'W' }),
   option('controller without methods', InvalidArgumentError, /controller must be a StepSizeController \(an object with initialStep and adapt methods\)/, { controller: {} }),
+  // An explicit null is not "the default": each was taken as one (or failed far from the cause) before.
+  option('stepSize: null', InvalidArgumentError, /stepSize is null; leave it out \(or undefined\) for the default, or pass a positive step size/, { method: 'rk4', stepSize: null }),
+  option('firstStep: null', InvalidArgumentError, /firstStep is null; leave it out \(or undefined\) for the default, or pass a positive first step/, { firstStep: null }),
+  option('rtol: null', InvalidArgumentError, /rtol is null; leave it out \(or undefined\) for the default, or pass a positive number \(default 1e-7\)/, { rtol: null }),
+  option('maxSteps: null', InvalidArgumentError, /maxSteps is null; .* or pass a positive integer \(default 100000\)/, { maxSteps: null }),
+  option('method: null', InvalidArgumentError, /method is null; .* or pass a tableau name such as 'dopri5'/, { method: null }),
+  option('gradient: null', InvalidArgumentError, /gradient is null; .* or pass a gradient method name such as 'symplectic-adjoint'/, { gradient: null }),
+  option('stats frozen', InvalidArgumentError, /stats must be a writable object: its 'method' cannot be written \(frozen, sealed or read-only\); pass a fresh \{\}/, { stats: Object.freeze({}) }),
+  option('stats with a read-only counter', InvalidArgumentError, /stats must be a writable object: its 'nfeForward' cannot be written/, { stats: Object.defineProperty({}, 'nfeForward', { value: 0, enumerable: true }) }),
+  option('stats an array', InvalidArgumentError, /stats must be a plain object to fill in, got an array of length 0/, { stats: [] }),
   option('checkBackward not a boolean', InvalidArgumentError, /checkBackward must be true or false, got 'yes'/, { checkBackward: 'yes' }),
   option('a controller whose initialStep returns NaN', InvalidArgumentError, /the step-size controller's initialStep\(\) returned NaN; expected a positive finite step size/, { controller: { initialStep: () => NaN, adapt: (h: number) => ({ accept: true, next: h }) } }),
   option('a controller whose next step is NaN', InvalidArgumentError, /the step-size controller's adapt\(\) returned next = NaN; expected a positive finite step size/, { controller: { initialStep: () => 0.1, adapt: () => ({ accept: false, next: NaN }) } }),
@@ -105,6 +115,29 @@ const cases = [
   option('reversible_heun asked to interpolate', InvalidArgumentError, /method 'reversible_heun' outputs the states at step ends only \(outputs: 'step'\)/, { method: 'reversible_heun', outputs: 'interpolate' }),
   option('a controller whose adapt returns nothing', InvalidArgumentError, /the step-size controller's adapt\(\) returned undefined; expected \{ accept: boolean, next: number \}/, { controller: { initialStep: () => 0.1, adapt: () => undefined } }),
   bad({ name: 'params on another device', error: InvalidArgumentError, message: /params\[0\] lives on a different device \(cpu float(32|64)\) from y0 \((cpu float64|webgpu float32)\)/, setup: (dev, env) => ({ y0: y0Of(dev), p: env.other.ones([1], { requiresGrad: true }) }), act: ({ y0, p }) => odeint(decay, y0, [0, 1], { params: [p] }), teardown: ({ y0, p }) => { y0.dispose(); p.dispose(); } }),
+
+  // ---- Tolerances at the precision of y0's dtype ----
+  // Each failed far from the cause before (NonFiniteError: mul: scalar operand is NaN; initialStep() returned NaN).
+  option('rtol = atol = 1e-200', ToleranceError, /rtol 1e-200 cannot be met in float(64|32) \(y0's dtype\): it is below the dtype's unit roundoff (1\.1e-16|6e-8) \(eps\/2, eps = (2\.2e-16|1\.2e-7)\), the relative error of storing the state itself; pass rtol ≥ (2\.3e-16|1\.2e-7)/, { rtol: 1e-200, atol: 1e-200 }),
+  option('a subnormal atol', ToleranceError, /atol 5e-324 cannot be used in float(64|32) \(y0's dtype\): it is below the dtype's smallest normal number (2\.2e-308|1\.2e-38), so where a component of the state is 0 the error ratio error \/ \(atol \+ rtol·\|y\|\) overflows.*; pass atol ≥ (2\.3e-308|1\.2e-38)/, { atol: 5e-324, rtol: 1e-3 }),
+  option('adjointRtol = 1e-200', ToleranceError, /adjointRtol 1e-200 cannot be met in float(64|32) .*; pass adjointRtol ≥/, { gradient: 'adjoint', adjointRtol: 1e-200 }),
+  option('adjointAtol = 1e-320', ToleranceError, /adjointAtol 1e-320 cannot be used in float(64|32) .*; pass adjointAtol ≥/, { gradient: 'adjoint', adjointAtol: 1e-320 }),
+  bad({
+    name: 'rtol 3e-8 on float32', error: ToleranceError,
+    message: /rtol 3e-8 cannot be met in float32 \(y0's dtype\): it is below the dtype's unit roundoff 6e-8 \(eps\/2, eps = 1\.2e-7\).*; pass rtol ≥ 1\.2e-7, or solve in float64 \(the cpu backend\)/,
+    setup: (dev, env) => (dev.dtype === 'float32' ? dev : env.other).tensor([1, 2]), act: (y0) => odeint(decay, y0, [0, 1], { rtol: 3e-8 }),
+  }),
+  bad({
+    name: 'atol too small for the first step of a zero component (float64)', error: ToleranceError,
+    message: /the first step cannot be chosen: f\(t0, y0\) divided by the tolerance scale atol \+ rtol·\|y0\| overflows float64 \(atol = 1e-300, rtol = 1e-7; where y0 is 0 the scale is atol\).*raise atol \(or pass firstStep\)/,
+    setup: (dev, env) => (dev.dtype === 'float64' ? dev : env.other).tensor([0, 1]), act: (y0) => odeint((_t, y) => y.neg().add(1e10), y0, [0, 1], { atol: 1e-300 }),
+  }),
+  bad({
+    name: "adjointAtol too small for the first step of the adjoint's backward solve (float64)", error: ToleranceError,
+    message: /the continuous adjoint's backward solve from t = 1 to 0 failed: the first step cannot be chosen: .*overflows float64 \(atol = 1e-300.*\(this solve's atol and rtol are odeint's adjointAtol and adjointRtol\)$/,
+    setup: async (dev, env) => solved(dev.dtype === 'float64' ? dev : env.other, (W) => (_t, y) => y.mul(W).add(1e10), { gradient: 'adjoint', adjointAtol: 1e-300 }),
+    act: ({ y0, W, loss }) => grad(loss, [y0, W]),
+  }),
 
   // ---- During the solve ----
   bad({ name: 'maxSteps exceeded by an adaptive solve', error: MaxStepsExceededError, message: /maxSteps \(3\) exceeded at t = /, setup: y0Of, act: (y0) => odeint(decay, y0, [0, 10], { maxSteps: 3 }) }),

@@ -72,6 +72,27 @@ describe('solutions', () => {
   });
 });
 
+describe('tolerances at the edge of the dtype', () => {
+  it('tight but meaningful tolerances are accepted: float64 down to its eps, float32 at the default rtol 1e-7', async () => {
+    const exact = [Math.exp(-1), 2 * Math.exp(-1)];
+    for (const o of [{ rtol: 2.3e-16, atol: 1e-300 }, { rtol: 1e-13, atol: 1e-15 }, { rtol: 1e-12, atol: 1e-14 }]) {
+      const v = await (await odeint(decay, dev.tensor([1, 2]), [0, 1], o)).data();
+      expect(Math.abs(v[2] - exact[0])).toBeLessThan(1e-11);
+    }
+    const f32 = await createDevice({ backend: 'cpu', dtype: 'float32' });
+    const v = await (await odeint(decay, f32.tensor([1, 2]), [0, 1])).data();
+    expect(Math.abs(v[3] - exact[1])).toBeLessThan(1e-5);
+    f32.destroy();
+  });
+  it('an atol of 1e-200 on a component that starts at 0 takes small first steps, not an overflowed NaN', async () => {
+    // The first-step norms overflowed (f0 / atol ≈ 1e200, squared) and gave NaN; now taken as hypot does.
+    const stats = {} as { acceptedSteps?: number };
+    const v = await (await odeint((_t, y) => y.neg().add(1), dev.tensor([0, 1]), [0, 1], { atol: 1e-200, stats })).data();
+    expect(v[2]).toBeCloseTo(1 - Math.exp(-1), 6);
+    expect(stats.acceptedSteps).toBeGreaterThan(100); // from h ≈ 1e-193, growing 10× a step
+  });
+});
+
 describe('failed solves free their memory, with every gradient method', () => {
   it('shape error mid-solve and maxSteps leave live bytes unchanged', async () => {
     const y0 = dev.tensor([[1, 2]], undefined, { requiresGrad: true });

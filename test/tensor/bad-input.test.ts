@@ -4,8 +4,8 @@
  */
 import { expect } from 'vitest';
 import {
-  combineTerms, concat, customVjp, DeviceDestroyedError, DeviceLimitError, DisposedTensorError, grad, GraphFreedError, HigherOrderGradientError,
-  InPlaceModificationError, InvalidArgumentError, nn, NonFiniteError, optim, ShapeError, stack, UnusedInputError, where, type Device, type Tensor,
+  combineTerms, concat, createDevice, customVjp, DeviceDestroyedError, DeviceLimitError, DisposedTensorError, grad, GraphFreedError, HigherOrderGradientError,
+  InPlaceModificationError, InvalidArgumentError, nn, NonFiniteError, optim, Rng, ShapeError, stack, UnusedInputError, where, type Device, type Tensor,
 } from '@sympode/tensor';
 import { bad, badInputSuite, type Env } from '../helpers/bad-input.js';
 
@@ -69,9 +69,18 @@ const cases = [
   bad({ name: 'full: a string value', error: InvalidArgumentError, message: /full: value is the string "x"; expected a number/, act: (_, dev) => dev.full([2], 'x' as never) }),
   bad({ name: 'full: NaN', error: NonFiniteError, message: /full: value is NaN/, act: (_, dev) => dev.full([2], NaN) }),
   bad({ name: 'randn: a NaN seed', error: InvalidArgumentError, message: /randn: seed is the number NaN/, act: (_, dev) => dev.randn([2], { seed: NaN }) }),
+  bad({ name: 'Linear: a NaN seed', error: InvalidArgumentError, message: /Linear\(2, 3\): seed is the number NaN; expected a finite number/, act: (_, dev) => new nn.Linear(dev, 2, 3, { seed: NaN }) }),
+  bad({ name: 'Rng: a NaN seed', error: InvalidArgumentError, message: /Rng: seed is the number NaN; expected a finite number/, act: () => new Rng(NaN) }),
   bad({ name: 'zeros: more elements than the backend can hold', error: DeviceLimitError, message: /a buffer of \d+ bytes .*nothing was allocated\. Split the work into smaller batches or chunks/, act: (_, dev) => dev.zeros([2 ** 25, 2 ** 25]) }),
   bad({ name: 'randn: more elements than the backend can hold', error: DeviceLimitError, message: /a buffer of \d+ bytes .*nothing was allocated/, act: (_, dev) => dev.randn([2 ** 25, 2 ** 25], { seed: 1 }) }),
   bad({ name: 'rand: low above high', error: InvalidArgumentError, message: /rand: the range \[1, 0\) must be finite numbers with low ≤ high/, act: (_, dev) => dev.rand([2], 1, 0) }),
+
+  // ---- `createDevice` ----
+  bad({ name: 'createDevice: a misspelt option', error: InvalidArgumentError, message: /createDevice: unknown option 'dtyp' \(known: backend, dtype, seed, log, kernelStyle, gpu, adapter, device, powerPreference\)/, act: () => createDevice({ backend: 'cpu', dtyp: 'float32' } as never) }),
+  bad({ name: 'createDevice: a NaN seed', error: InvalidArgumentError, message: /createDevice: seed is the number NaN; expected a finite number/, act: () => createDevice({ backend: 'cpu', seed: NaN }) }),
+  bad({ name: 'createDevice: an option that is null', error: InvalidArgumentError, message: /createDevice: dtype is null; leave it out \(or undefined\) for the default/, act: () => createDevice({ backend: 'cpu', dtype: null } as never) }),
+  bad({ name: 'createDevice: options null', error: InvalidArgumentError, message: /createDevice: options must be an object, got null/, act: () => createDevice(null as never) }),
+  bad({ name: 'createDevice: a log that is not a function', error: InvalidArgumentError, message: /createDevice: log must be a function \(message\) => void, got the string "info"/, act: () => createDevice({ log: 'info' } as never) }),
 
   // ---- Ops ----
   bad({ name: 'add: operands on different devices', error: InvalidArgumentError, message: /add: tensors live on different devices \(operand 1 on cpu/, setup: (dev, env) => [dev.ones([2]), env.other.ones([2])], act: ([a, b]) => a.add(b), teardown: (xs) => xs.forEach((t) => t.dispose()) }),

@@ -85,6 +85,7 @@ export class CNF {
     if (!(this.T > 0 && Number.isFinite(this.T))) throw new InvalidArgumentError(`CNF: T must be a positive number, got ${options.T}`);
     const noise = options.noise ?? 'gaussian';
     if (noise !== 'gaussian' && noise !== 'rademacher') throw new InvalidArgumentError(`CNF: noise must be 'gaussian' or 'rademacher', got '${String(noise)}'`);
+    if (options.seed !== undefined && !Number.isFinite(options.seed)) throw new InvalidArgumentError(`CNF: seed must be a finite number, got ${options.seed}`);
     this.layout = augmentedLayout(dim, options.regularizers);
     this.rng = new Rng(options.seed ?? 0);
   }
@@ -94,9 +95,16 @@ export class CNF {
     const hidden = opts.hidden ?? [64, 64, 64];
     const M = opts.blocks ?? 1;
     if (!(Number.isInteger(M) && M > 0)) throw new InvalidArgumentError(`CNF.ffjord: blocks must be a positive integer, got ${M}`);
+    if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw new InvalidArgumentError(`CNF.ffjord: seed must be a finite number, got ${opts.seed}`);
     const nets = Array.from({ length: M }, (_, m) =>
       new ConcatSquashNet(device, [dim, ...hidden, dim], { activation: opts.activation, seed: opts.seed === undefined ? undefined : opts.seed + 1000 * m }));
-    return new CNF(device, dim, nets, opts);
+    try {
+      return new CNF(device, dim, nets, opts);
+    } catch (e) {
+      // A bad option the constructor found (T, noise, regularizers): the nets made for it are freed.
+      for (const n of nets) n.dispose();
+      throw e;
+    }
   }
 
   /** Every block's parameters. */

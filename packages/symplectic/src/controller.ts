@@ -3,6 +3,7 @@
  * class); `IntegralController` is torchdiffeq's RK controller, the default, so step sequences compare one to
  * one with the authors' code: initial step after Hairer–Nørsett–Wanner II.4, then the safety/ifactor/dfactor rule.
  */
+import { ToleranceError } from './solver-errors.js';
 
 /** What a controller sees to choose the first step: y0 and f(t0, y0) on the host, and one more evaluation. */
 export interface InitialStepInput {
@@ -46,14 +47,26 @@ export interface IntegralControllerOptions {
   dfactor?: number;
 }
 
-/** RMS norm of x / scale over all elements. */
+/**
+ * RMS norm of x / scale over all elements. Where the sum of squares overflows (ratios above ~1e154), it is
+ * taken again scaled by the largest ratio, as `hypot` does: Infinity only when a ratio itself is.
+ */
 export function rmsScaled(x: ArrayLike<number>, scale: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i] / scale[i];
     s += v * v;
   }
-  return Math.sqrt(s / x.length);
+  if (s !== Infinity) return Math.sqrt(s / x.length);
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] / scale[i]));
+  if (m === Infinity) return Infinity;
+  let t = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] / scale[i] / m;
+    t += v * v;
+  }
+  return m * Math.sqrt(t / x.length);
 }
 
 /**
@@ -87,8 +100,16 @@ export class IntegralController implements StepSizeController {
     const f1 = await f1At(h0);
     const diff = Float64Array.from(f1, (v, i) => v - f0[i]);
     const d2 = Math.abs(rmsScaled(diff, scale) / h0);
+    if (d1 === Infinity || d2 === Infinity) tooSmall(d1 === Infinity ? 'f(t0, y0)' : "f's change over the trial step h0 = " + h0, rtol, atol);
     const p = order - 1;
     const h1 = d1 <= 1e-15 && d2 <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / Math.max(d1, d2)) ** (1 / (p + 1));
     return Math.min(100 * h0, Math.abs(h1));
   }
+}
+
+/** The first-step choice overflowed: a quantity over atol + rtol·|y0| exceeds float64's range (where y0 is 0, the scale is atol). */
+function tooSmall(what: string, rtol: number, atol: number): never {
+  throw new ToleranceError(
+    `the first step cannot be chosen: ${what} divided by the tolerance scale atol + rtol·|y0| overflows float64 (atol = ${atol}, rtol = ${rtol}; where y0 is 0 the scale is atol): the tolerances are too small for this problem's size; raise atol (or pass firstStep)`,
+  );
 }

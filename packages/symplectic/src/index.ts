@@ -23,7 +23,7 @@ export { TABLEAUS, TABLEAU_NAMES, getTableau, isTableauName, UnknownMethodError 
 export type { Tableau, TableauName } from './tableaus.js';
 export {
   StepSizeUnderflowError, MaxStepsExceededError, NonFiniteStateError, UnknownGradientMethodError,
-  UntrackedParameterError, NonFiniteGradientError,
+  UntrackedParameterError, NonFiniteGradientError, ToleranceError,
 } from './solver-errors.js';
 export { skippedStages } from './gradients/symplectic-adjoint.js';
 export { stagePlan, type StagePlan } from './no-graph-stepper.js';

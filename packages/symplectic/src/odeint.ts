@@ -43,7 +43,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   if (typeof f !== 'function') throw new InvalidArgumentError(`f must be a function (t, y) => dy/dt, got ${f === null ? 'null' : typeof f}`);
   const o = resolveOptions(options);
   const dir = checkTimes(t);
-  await checkInitialState(y0);
+  await checkInitialState(y0, o);
   const dev = y0.device;
   o.params.forEach((p, i) => {
     if (p.device !== dev) {

@@ -9,6 +9,7 @@ import type { ErrorNorm } from './stepper.js';
 import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENTS, type GradientMethodName } from './gradients/registry.js';
+import { checkTolerances, type Tolerances } from './precision.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
@@ -42,9 +43,15 @@ export interface OdeintOptions {
    * 'reversible' at O(1) memory in the number of steps, or by 'backprop').
    */
   method?: TableauName | ReversibleMethodName;
-  /** Relative tolerance of adaptive methods (default 1e-7). */
+  /**
+   * Relative tolerance of adaptive methods (default 1e-7): at most 1, and at least the unit roundoff of y0's
+   * dtype (eps/2: 1.1e-16 for float64, 6e-8 for float32), below which it cannot be met (ToleranceError).
+   */
   rtol?: number;
-  /** Absolute tolerance of adaptive methods (default 1e-9). */
+  /**
+   * Absolute tolerance of adaptive methods (default 1e-9): at least the smallest normal number of y0's dtype
+   * (2.2e-308 for float64, 1.2e-38 for float32; ToleranceError below).
+   */
   atol?: number;
   /** Step-size controller of adaptive methods (default: torchdiffeq's integral controller). */
   controller?: StepSizeController;
@@ -95,7 +102,7 @@ export interface OdeintOptions {
    * reads. Not combinable with a `checkpoints` budget (which exists to hold fewer states).
    */
   stages?: StageMode;
-  /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol). */
+  /** Tolerances of the continuous adjoint's backward solve (default: rtol / atol; the same bounds as those). */
   adjointRtol?: number;
   adjointAtol?: number;
   /**
@@ -138,12 +145,38 @@ export interface ResolvedOptions {
   reversible: boolean;
 }
 
-/** Every key `OdeintOptions` has (the compiler keeps the list complete): any other is a typo that would be ignored. */
-const OPTION_KEYS = Object.keys({
-  method: true, rtol: true, atol: true, controller: true, norm: true, stepSize: true, firstStep: true, maxSteps: true,
-  gradient: true, checkpoints: true, adjointRtol: true, adjointAtol: true, params: true, checkBackward: true, stats: true, outputs: true,
-  stages: true,
-} satisfies Record<keyof OdeintOptions, true>);
+/**
+ * Every key `OdeintOptions` has, with what it takes (the compiler keeps the list complete): any other key is a
+ * typo that would be ignored, and an explicit null is not "the default" (leave the key out for that).
+ */
+const OPTION_EXPECTS = {
+  method: "a tableau name such as 'dopri5' (the default) or 'reversible_heun'", rtol: 'a positive number (default 1e-7)',
+  atol: 'a positive number (default 1e-9)', controller: 'a StepSizeController (default: the integral controller)',
+  norm: "'batch' (the default) or 'per-sample'", stepSize: 'a positive step size (default: one step per output interval)',
+  firstStep: 'a positive first step (default: chosen by the controller)', maxSteps: 'a positive integer (default 100000)',
+  gradient: "a gradient method name such as 'symplectic-adjoint' (the default) or a GradientMethod",
+  checkpoints: 'a positive integer budget (default: every step)', adjointRtol: 'a positive number (default: rtol)',
+  adjointAtol: 'a positive number (default: atol)', params: 'an array of tensors or an nn.Module',
+  checkBackward: 'true (the default) or false', stats: 'a plain object to fill in', outputs: "'step' or 'interpolate'",
+  stages: "'recompute' (the default) or 'keep'",
+} satisfies Record<keyof OdeintOptions, string>;
+const OPTION_KEYS = Object.keys(OPTION_EXPECTS) as (keyof OdeintOptions)[];
+
+/** `stats`: a plain object odeint can write its counters into (a frozen one would fail after the solve ran). */
+function checkStats(s: unknown): void {
+  if (s === undefined) return;
+  const proto = typeof s === 'object' && s !== null ? Object.getPrototypeOf(s) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`stats must be a plain object to fill in, got ${describe(s)}`);
+  const o = s as Record<string, unknown>;
+  const stuck = Object.keys({ method: 0, gradient: 0, acceptedSteps: 0, rejectedSteps: 0, nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: 0, recomputedSteps: 0, recomputedNfe: 0 } satisfies Record<keyof OdeintStats, 0>)
+    .find((k) => {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      return d ? !d.writable && !d.set : !Object.isExtensible(o);
+    });
+  if (stuck !== undefined) {
+    throw new InvalidArgumentError(`stats must be a writable object: its '${stuck}' cannot be written (frozen, sealed or read-only); pass a fresh {} to fill in`);
+  }
+}
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
   const x = v ?? fallback;
@@ -168,6 +201,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidArgumentError(`odeint options must be an object, got ${describe(opts)}`);
   for (const k of Object.keys(opts)) {
     if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown odeint option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
+    const key = k as keyof OdeintOptions;
+    if (opts[key] === null) throw new InvalidArgumentError(`${key} is null; leave it out (or undefined) for the default, or pass ${OPTION_EXPECTS[key]}`);
   }
   const method: unknown = opts.method ?? 'dopri5';
   const isRev = isReversibleMethod(method);
@@ -201,9 +236,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   for (const k of ['checkBackward'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new InvalidArgumentError(`${k} must be true or false, got ${describe(opts[k])}`);
   }
-  if (opts.stats !== undefined && (typeof opts.stats !== 'object' || opts.stats === null)) {
-    throw new InvalidArgumentError(`stats must be an object to fill in, got ${describe(opts.stats)}`);
-  }
+  checkStats(opts.stats);
   return {
     tableau, gradient, rtol, atol,
     adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol, 1),
@@ -298,9 +331,11 @@ export function checkTimes(t: ArrayLike<number>): 1 | -1 {
   return dir;
 }
 
-export async function checkInitialState(y0: Tensor): Promise<void> {
+/** y0: a live, non-empty, finite tensor; then the tolerances against its dtype (see checkTolerances). */
+export async function checkInitialState(y0: Tensor, tolerances?: Tolerances): Promise<void> {
   if (!(y0 instanceof Tensor)) throw new InvalidArgumentError(`y0 must be a Tensor, got ${describe(y0)} (create it with device.tensor(...))`);
   y0._check();
+  if (tolerances) checkTolerances(tolerances, y0.device.dtype);
   if (y0.size === 0) throw new ShapeError('y0 is empty');
   const v = await y0.data();
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new NonFiniteError(`y0 element ${i} is ${v[i]}`);

@@ -1,5 +1,5 @@
 /** Typed solver errors: each message names what went wrong and where (t, h, step index). */
-import { SympodeError } from '@sympode/tensor';
+import { InvalidArgumentError, SympodeError } from '@sympode/tensor';
 
 /** The adaptive step size became too small to advance t. */
 export class StepSizeUnderflowError extends SympodeError {}
@@ -18,3 +18,11 @@ export class UntrackedParameterError extends SympodeError {}
 
 /** The adjoint (or a parameter gradient) became NaN or infinite during the backward pass. */
 export class NonFiniteGradientError extends SympodeError {}
+
+/**
+ * A tolerance (`rtol`, `atol`, `adjointRtol`, `adjointAtol`) that cannot be met at the precision or within the
+ * range of the device's dtype: an rtol below the dtype's rounding of the state itself, an atol below its
+ * smallest normal number, or tolerances so small that the error norm overflows. The message names the option,
+ * its value and the dtype's limit. An InvalidArgumentError too (it is a bad option, for this dtype).
+ */
+export class ToleranceError extends InvalidArgumentError {}

@@ -8,11 +8,37 @@ import type { Backend } from './backends/backend.js';
 import { CpuBackend } from './backends/cpu.js';
 import type { DeviceOptions } from './device.js';
 import { DeviceUnavailableError, InvalidArgumentError } from './errors.js';
+import { describe } from './args.js';
+import { checkSeed } from './random.js';
 
 const KERNEL_STYLES = ['gpu', 'cpu'] as const;
+const POWER_PREFERENCES = ['low-power', 'high-performance'] as const;
+
+/** Every key of `DeviceOptions` (the compiler keeps the list complete): any other is a typo that would be ignored. */
+const DEVICE_OPTION_KEYS = Object.keys({
+  backend: 0, dtype: 0, seed: 0, log: 0, kernelStyle: 0, gpu: 0, adapter: 0, device: 0, powerPreference: 0,
+} satisfies Record<keyof DeviceOptions, 0>);
+
+/** The options' keys and values that need no backend: unknown keys, explicit nulls, the seed, the log. */
+function checkOptions(options: unknown): asserts options is DeviceOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`createDevice: options must be an object, got ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!DEVICE_OPTION_KEYS.includes(k)) throw new InvalidArgumentError(`createDevice: unknown option '${k}' (known: ${DEVICE_OPTION_KEYS.join(', ')})`);
+    if (o[k] === null) throw new InvalidArgumentError(`createDevice: ${k} is null; leave it out (or undefined) for the default`);
+  }
+  if (o.seed !== undefined) checkSeed('createDevice', o.seed);
+  if (o.log !== undefined && typeof o.log !== 'function') throw new InvalidArgumentError(`createDevice: log must be a function (message) => void, got ${describe(o.log)}`);
+  if (o.powerPreference !== undefined && !POWER_PREFERENCES.includes(o.powerPreference as never)) {
+    throw new InvalidArgumentError(`createDevice: unknown powerPreference ${describe(o.powerPreference)} (expected 'low-power' or 'high-performance')`);
+  }
+}
 
 /** Validates the options and creates the backend they ask for. */
 export async function chooseBackend(options: DeviceOptions): Promise<Backend> {
+  checkOptions(options);
   const { backend, dtype } = options;
   if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') {
     throw new InvalidArgumentError(`unknown backend '${String(backend)}' (expected 'webgpu' or 'cpu')`);

@@ -5,7 +5,7 @@ import type { Backend, DType } from './backends/backend.js';
 import { DeviceDestroyedError, InvalidArgumentError, NonFiniteError } from './errors.js';
 import { Allocator } from './memory/allocator.js';
 import { Memory } from './memory/memory.js';
-import { Rng } from './random.js';
+import { checkSeed, Rng } from './random.js';
 import { checkFunction, describe } from './args.js';
 import { hostData } from './host-data.js';
 import { checkShape, sizeOf, type Shape } from './shape.js';
@@ -29,7 +29,7 @@ export interface DeviceOptions extends WebGpuOptions {
   backend?: BackendName;
   /** cpu: 'float64' (default) or 'float32'; webgpu supports 'float32' only. */
   dtype?: DType;
-  /** Seed of the device's default random stream (used when `randn`/`rand` get no seed). Default 0. */
+  /** Seed of the device's default random stream (used when `randn`/`rand` get no seed): a finite number. Default 0. */
   seed?: number;
   /** Called with a one-line note when `backend` was omitted and the choice was made automatically. */
   log?: (message: string) => void;
@@ -65,6 +65,7 @@ export class Device {
   private destroyedFlag = false;
 
   constructor(readonly backend: Backend, seed = 0) {
+    checkSeed('Device', seed);
     this._allocator = new Allocator(backend);
     this.memory = new Memory(this._allocator);
     this.rng = new Rng(seed);
@@ -283,10 +284,6 @@ export class Device {
     this._allocator.close();
     this.backend.destroy();
   }
-}
-
-function checkSeed(op: string, seed: unknown): void {
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new InvalidArgumentError(`${op}: seed is ${describe(seed)}; expected a finite number`);
 }
 
 /** The tensors in a value: itself, or nested in arrays, Maps (keys and values), Sets and plain objects. */

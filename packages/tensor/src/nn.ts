@@ -5,6 +5,7 @@
 import type { Device } from './device.js';
 import { InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
 import { describe } from './args.js';
+import { checkSeed } from './random.js';
 import { sameDevice } from './ops/common.js';
 import { linear, type LinearActivation } from './ops/linear.js';
 import { fmt, sameShape } from './shape.js';
@@ -107,6 +108,7 @@ export class Linear extends Module {
     if (!(Number.isInteger(inFeatures) && Number.isInteger(outFeatures) && inFeatures > 0 && outFeatures > 0)) {
       throw new InvalidArgumentError(`Linear(${String(inFeatures)}, ${String(outFeatures)}): sizes must be positive integers`);
     }
+    if (opts.seed !== undefined) checkSeed(`Linear(${inFeatures}, ${outFeatures})`, opts.seed);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = param(device, [outFeatures, inFeatures], bound, opts.seed);
     this.bias = opts.bias === false ? null : param(device, [outFeatures], bound, opts.seed === undefined ? undefined : opts.seed + 1);

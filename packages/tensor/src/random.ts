@@ -1,3 +1,6 @@
+import { describe } from './args.js';
+import { InvalidArgumentError } from './errors.js';
+
 /**
  * Seeded host-side random numbers, so `randn(shape, { seed })` gives the same numbers on every backend.
  * Generator: SplitMix64-seeded xoshiro128** (32-bit state words, exact in JS integers); normals by Box–Muller.
@@ -5,7 +8,9 @@
 export class Rng {
   private s = new Uint32Array(4);
 
+  /** @param seed a finite number (its integer part, modulo 2³², picks the stream); NaN or ±Infinity throws InvalidArgumentError. */
   constructor(seed: number) {
+    checkSeed('Rng', seed);
     // SplitMix32-style expansion of the seed into 4 nonzero state words.
     let x = (Math.floor(seed) >>> 0) ^ 0x9e3779b9;
     for (let i = 0; i < 4; i++) {
@@ -48,4 +53,9 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** Throws InvalidArgumentError unless `seed` is a finite number (NaN would silently act as seed 0). */
+export function checkSeed(api: string, seed: unknown): void {
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new InvalidArgumentError(`${api}: seed is ${describe(seed)}; expected a finite number`);
 }

@@ -9,7 +9,7 @@ import { concat, grad, noGrad, type Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from '../field.js';
 import { integrate } from '../integrate.js';
 import { NoGraphStepper } from '../no-graph-stepper.js';
-import { NonFiniteGradientError, NonFiniteStateError } from '../solver-errors.js';
+import { NonFiniteGradientError, NonFiniteStateError, ToleranceError } from '../solver-errors.js';
 import type { BackwardRun, GradientMethod } from './method.js';
 
 /** Returns ∂L/∂y0; parameter gradients go into `acc`. */
@@ -49,8 +49,10 @@ async function continuousAdjoint(inp: BackwardRun): Promise<Tensor> {
   try {
     for (let k = T - 1; k >= 1; k--) {
       const zs = await noGrad(() => dev.memory.scope('adjoint', () => integrate(stepper, z, [-times[k], -times[k - 1]], inp.solve, inp.stats))).catch((e: unknown) => {
+        const where = `the continuous adjoint's backward solve from t = ${inp.dir * times[k]} to ${inp.dir * times[k - 1]} failed`;
+        if (e instanceof ToleranceError) throw new ToleranceError(`${where}: ${e.message} (this solve's atol and rtol are odeint's adjointAtol and adjointRtol)`, { cause: e });
         if (!(e instanceof NonFiniteStateError)) throw e;
-        throw new NonFiniteGradientError(`the continuous adjoint's backward solve from t = ${inp.dir * times[k]} to ${inp.dir * times[k - 1]} failed: ${e.message}`);
+        throw new NonFiniteGradientError(`${where}: ${e.message}`);
       });
       z.dispose();
       // Reset y to the forward solution at t_{k−1}; add the loss's gradient there.
