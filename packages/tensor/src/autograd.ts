@@ -6,7 +6,7 @@
  */
 import { currentContext, runWith } from './context.js';
 import { HigherOrderGradientError, InvalidArgumentError, ShapeError, UnusedInputError } from './errors.js';
-import { Node, nodeMark, topoOrder, type BackwardFn, type DeferredGrad, type MaybePromise, type NodeInfo, type Saved, type VersionMark } from './graph.js';
+import { Node, nodeMark, topoOrder, versionMark, type BackwardFn, type DeferredGrad, type MaybePromise, type NodeInfo, type Saved } from './graph.js';
 import { Tensor } from './tensor.js';
 import { fmt, sameShape } from './shape.js';
 import { checkFunction, describe } from './args.js';
@@ -55,8 +55,8 @@ export function record(
     const isOutput = t === out;
     const node = isOutput ? null : t._gradNode();
     node?.incref();
-    const storage = t._storage.retain();
-    return { storage, version: storage.version, id: t.id, shape: t.shape, node, isOutput };
+    t._storage.retain();
+    return { ...versionMark(t), node, isOutput };
   });
   const nodeInfo: NodeInfo = { differentiableBackward: true, ...info, inputShapes };
   out._setNode(new Node(name, inputs.map((t) => t._gradNode()), backward, saved, null, nodeInfo));
@@ -112,7 +112,7 @@ export function customVjp(
   checkFunction(`customVjp '${String(name)}'`, backward);
   output._check();
   opts ??= {};
-  const reads = (opts.reads ?? []).map((t): VersionMark => ({ storage: t._storage, version: t._storage.version, id: t.id, shape: t.shape }));
+  const reads = (opts.reads ?? []).map(versionMark);
   return record(name, output, inputs, (g, saved, needs) => backward(g, needs, saved), opts.save ?? [], {
     onRelease: opts.onRelease,
     differentiableBackward: opts.differentiableBackward ?? false,

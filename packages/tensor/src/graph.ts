@@ -25,6 +25,12 @@ export interface VersionMark {
   shape: readonly number[];
 }
 
+/** `t`'s storage at its current version (the storage is not retained: the caller holds it as it needs). */
+export function versionMark(t: Tensor): VersionMark {
+  const storage = t._storage;
+  return { storage, version: storage.version, id: t.id, shape: t.shape };
+}
+
 /** Throws InPlaceModificationError when `m`'s storage was written in place since it was marked. */
 export function checkVersion(op: string, m: VersionMark): void {
   if (m.storage.version === m.version) return;

@@ -8,8 +8,9 @@ export class GradientAccumulator {
   readonly params: Tensor[];
   private sums: (Tensor | null)[];
 
+  /** `params` distinct (odeint deduplicates them: `take` answers per entry). */
   constructor(params: readonly Tensor[]) {
-    this.params = [...new Set(params)].filter((p) => p.requiresGrad);
+    this.params = params.filter((p) => p.requiresGrad);
     this.sums = this.params.map(() => null);
   }
 
