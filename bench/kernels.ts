@@ -7,7 +7,7 @@
  *   npm run bench:kernels [-- --backend cpu] [-- --quick]
  */
 import Benchmark from 'benchmark';
-import { createDevice, type Device, type Tensor } from '@sympode/tensor';
+import { combineRows, createDevice, type Device, type Tensor } from '@sympode/tensor';
 
 const args = process.argv.slice(2);
 const backend = (args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 'webgpu') as 'webgpu' | 'cpu';
@@ -100,9 +100,7 @@ async function rkUpdate(dev: Device, n: number, fused: boolean): Promise<Row> {
     const outs: Tensor[] = [];
     for (let i = 0; i < reps; i++) {
       if (fused) {
-        const out = dev._empty([n]);
-        dev.backend.rkCombine(y._raw, stages._raw, coeffs, 0.1, out._raw, n);
-        outs.push(out);
+        outs.push(combineRows(y, stages, coeffs, 0.1));
       } else {
         outs.push(dev.tidy(() => {
           let acc = y;

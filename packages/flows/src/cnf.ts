@@ -188,6 +188,11 @@ export class CNF {
     for (const n of this.nets) n.dispose?.();
   }
 
+  /** `using flow = new CNF(…)`: frees the blocks' parameters when the block ends. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** n samples of the flow: z ~ N(0, I) (seeded), decoded. Shape [n, D]. */
   async sample(n: number, opts: { seed?: number } = {}): Promise<Tensor> {
     if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`CNF.sample: n must be a positive integer, got ${n}`);

@@ -1,5 +1,5 @@
 /** odeint's options: types, defaults and validation (each bad value is a clear, typed error). */
-import { InvalidArgumentError, NonFiniteError, ShapeError, Tensor, type nn } from '@sympode/tensor';
+import { DeviceDestroyedError, DisposedTensorError, InvalidArgumentError, NonFiniteError, ShapeError, Tensor, type nn } from '@sympode/tensor';
 import { describe } from './describe.js';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
@@ -192,7 +192,7 @@ function resolveParams(p: unknown): Tensor[] {
   if (!Array.isArray(list)) throw new InvalidArgumentError(`params must be an array of tensors or an nn.Module, got ${describe(p)}`);
   list.forEach((t: unknown, i) => {
     if (!(t instanceof Tensor)) throw new InvalidArgumentError(`params[${i}] is ${describe(t)}; expected a Tensor`);
-    t._check();
+    checkLive(t, `params[${i}]`);
   });
   return [...(list as Tensor[])];
 }
@@ -334,9 +334,15 @@ export function checkTimes(t: ArrayLike<number>): 1 | -1 {
 /** y0: a live, non-empty, finite tensor; then the tolerances against its dtype (see checkTolerances). */
 export async function checkInitialState(y0: Tensor, tolerances?: Tolerances): Promise<void> {
   if (!(y0 instanceof Tensor)) throw new InvalidArgumentError(`y0 must be a Tensor, got ${describe(y0)} (create it with device.tensor(...))`);
-  y0._check();
+  checkLive(y0, 'y0');
   if (tolerances) checkTolerances(tolerances, y0.device.dtype);
   if (y0.size === 0) throw new ShapeError('y0 is empty');
   const v = await y0.data();
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new NonFiniteError(`y0 element ${i} is ${v[i]}`);
+}
+
+/** A disposed tensor or a destroyed device, named, before the solve uses it. */
+function checkLive(t: Tensor, what: string): void {
+  if (t.device.destroyed) throw new DeviceDestroyedError(`${what}: the ${t.device.kind} device (${t.device.dtype}) was destroyed; create a new one with createDevice()`);
+  if (t.isDisposed) throw new DisposedTensorError(`${what} (tensor #${t.id}, shape [${t.shape.join(', ')}]) was used after it was disposed`);
 }

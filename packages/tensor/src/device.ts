@@ -12,8 +12,7 @@ import { checkShape, sizeOf, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 import { chooseBackend } from './backend-choice.js';
-import type { WebGpuOptions } from './backends/webgpu/adapter.js';
-import type { KernelStyle } from './backends/webgpu/webgpu.js';
+import type { KernelStyle, WebGpuOptions } from './backends/webgpu/public-types.js';
 import { noGrad } from './autograd.js';
 import { currentContext, innermost, runWith, type TidyScope } from './context.js';
 
@@ -112,7 +111,7 @@ export class Device {
     const size = sizeOf(shape);
     const own = [...shape]; // shared by the tensor and its block (neither mutates it)
     const storage = new Storage(this._allocator, this._allocator.alloc(size, own, op), size);
-    return new Tensor(this, storage, own);
+    return Tensor._fromStorage(this, storage, own);
   }
 
   /** A tensor of uninitialised contents (like `torch.empty`): for buffers every element of which is written. */
@@ -283,6 +282,16 @@ export class Device {
     this.destroyedFlag = true;
     this._allocator.close();
     this.backend.destroy();
+  }
+
+  /** `using dev = await createDevice(…)`: destroys the device when the block ends (see {@link Device.destroy}). */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
+  /** `await using dev = await createDevice(…)`: the same as `[Symbol.dispose]`, for async blocks. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.destroy();
   }
 }
 

@@ -4,9 +4,11 @@
  */
 export { createDevice, Device } from './device.js';
 export type { BackendName, DeviceOptions, NestedArray, TensorOptions, RandomOptions } from './device.js';
-export type { WebGpuOptions } from './backends/webgpu/adapter.js';
-export type { KernelStyle } from './backends/webgpu/webgpu.js';
+export type {
+  KernelStyle, WebGpuOptions, WebGpuLike, WebGpuAdapterLike, WebGpuDeviceLike, WebGpuAdapterInfoLike, WebGpuPowerPreference,
+} from './backends/webgpu/public-types.js';
 export { Tensor } from './tensor.js';
+export type { NestedNumbers } from './tensor.js';
 export type { Operand } from './tensor.js';
 export { grad, noGrad, enableGrad, isGradEnabled, customVjp, traceInputs } from './autograd.js';
 export type { GradOptions, BackwardFn, DeferredGrad, CustomVjpOptions, CustomBackward, MaybePromise, TracedInputs } from './autograd.js';
@@ -28,7 +30,7 @@ export type { MemorySnapshot, StorageInfo } from './memory/snapshot.js';
 export type { Profile, OpProfile } from './memory/profile.js';
 export { profileTable } from './memory/profile.js';
 export type { Backend, BackendCounters, BufferKind, DType, KernelTiming, View, UnaryOp, BinaryOp, ReduceOp, LinearActivation } from './backends/backend.js';
-export { CpuBackend } from './backends/cpu.js';
+export { CpuBackend, type CpuArray } from './backends/cpu.js';
 export { sizeOf, broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';
 export { Rng } from './random.js';

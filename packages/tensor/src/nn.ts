@@ -53,6 +53,11 @@ export abstract class Module {
   dispose(): void {
     for (const p of this.parameters()) p.dispose();
   }
+
+  /** `using net = new nn.MLP(…)`: frees the parameters when the block ends. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }
 
 /** The values of `state` in the order of `named`, or a typed error naming the first bad entry. */

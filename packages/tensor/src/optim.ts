@@ -62,7 +62,8 @@ function checkParams(name: string, params: unknown): void {
   });
 }
 
-abstract class Optimizer {
+/** What SGD and Adam share: the parameter list, the checks of each step, `zeroGrad`, `dispose`. */
+export abstract class Optimizer {
   private disposed = false;
 
   constructor(readonly params: readonly Tensor[], private readonly kind: string) {
@@ -130,6 +131,11 @@ abstract class Optimizer {
     if (this.disposed) return;
     this.disposed = true;
     this.freeState();
+  }
+
+  /** `using opt = new optim.Adam(…)`: frees the optimiser state when the block ends. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   protected abstract freeState(): void;

@@ -2,6 +2,7 @@
  * Tensor: a shape, a reference to a Storage, and (when it requires grad) a graph Node. Every method is a
  * thin call into `ops/`, where the forward kernel and the backward (written with Tensor ops) live.
  */
+import './disposable.js';
 import type { Device } from './device.js';
 import { DisposedTensorError, InvalidArgumentError, ShapeError } from './errors.js';
 import { backward as runBackward, isGradEnabled, type GradOptions } from './autograd.js';
@@ -18,6 +19,9 @@ let nextTensorId = 1;
 
 /** A tensor, or a number broadcast as a scalar. */
 export type Operand = Tensor | number;
+
+/** What `Tensor.array()` gives: a number, or arrays nested as deep as the tensor's rank. */
+export type NestedNumbers = number | NestedNumbers[];
 
 /**
  * An n-dimensional array on a device, with reverse-mode autograd: ops on tensors that require grad record a
@@ -36,8 +40,8 @@ export class Tensor {
   /** @internal The tidy scope that will dispose this tensor (null: none). */
   _scope: TidyScope | null = null;
 
-  /** @internal Use the device's factories (`device.tensor`, `zeros`, ...) instead. */
-  constructor(
+  /** Tensors come from a device's factories (`device.tensor`, `zeros`, ...) and from ops. */
+  private constructor(
     readonly device: Device,
     storage: Storage,
     readonly shape: readonly number[],
@@ -132,6 +136,11 @@ export class Tensor {
     return t;
   }
 
+  /** `using t = …`: disposes the tensor when the block ends (see {@link Tensor.dispose}). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** Frees this handle now. Its storage returns to the allocator once no handle or saved graph uses it. */
   dispose(): void {
     if (this.storageRef === null) return;
@@ -151,10 +160,10 @@ export class Tensor {
     return this.device.backend.read(s.raw, 0, this.size);
   }
 
-  /** Nested arrays, like the input of `device.tensor`. */
-  async array(): Promise<unknown> {
+  /** Nested arrays, like the input of `device.tensor` (a number for a rank-0 tensor; depth = rank). */
+  async array(): Promise<NestedNumbers> {
     const d = Array.from(await this.data());
-    const build = (dim: number, off: number): unknown => {
+    const build = (dim: number, off: number): NestedNumbers => {
       if (dim === this.shape.length) return d[off];
       const stride = sizeOf(this.shape.slice(dim + 1));
       return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * stride));

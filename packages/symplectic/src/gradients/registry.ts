@@ -11,6 +11,9 @@ import { recompute } from './recompute.js';
 import { reversible } from './reversible.js';
 import { symplecticAdjoint } from './symplectic-adjoint.js';
 
+/** The name of a gradient method (`odeint`'s `gradient` option). */
+export type GradientMethodName = 'symplectic-adjoint' | 'backprop' | 'checkpoint' | 'adjoint' | 'recompute' | 'reversible';
+
 const REGISTRY = {
   'symplectic-adjoint': symplecticAdjoint,
   backprop,
@@ -18,10 +21,7 @@ const REGISTRY = {
   adjoint: continuousAdjointMethod,
   recompute,
   reversible,
-} as const satisfies Record<string, GradientMethod>;
-
-/** The name of a gradient method (`odeint`'s `gradient` option). */
-export type GradientMethodName = keyof typeof REGISTRY;
+} as const satisfies Record<GradientMethodName, GradientMethod>;
 
 /** The gradient methods by name. */
 export const GRADIENTS: Readonly<Record<GradientMethodName, GradientMethod>> = REGISTRY;

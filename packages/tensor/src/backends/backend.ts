@@ -72,6 +72,7 @@ export interface Backend<R = unknown> {
   destroyRaw(raw: R): void;
 
   /**
+   * @internal
    * Called by the allocator created for this backend: a backend that needs buffers of its own (staging,
    * uniforms, scratch) takes them from it (`allocInternal`), so they are counted (label `internal`).
    */

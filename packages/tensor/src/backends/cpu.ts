@@ -6,7 +6,9 @@ import type { Backend, BackendCounters, BinaryOp, DType, LinearActivation, Reduc
 import { activationGradCpu, linearCpu, linearWeightGradCpu, tanhInPlace } from './cpu-linear.js';
 import { gemm } from './cpu-gemm.js';
 
-type Arr = Float64Array | Float32Array;
+/** The cpu backend's buffers: a typed array of the device's dtype. */
+export type CpuArray = Float64Array | Float32Array;
+
 
 const unaryFns: Record<UnaryOp, (x: number, a: number) => number> = {
   neg: (x) => -x,
@@ -52,7 +54,7 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
 /** out[o + j] = a[oa + j·sa] op b[ob + j·sb], j < n. */
 function binaryRow(
   op: BinaryOp, f: (a: number, b: number) => number,
-  a: Arr, oa: number, sa: number, b: Arr, ob: number, sb: number, out: Arr, o: number, n: number,
+  a: CpuArray, oa: number, sa: number, b: CpuArray, ob: number, sb: number, out: CpuArray, o: number, n: number,
 ): void {
   const end = o + n;
   if (op === 'add') for (; o < end; o++, oa += sa, ob += sb) out[o] = a[oa] + b[ob];
@@ -81,7 +83,7 @@ function forEachIndex(shape: readonly number[], views: readonly View[], fn: (i: 
 }
 
 /** The cpu backend: typed arrays of float64 (default) or float32, the reference the WebGPU kernels are tested against. */
-export class CpuBackend implements Backend<Arr> {
+export class CpuBackend implements Backend<CpuArray> {
   readonly kind = 'cpu' as const;
   readonly emulated = false;
   readonly elementBytes: number;
@@ -98,24 +100,24 @@ export class CpuBackend implements Backend<Arr> {
   allocationSize(bytes: number): number {
     return bytes;
   }
-  createRaw(allocBytes: number): Arr {
+  createRaw(allocBytes: number): CpuArray {
     return new this.Ctor(allocBytes / this.elementBytes);
   }
   destroyRaw(): void {
     /* garbage collected */
   }
-  write(dst: Arr, data: ArrayLike<number>, offset: number): void {
+  write(dst: CpuArray, data: ArrayLike<number>, offset: number): void {
     dst.set(data, offset);
   }
-  async read(src: Arr, offset: number, size: number): Promise<Arr> {
+  async read(src: CpuArray, offset: number, size: number): Promise<CpuArray> {
     this.counters.readbacks++;
     return src.slice(offset, offset + size);
   }
-  fill(out: Arr, value: number, size: number): void {
+  fill(out: CpuArray, value: number, size: number): void {
     this.counters.dispatches++;
     out.fill(value, 0, size);
   }
-  unary(op: UnaryOp, x: Arr, out: Arr, size: number, alpha = 0): void {
+  unary(op: UnaryOp, x: CpuArray, out: CpuArray, size: number, alpha = 0): void {
     this.counters.dispatches++;
     // The hottest ops of MLP fields as their own loops (one indirect call per element costs more than the op).
     if (op === 'tanh') tanhInPlace(x, out, size);
@@ -127,7 +129,7 @@ export class CpuBackend implements Backend<Arr> {
       for (let i = 0; i < size; i++) out[i] = f(x[i], alpha);
     }
   }
-  binary(op: BinaryOp, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
+  binary(op: BinaryOp, a: CpuArray, av: View, b: CpuArray, bv: View, out: CpuArray, shape: readonly number[]): void {
     this.counters.dispatches++;
     const f = binaryFns[op];
     const rank = shape.length;
@@ -156,13 +158,13 @@ export class CpuBackend implements Backend<Arr> {
       i += n;
     });
   }
-  where(cond: Arr, cv: View, a: Arr, av: View, b: Arr, bv: View, out: Arr, shape: readonly number[]): void {
+  where(cond: CpuArray, cv: View, a: CpuArray, av: View, b: CpuArray, bv: View, out: CpuArray, shape: readonly number[]): void {
     this.counters.dispatches++;
     forEachIndex(shape, [cv, av, bv], (i, o) => {
       out[i] = cond[o[0]] !== 0 ? a[o[1]] : b[o[2]];
     });
   }
-  reduce(op: ReduceOp, x: Arr, out: Arr, outer: number, n: number, inner: number): void {
+  reduce(op: ReduceOp, x: CpuArray, out: CpuArray, outer: number, n: number, inner: number): void {
     this.counters.dispatches++;
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
@@ -176,7 +178,7 @@ export class CpuBackend implements Backend<Arr> {
     }
   }
   matmul(
-    a: Arr, b: Arr, out: Arr, batch: number, m: number, n: number, k: number,
+    a: CpuArray, b: CpuArray, out: CpuArray, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
   ): void {
     this.counters.dispatches++;
@@ -185,25 +187,25 @@ export class CpuBackend implements Backend<Arr> {
     const [br, bc] = transB ? [1, k] : [n, 1];
     for (let p = 0; p < batch; p++) gemm(a, p * aBatchStride, ar, ac, b, p * bBatchStride, br, bc, out, p * m * n, m, n, k);
   }
-  linear(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation): void {
+  linear(x: CpuArray, w: CpuArray, b: CpuArray | null, out: CpuArray, m: number, n: number, k: number, act: LinearActivation): void {
     this.counters.dispatches++;
     linearCpu(x, w, b, out, m, n, k, act);
   }
-  activationGrad(g: Arr, y: Arr, out: Arr, size: number, act: LinearActivation): void {
+  activationGrad(g: CpuArray, y: CpuArray, out: CpuArray, size: number, act: LinearActivation): void {
     this.counters.dispatches++;
     activationGradCpu(g, y, out, size, act);
   }
-  linearWeightGrad(gz: Arr, x: Arr, gw: Arr, gb: Arr | null, m: number, n: number, k: number): void {
+  linearWeightGrad(gz: CpuArray, x: CpuArray, gw: CpuArray, gb: CpuArray | null, m: number, n: number, k: number): void {
     this.counters.dispatches++;
     linearWeightGradCpu(gz, x, gw, gb, m, n, k);
   }
-  copy(src: Arr, sv: View, dst: Arr, dv: View, shape: readonly number[]): void {
+  copy(src: CpuArray, sv: View, dst: CpuArray, dv: View, shape: readonly number[]): void {
     this.counters.dispatches++;
     forEachIndex(shape, [sv, dv], (_i, o) => {
       dst[o[1]] = src[o[0]];
     });
   }
-  rkCombine(y: Arr, stages: Arr, coeffs: readonly number[], h: number, out: Arr, n: number): void {
+  rkCombine(y: CpuArray, stages: CpuArray, coeffs: readonly number[], h: number, out: CpuArray, n: number): void {
     this.counters.dispatches++;
     for (let i = 0; i < n; i++) {
       let acc = 0;
@@ -211,7 +213,7 @@ export class CpuBackend implements Backend<Arr> {
       out[i] = y[i] + h * acc;
     }
   }
-  combineTerms(base: Arr, terms: readonly Arr[], coeffs: readonly number[], h: number, out: Arr, n: number): void {
+  combineTerms(base: CpuArray, terms: readonly CpuArray[], coeffs: readonly number[], h: number, out: CpuArray, n: number): void {
     this.counters.dispatches++;
     const ts = terms.filter((_, j) => coeffs[j] !== 0);
     const cs = coeffs.filter((c) => c !== 0);
@@ -222,8 +224,8 @@ export class CpuBackend implements Backend<Arr> {
     }
   }
   rkErrorRatio(
-    y0: Arr, y1: Arr, stages: Arr, e: readonly number[], h: number,
-    rtol: number, atol: number, out: Arr, n: number,
+    y0: CpuArray, y1: CpuArray, stages: CpuArray, e: readonly number[], h: number,
+    rtol: number, atol: number, out: CpuArray, n: number,
   ): void {
     this.counters.dispatches++;
     let sq = 0;

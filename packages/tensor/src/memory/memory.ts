@@ -15,6 +15,7 @@ let nextTrack = 1;
 
 /** A device's allocator as users see it: exact stats, peaks, labels, traces (`device.memory`). */
 export class Memory {
+  /** @internal Made by the device (`device.memory`). */
   constructor(private readonly allocator: Allocator) {}
 
   /** Exact byte counts (see MemoryStats). */

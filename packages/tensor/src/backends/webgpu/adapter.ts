@@ -5,20 +5,13 @@
  * No `node:*` import and no `process` reference here: a browser bundle reaches this file.
  */
 import { DeviceUnavailableError } from '../../errors.js';
+import type { WebGpuOptions } from './public-types.js';
 
-/** The WebGPU objects a user may hand in, and the adapter preference otherwise. */
-export interface WebGpuOptions {
-  /** A `GPU` object (e.g. `navigator.gpu`, or `create([])` of the `webgpu` package) to request the adapter from. */
-  gpu?: GPU;
-  /** An adapter to request the device from. */
-  adapter?: GPUAdapter;
-  /**
-   * A ready device. sympode uses it as it is (its limits cap what sympode can do) and does not destroy it
-   * when the sympode device is destroyed: it stays yours.
-   */
-  device?: GPUDevice;
-  /** Passed to `requestAdapter` when sympode requests the adapter. */
-  powerPreference?: GPUPowerPreference;
+export type { WebGpuOptions } from './public-types.js';
+
+/** The caller's objects as the lib's GPU types: ours are structural subsets of them (see public-types.ts). */
+function handedIn(options: WebGpuOptions): { gpu?: GPU; adapter?: GPUAdapter; device?: GPUDevice } {
+  return options as { gpu?: GPU; adapter?: GPUAdapter; device?: GPUDevice };
 }
 
 /** A device and what is known about where it came from. */
@@ -94,12 +87,13 @@ export function navigatorGpu(): GPU | undefined {
 
 /** The GPU object to request adapters from: the given one, the runtime's, else Dawn's. */
 async function gpuObject(options: WebGpuOptions = {}): Promise<GPU> {
-  return options.gpu ?? navigatorGpu() ?? (await loadDawn());
+  return handedIn(options).gpu ?? navigatorGpu() ?? (await loadDawn());
 }
 
 /** An adapter (the given one, or requested); throws DeviceUnavailableError when there is none. */
 export async function findAdapter(options: WebGpuOptions = {}): Promise<{ adapter: GPUAdapter; gpu: GPU | undefined }> {
-  if (options.adapter) return { adapter: options.adapter, gpu: options.gpu };
+  const own = handedIn(options);
+  if (own.adapter) return { adapter: own.adapter, gpu: own.gpu };
   const gpu = await gpuObject(options);
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
   if (!adapter) {
@@ -112,9 +106,10 @@ export async function findAdapter(options: WebGpuOptions = {}): Promise<{ adapte
 
 /** The device to run on: the user's own, or one requested with the limits sympode's kernels want. */
 export async function acquireDevice(options: WebGpuOptions = {}): Promise<AcquiredDevice> {
-  if (options.device) {
-    const info = (options.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? options.adapter?.info;
-    return { device: options.device, gpu: options.gpu, description: describeAdapter(info), owned: false };
+  const own = handedIn(options);
+  if (own.device) {
+    const info = (own.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? own.adapter?.info;
+    return { device: own.device, gpu: own.gpu, description: describeAdapter(info), owned: false };
   }
   const { adapter, gpu } = await findAdapter(options);
   const requiredLimits: Record<string, number> = {};

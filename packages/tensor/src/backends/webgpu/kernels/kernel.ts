@@ -15,8 +15,8 @@ export type Defines = Readonly<Record<string, string>>;
 /** A workgroup grid (x, y, z), each extent at most the device's maxComputeWorkgroupsPerDimension. */
 export type Grid = readonly [number, number, number];
 
-/** Kernel variants tuned for GPUs or for software adapters (see WebGpuBackend.kernelStyle). */
-export type KernelStyle = 'gpu' | 'cpu';
+export type { KernelStyle } from '../public-types.js';
+import type { KernelStyle } from '../public-types.js';
 
 /** The device limits plans need. */
 export interface Limits {
