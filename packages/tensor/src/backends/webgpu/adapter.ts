@@ -33,8 +33,9 @@ const DAWN_PACKAGE = 'webgpu';
 
 export const NO_ADAPTER_MESSAGE =
   'sympode: no WebGPU adapter was found (Dawn found no usable Vulkan driver). ' +
-  'Install a Vulkan driver, e.g. Mesa >= 24 lavapipe (software Vulkan) with `bash scripts/setup-webgpu.sh`, ' +
-  'or use the cpu backend.';
+  "Install your GPU's Vulkan driver, or Mesa >= 24's software Vulkan (lavapipe: on Debian/Ubuntu " +
+  '`apt-get install mesa-vulkan-drivers libvulkan1`, from bookworm-backports on Debian 12), ' +
+  "or use backend 'cpu'.";
 
 export const NO_BROWSER_ADAPTER_MESSAGE =
   "sympode: navigator.gpu gave no WebGPU adapter (WebGPU disabled, or no supported GPU in this browser); " +
