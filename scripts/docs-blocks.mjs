@@ -8,6 +8,8 @@
  *   <!-- doc-test: browser -->               type-checked with the DOM and WebGPU types, not run in Node
  *   <!-- doc-test: at=<dir> -->              a file of the repo: relative imports resolve from <dir>; imported, not run
  *   <!-- doc-test: prelude=<name> -->        prefixed with a declared prelude (PRELUDES below), for fragments
+ *   <!-- doc-test: iterations=<n> -->        run with every `for (let i = 0; i < N;` loop cut to n iterations
+ *                                            (type-checked as written): a training example, run in seconds
  *
  * Usage: node scripts/docs-blocks.mjs [--list] [--no-run] [--only <file:line>]
  */
@@ -54,13 +56,14 @@ export function blocksOf(file) {
     const m = /^```(ts|typescript|js|javascript|mjs)\s*$/.exec(lines[i]);
     if (!m) continue;
     const note = /<!--\s*doc-test:\s*(.*?)\s*-->/.exec(lines[i - 1] ?? '')?.[1] ?? '';
-    // Known words only: `browser`, `at=<dir>`, `prelude=<name>`; anything else (a remark in parentheses) is prose.
-    const opts = Object.fromEntries(note.split(/\s+/).filter((w) => /^(browser|at=\S+|prelude=\S+)$/.test(w)).map((w) => (w.includes('=') ? w.split('=') : [w, true])));
+    // Known words only: `browser`, `at=<dir>`, `prelude=<name>`, `iterations=<n>`; anything else (a remark in parentheses) is prose.
+    const opts = Object.fromEntries(note.split(/\s+/).filter((w) => /^(browser|at=\S+|prelude=\S+|iterations=\d+)$/.test(w)).map((w) => (w.includes('=') ? w.split('=') : [w, true])));
     const end = lines.indexOf('```', i + 1);
     if (end < 0) throw new Error(`${file}:${i + 1}: unclosed code block`);
     blocks.push({
       id: `${file}:${i + 1}`, file, line: i + 1, lang: m[1].startsWith('j') || m[1] === 'mjs' ? 'js' : 'ts',
       code: lines.slice(i + 1, end).join('\n'), browser: opts.browser === true, at: opts.at ?? null, prelude: opts.prelude ?? null,
+      iterations: opts.iterations === undefined ? null : Number(opts.iterations),
     });
     i = end;
   }
@@ -96,7 +99,7 @@ function tsconfig(dir, browser) {
 function main() {
   const blocks = docFiles().flatMap(blocksOf).filter((b) => !only || b.id === only);
   if (args.includes('--list')) {
-    for (const b of blocks) console.log(`${b.id} ${b.lang}${b.browser ? ' browser' : ''}${b.at ? ` at=${b.at}` : ''}${b.prelude ? ` prelude=${b.prelude}` : ''}`);
+    for (const b of blocks) console.log(`${b.id} ${b.lang}${b.browser ? ' browser' : ''}${b.at ? ` at=${b.at}` : ''}${b.prelude ? ` prelude=${b.prelude}` : ''}${b.iterations !== null ? ` iterations=${b.iterations}` : ''}`);
     return;
   }
   rmSync(out, { recursive: true, force: true });
@@ -127,6 +130,11 @@ function main() {
     // Run what was type-checked: TypeScript transpiled as is; a repo file's relative imports from its built copy.
     let js = f.path.endsWith('.mts') ? ts.transpileModule(f.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText : f.code;
     if (f.b.at) js = js.replace(/from '([^']*)\/src\/([^']*)'/g, "from '$1/dist/$2'");
+    if (f.b.iterations !== null) {
+      const cut = js.replace(/(for \(let (\w+) = 0; \2 < )(\d+)(;)/g, `$1${f.b.iterations}$4`);
+      if (cut === js) throw new Error(`${f.b.id}: iterations=${f.b.iterations} but no \`for (let i = 0; i < N;\` loop`);
+      js = cut;
+    }
     const runPath = f.path.replace(/\.m[jt]s$/, '.run.mjs');
     writeFileSync(runPath, js);
     const t0 = Date.now();
