@@ -1,7 +1,10 @@
+import { RecentEta } from './eta.js';
+
 /** A one-line progress bar on stderr (redrawn in place on a TTY, printed every 10% otherwise). */
 export class Progress {
   private readonly start = performance.now();
   private lastPrinted = -1;
+  private readonly eta = new RecentEta();
 
   constructor(private readonly total: number, private readonly width = 24) {}
 
@@ -9,7 +12,7 @@ export class Progress {
     const frac = this.total ? done / this.total : 1;
     const filled = Math.round(frac * this.width);
     const elapsed = (performance.now() - this.start) / 1000;
-    const eta = done ? (elapsed / done) * (this.total - done) : 0;
+    const eta = this.eta.update(done, this.total, elapsed);
     const line = `[${'#'.repeat(filled)}${'.'.repeat(this.width - filled)}] ${done}/${this.total} ${info} ${elapsed.toFixed(0)}s (eta ${eta.toFixed(0)}s)`;
     if (process.stderr.isTTY) {
       process.stderr.write(`\r\x1b[2K${line}`);
