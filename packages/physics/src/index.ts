@@ -9,3 +9,6 @@ export { cahnHilliardSystem, type CahnHilliardOptions } from './cahn-hilliard.js
 export { dvdmStep, dvdmIntegrate, type DvdmOptions } from './dvdm.js';
 export { makeDataset, initialConditions, type PhysicsDataset, type DatasetOptions } from './datasets.js';
 export { applyStencil, central, second, squaredGradient, integral, type Stencil } from './periodic-grid.js';
+export { EnergyNet, orthogonal, type EnergyNetOptions } from './energy-net.js';
+export { energyField } from './energy-field.js';
+export { roll, stencil } from './periodic-tensor.js';
