@@ -1,11 +1,15 @@
-// Runge-Kutta kernels over a stage buffer laid out [s, n] (stage j's k_j at stages[j * n + i]), s <= 16.
+// Runge-Kutta kernels over a stage buffer laid out [s, n] (stage j's k_j at stages[j * n + i]), any s.
 //
-// The host passes only the NONZERO coefficients: P.cnt pairs (P.idx[t], P.coef[t]), t < P.cnt. Stage rows
+// The host passes only the NONZERO coefficients, at most 16 a dispatch: P.cnt pairs (P.idx[t], P.coef[t]),
+// t < P.cnt. More are chained by the host through rk_combine's accumulate mode (each dispatch adds its chunk
+// onto the previous partial result in out). Stage rows
 // whose coefficient is exactly 0 are therefore never read (they may hold stale data, even NaN), without
 // relying on the compiler to keep an `if (c != 0)` around a multiply.
 // Bindings (group 0): 0 uniform P; 1 out (read_write); 2 in0, 3 in1, 4 stages (read-only); 5 partials (read-only).
 // Entries:
-//   rk_combine      out[i] = in0[i] + P.h * sum_t P.coef[t] * stages[P.idx[t] * n + i], i < P.n (in0 = y).
+//   rk_combine      P.mode = 0: out[i] = in0[i] + P.h * sum_t P.coef[t] * stages[P.idx[t] * n + i], i < P.n
+//                   (in0 = y); P.mode = 1 (accumulate): out[i] = out[i] + P.h * sum_t ... (in0 bound, unread);
+//                   P.mode = 2 (no base): out[i] = P.h * sum_t ... (in0 bound, unread).
 //                   256 threads a workgroup, one element a thread, i = (wid.y * nwg.x + wid.x) * 256 + lid.
 //   rk_error_sum    err_i = P.h * sum_t P.coef[t] * stages[P.idx[t] * n + i];
 //                   r_i = err_i / (P.atol + P.rtol * max(|in0[i]|, |in1[i]|))   (in0 = y0, in1 = y1);
@@ -48,7 +52,14 @@ fn rk_combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
               @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= P.n) { return; }
-  out[i] = in0[i] + P.h * weighted(i);
+  let w = P.h * weighted(i);
+  if (P.mode == 1u) {
+    out[i] = out[i] + w;
+  } else if (P.mode == 2u) {
+    out[i] = w;
+  } else {
+    out[i] = in0[i] + w;
+  }
 }
 
 var<workgroup> sh: array<f32, 256>;

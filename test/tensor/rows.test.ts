@@ -65,7 +65,35 @@ describe.each(backends)('row ops (%s)', (_name, make, tol) => {
     dev.dispose(r);
   });
 
-  it('refuses tensors that record a graph, wrong shapes and too many rows', async () => {
+  // Past 16 rows webgpu chains a dispatch per 16 nonzero coefficients (the kernel's table); cpu loops.
+  it.each([17, 33, 100])('combineRows and errorRatio take %i rows', async (r) => {
+    const dev = await make();
+    const base = f32(randomData(n, 11)), a = f32(randomData(n, 12)), rowsV = f32(randomData(r * n, 13));
+    // Some zeros (never read), the rest in [-1, 1]; fewer coefficients than rows (the rest count as zeros).
+    const coeffs = Array.from({ length: r - 1 }, (_, j) => (j % 7 === 3 ? 0 : Math.fround(Math.sin(j + 1))));
+    const [h, rtol, atol] = [0.05, 1e-3, 1e-4];
+    const R = dev.tensor(rowsV, [r, ...shape]), B = dev.tensor(base, shape), A = dev.tensor(a, shape);
+    const out = combineRows(B, R, coeffs, h);
+    const ratio = errorRatio(B, A, R, coeffs, h, rtol, atol);
+    const got = await out.data();
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      let acc = 0, mag = 0;
+      for (let j = 0; j < coeffs.length; j++) {
+        acc += coeffs[j] * rowsV[j * n + i];
+        mag += Math.abs(coeffs[j] * rowsV[j * n + i]);
+      }
+      // float32 rounds each of the r products and partial sums: bound by the terms' magnitude.
+      expect(Math.abs(got[i] - (base[i] + h * acc))).toBeLessThan(tol * 10 * (Math.abs(base[i]) + h * mag));
+      const q = (h * acc) / (atol + rtol * Math.max(Math.abs(base[i]), Math.abs(a[i])));
+      sq += q * q;
+    }
+    const want = Math.sqrt(sq / n);
+    expect(Math.abs((await ratio.item()) - want) / want).toBeLessThan(tol * 10 * r);
+    dev.dispose(R, B, A, out, ratio);
+  });
+
+  it('refuses tensors that record a graph, wrong shapes and more coefficients than rows', async () => {
     const dev = await make();
     const before = dev.memory.stats().liveTensors;
     dev.tidy(() => {

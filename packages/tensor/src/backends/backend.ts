@@ -122,7 +122,8 @@ export interface Backend<R = unknown> {
   copy(src: R, sv: View, dst: R, dv: View, shape: readonly number[]): void;
   /**
    * RK stage combination in one pass: out[i] = y[i] + h * Σ_j coeffs[j] * stages[j*n + i], i < n.
-   * `stages` is laid out [s, n]; coeffs has length s (zeros allowed, up to 16 stages).
+   * `stages` is laid out [s, n]; coeffs has length s (zeros allowed, any s: webgpu chains a dispatch per 16
+   * nonzero coefficients, so beyond 16 its float32 rounding is per chunk; cpu sums all rows in one accumulator).
    */
   rkCombine(y: R, stages: R, coeffs: readonly number[], h: number, out: R, n: number): void;
   /**
@@ -133,7 +134,7 @@ export interface Backend<R = unknown> {
    */
   combineTerms(base: R, terms: readonly R[], coeffs: readonly number[], h: number, out: R, n: number): void;
   /**
-   * RMS error ratio (torchdiffeq's): err_i = h Σ_j e[j] stages[j*n+i];
+   * RMS error ratio (torchdiffeq's): err_i = h Σ_j e[j] stages[j*n+i] (any number of stages, as rkCombine);
    * out[0] = sqrt(mean_i (err_i / (atol + rtol * max(|y0_i|, |y1_i|)))^2).
    */
   rkErrorRatio(

@@ -9,7 +9,11 @@ import { fmt, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkScalar, launch, sameDevice } from './common.js';
 
-/** Most rows a combination takes (the kernels' coefficient table). */
+/**
+ * Rows one webgpu dispatch of a combination takes (the kernel's coefficient table).
+ * @deprecated No longer a limit: {@link combineRows} and {@link errorRatio} take any number of rows (webgpu
+ * chains a dispatch per 16 nonzero coefficients). Kept so that code importing it still compiles.
+ */
 export const MAX_COMBINED_ROWS = 16;
 
 function checkNoGraph(op: string, ...ts: Tensor[]): void {
@@ -23,16 +27,15 @@ function checkRows(op: string, rows: Tensor, row: readonly number[], coeffs?: re
     throw new ShapeError(`${op}: rows ${fmt(rows.shape)} are not rows of shape ${fmt(row)}`);
   }
   if (coeffs) {
-    if (coeffs.length > rows.shape[0] || rows.shape[0] > MAX_COMBINED_ROWS) {
-      throw new ShapeError(`${op}: ${coeffs.length} coefficients for ${rows.shape[0]} rows (at most ${MAX_COMBINED_ROWS} rows)`);
-    }
+    if (coeffs.length > rows.shape[0]) throw new ShapeError(`${op}: ${coeffs.length} coefficients for ${rows.shape[0]} rows`);
     coeffs.forEach((c, j) => checkScalar(`${op}: coefficient ${j}`, c));
   }
 }
 
 /**
  * `base + scale · Σ_j coeffs[j] · rows[j]` in one kernel (an RK stage state Y_i = y + h Σ_j a_ij k_j).
- * `rows` is [r, ...base.shape]; coefficients beyond r are not allowed; zeros are skipped.
+ * `rows` is [r, ...base.shape], any r; coefficients beyond r are not allowed; zeros are skipped (their rows
+ * are never read). On webgpu past 16 nonzero coefficients the sum is rounded per chunk of 16.
  */
 export function combineRows(base: Tensor, rows: Tensor, coeffs: readonly number[], scale = 1): Tensor {
   sameDevice('combineRows', base, rows);

@@ -27,7 +27,7 @@ import { matmulPlan } from './kernels/matmul.js';
 import { copyPlan } from './kernels/copy.js';
 import { activationGradPlan, linearPlan, linearWeightGradPlan } from './kernels/linear.js';
 import { combineDispatches, combineTermsPlan } from './kernels/combine.js';
-import { errorParts, PARTIALS_BYTES, rkCombinePlan, rkErrorPlan } from './kernels/rk.js';
+import { errorParts, PARTIALS_BYTES, rkCombineDispatches, rkCombinePlan, rkErrorPlan } from './kernels/rk.js';
 
 export { NO_ADAPTER_MESSAGE } from './adapter.js';
 export type { KernelStyle } from './kernels/kernel.js';
@@ -268,11 +268,17 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
       return;
     }
     const partials: Block | null = errorParts(n, this.limits) > 1 ? this.queue.temp(PARTIALS_BYTES, 'rk partials') : null;
+    // Past 16 nonzero coefficients the error estimate is combined into a scratch state first (through the allocator).
+    const err: Block | null = rkCombineDispatches(e) > 1 ? this.queue.temp(n * 4, 'rk error estimate') : null;
     try {
       this.withOut(out, [y0, y1, stages], 1, (target) =>
-        rkErrorPlan(y0, y1, stages, e, h, rtol, atol, target, n, (partials?.raw as GPUBuffer | undefined) ?? null, this.limits),
+        rkErrorPlan(
+          y0, y1, stages, e, h, rtol, atol, target, n, (partials?.raw as GPUBuffer | undefined) ?? null, this.limits,
+          (err?.raw as GPUBuffer | undefined) ?? null,
+        ),
       );
     } finally {
+      if (err) this.queue.release(err);
       if (partials) this.queue.release(partials);
     }
   }

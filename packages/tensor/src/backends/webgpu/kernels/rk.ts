@@ -1,13 +1,19 @@
 /**
  * kernels/rk.wgsl: the Runge–Kutta stage combination and the RMS error ratio (one pass on one workgroup for
  * small n, else up to 256 partial sums into a scratch buffer and a final pass). Only nonzero coefficients
- * are passed, so stage rows with coefficient 0 are never read.
+ * are passed, so stage rows with coefficient 0 are never read. The uniforms hold {@link MAX_STAGES} of them;
+ * more rows are chained in chunks of that many through rk_combine's accumulate mode, so any number works.
  */
 import { InvalidArgumentError } from '../../../errors.js';
 import { dispatchOf, grid1d, groupsFor, kernelFile, WG, type Dispatch, type Limits } from './kernel.js';
 
-/** Stages the uniforms hold (idx and coef as array<vec4, 4>). */
+/** Nonzero coefficients one dispatch takes (idx and coef as array<vec4, 4>). */
 export const MAX_STAGES = 16;
+
+/** rk_combine's P.mode: out = in0 + h·Σ, out = out + h·Σ (accumulate a chunk), out = h·Σ (no base). */
+const BASE = 0;
+const ACCUMULATE = 1;
+const NO_BASE = 2;
 
 export const RK = kernelFile(
   'rk',
@@ -32,10 +38,12 @@ export const RK_ERROR_FINAL = RK.entry('rk_error_final', ['out', 'partials']);
 /** Bytes of the partial-sum scratch buffer of a two-pass error ratio. */
 export const PARTIALS_BYTES = WG * 4;
 
-function nonzero(coeffs: readonly number[]): { idx: number[]; coef: number[] } {
-  if (coeffs.length > MAX_STAGES) {
-    throw new InvalidArgumentError(`the webgpu RK kernels take at most ${MAX_STAGES} stages (got ${coeffs.length})`);
-  }
+interface Chunk {
+  idx: number[];
+  coef: number[];
+}
+
+function nonzero(coeffs: readonly number[]): Chunk {
   const idx: number[] = [];
   const coef: number[] = [];
   coeffs.forEach((c, j) => {
@@ -47,10 +55,33 @@ function nonzero(coeffs: readonly number[]): { idx: number[]; coef: number[] } {
   return { idx, coef };
 }
 
-/** out[i] = y[i] + h Σ_j coeffs[j] stages[j n + i]. */
-export function rkCombinePlan(y: GPUBuffer, stages: GPUBuffer, coeffs: readonly number[], h: number, out: GPUBuffer, n: number, lim: Limits): Dispatch[] {
+/** The nonzero coefficients in chunks of at most MAX_STAGES, in order (one chunk, maybe empty, at least). */
+function chunks(coeffs: readonly number[]): Chunk[] {
   const { idx, coef } = nonzero(coeffs);
-  return [dispatchOf(RK_COMBINE, [out, y, stages], grid1d(groupsFor(n), lim), { n, cnt: idx.length, h, idx, coef })];
+  const out: Chunk[] = [];
+  for (let t = 0; t === 0 || t < idx.length; t += MAX_STAGES) {
+    out.push({ idx: idx.slice(t, t + MAX_STAGES), coef: coef.slice(t, t + MAX_STAGES) });
+  }
+  return out;
+}
+
+/** Dispatches {@link rkCombinePlan} records for these coefficients: one per 16 nonzero ones (at least one). */
+export const rkCombineDispatches = (coeffs: readonly number[]): number => chunks(coeffs).length;
+
+/**
+ * out[i] = y[i] + h Σ_j coeffs[j] stages[j n + i] (`y` null: without the base). Up to 16 nonzero coefficients
+ * are one dispatch, summed as one accumulator; beyond, each further dispatch adds h·Σ over its chunk onto
+ * out (y + h·S_0 + h·S_1 + …, rounded per chunk), so arbitrarily many rows need no scratch.
+ */
+export function rkCombinePlan(
+  y: GPUBuffer | null, stages: GPUBuffer, coeffs: readonly number[], h: number, out: GPUBuffer, n: number, lim: Limits,
+): Dispatch[] {
+  const grid = grid1d(groupsFor(n), lim);
+  // in0 must be bound even when unread; `stages` never aliases `out`.
+  return chunks(coeffs).map(({ idx, coef }, d) => {
+    const mode = d > 0 ? ACCUMULATE : y ? BASE : NO_BASE;
+    return dispatchOf(RK_COMBINE, [out, y ?? stages, stages], grid, { n, cnt: idx.length, h, mode, idx, coef });
+  });
 }
 
 /** Workgroups of the first pass (1: a single pass writes the ratio itself); a 1-D grid. */
@@ -58,12 +89,18 @@ export const errorParts = (n: number, lim: Limits): number => Math.min(WG, lim.m
 
 /**
  * The error ratio's dispatches; `partials` is a PARTIALS_BYTES scratch buffer, used (and required) only
- * when errorParts(n) > 1.
+ * when errorParts(n) > 1. Past 16 nonzero coefficients `err` (n elements, aliasing nothing else) is required:
+ * err = h Σ_j e_j k_j is first combined into it in chunks ({@link rkCombinePlan}), then the ratio reads it as
+ * its one stage row with coefficient 1 and h = 1 (exact multiplications).
  */
 export function rkErrorPlan(
   y0: GPUBuffer, y1: GPUBuffer, stages: GPUBuffer, e: readonly number[], h: number, rtol: number, atol: number,
-  out: GPUBuffer, n: number, partials: GPUBuffer | null, lim: Limits,
+  out: GPUBuffer, n: number, partials: GPUBuffer | null, lim: Limits, err: GPUBuffer | null = null,
 ): Dispatch[] {
+  if (rkCombineDispatches(e) > 1) {
+    if (!err) throw new InvalidArgumentError(`internal: an error ratio over ${nonzero(e).idx.length} nonzero rows needs a scratch buffer`);
+    return [...rkCombinePlan(null, stages, e, h, err, n, lim), ...rkErrorPlan(y0, y1, err, [1], 1, rtol, atol, out, n, partials, lim)];
+  }
   const { idx, coef } = nonzero(e);
   const parts = errorParts(n, lim);
   const common = { n, cnt: idx.length, h, rtol, atol, idx, coef };
