@@ -1,6 +1,8 @@
 /** Flag parsing with clear errors: `--name value` pairs validated against a per-command spec. */
 
-export class UsageError extends Error {}
+import { UsageError } from './errors.js';
+
+export { UsageError };
 
 export type FlagSpec = Record<string, { kind: 'int' | 'number' | 'string'; choices?: readonly string[]; min?: number; default: string | number }>;
 

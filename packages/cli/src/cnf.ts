@@ -3,7 +3,8 @@
  * toy density by maximum likelihood, gradients by the chosen method (symplectic adjoint by default). Writes
  * metrics.csv, params.json and pictures (data | model density | samples, samples, loss) to --out.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { stagedOut } from './outputs.js';
 import { join } from 'node:path';
 import { createDevice, optim, type Device } from '@sympode/tensor';
 import type { GradientMethodName, OdeintStats, StageMode } from '@sympode/symplectic';
@@ -129,19 +130,21 @@ export async function trainCnf(opts: CnfOptions): Promise<CnfResult> {
   const trainSeconds = (performance.now() - t0) / 1000;
   const testLoss = await heldOutNll(dev, cnf, opts.data, 4096, opts.seed + 12345);
 
-  await mkdir(opts.out, { recursive: true });
-  const metrics = join(opts.out, 'metrics.csv');
-  await writeFile(metrics, rows.join('\n') + '\n');
-  const params = join(opts.out, 'params.json');
-  await writeFile(params, JSON.stringify(await flowState(cnf)));
   const tail = losses.slice(-Math.min(50, losses.length));
   const finalLossAvg = tail.reduce((a, b) => a + b, 0) / tail.length;
   const caption = `${arch}, ${losses.length} it., test NLL ${testLoss.toFixed(3)} nats`;
-  const pics = await writeCnfPictures(dev, cnf, {
-    out: opts.out, data: opts.data, seed: opts.seed, grid: opts.grid, samples: opts.samples, caption,
-    losses: losses.map((loss, i) => ({ iter: i + 1, loss })),
+  // Written to a staging folder and renamed into --out together: a failed write leaves the previous run's files.
+  const files = await stagedOut(opts.out, async (dir) => {
+    const metrics = join(dir, 'metrics.csv');
+    await writeFile(metrics, rows.join('\n') + '\n');
+    const params = join(dir, 'params.json');
+    await writeFile(params, JSON.stringify(await flowState(cnf)));
+    const pics = await writeCnfPictures(dev, cnf, {
+      out: dir, data: opts.data, seed: opts.seed, grid: opts.grid, samples: opts.samples, caption,
+      losses: losses.map((loss, i) => ({ iter: i + 1, loss })),
+    });
+    return [metrics, params, ...pics];
   });
-  const files = [metrics, params, ...pics];
   const result: CnfResult = {
     firstLoss: losses[0]!, finalLoss: losses[losses.length - 1]!, finalLossAvg, testLoss, iterations: losses.length, losses,
     trainSeconds, seconds: (performance.now() - t0) / 1000, device: dev.backend.description, files,

@@ -2,6 +2,9 @@
 /** sympode command line: `train` (default), `cnf`, `memory`, `demo`. */
 import { pathToFileURL } from 'node:url';
 import { parseFlags, UsageError, type FlagSpec } from './args.js';
+import { OutputError } from './errors.js';
+import { prepareOut } from './outputs.js';
+import { installSignalHandlers } from './signals.js';
 import { demo } from './demo.js';
 import { MEMORY_MAX_EVENTS, memoryReport, METHODS } from './memory-report.js';
 import { train } from './train.js';
@@ -147,12 +150,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (cmd === 'train') {
     const f = parseFlags(rest, trainSpec);
+    prepareOut(f.out);
     await train({
       backend: backendOf(f.backend), gradient: f.gradient as (typeof METHODS)[number], iters: f.iters, seed: f.seed, out: f.out,
       lr: f.lr, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol, evalEvery: f['eval-every'],
     });
   } else if (cmd === 'cnf') {
     const f = parseFlags(rest, cnfSpec);
+    prepareOut(f.out);
     await trainCnf({
       data: f.data as ToyDataset, gradient: f.gradient as (typeof METHODS)[number], stages: f.stages as StageMode, backend: backendOf(f.backend),
       dtype: f.dtype as 'float64' | 'float32', blocks: f.blocks, width: f.width, depth: f.depth, tol: f.tol,
@@ -162,6 +167,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } else if (cmd === 'memory') {
     const html = rest.includes('--html');
     const f = parseFlags(rest.filter((a) => a !== '--html'), memorySpec);
+    prepareOut(f.out);
     await memoryReport({
       backend: backendOf(f.backend), seed: f.seed, out: f.out, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol,
       html, maxEvents: f['max-events'],
@@ -174,12 +180,17 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  installSignalHandlers();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
       if (e instanceof UsageError) {
         console.error(`sympode: ${e.message}`);
         process.exit(2);
+      }
+      if (e instanceof OutputError) {
+        console.error(`sympode: ${e.message}`);
+        process.exit(1);
       }
       console.error(e instanceof Error ? `sympode: ${e.name}: ${e.message}` : e);
       process.exit(1);

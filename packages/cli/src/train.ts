@@ -4,13 +4,14 @@
  * trajectory.csv, params.json and pictures (phase portrait, loss curve) to --out; every chart is redrawable from
  * the two CSVs.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDevice, optim, type Device } from '@sympode/tensor';
 import { cliDevice, type BackendChoice } from './device.js';
 import { odeint, type GradientMethodName, type OdeintStats } from '@sympode/symplectic';
 import { formatBytes } from './format.js';
 import { lineChart, writeChart } from '@sympode/plot';
+import { stagedOut } from './outputs.js';
 import { Progress } from './progress.js';
 import { BatchSampler, SpiralModel, spiralTimes, trainStep, trueTrajectory, SPIRAL } from './spiral.js';
 
@@ -100,33 +101,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const final = await evaluate(dev, model, times, trueY, opts);
 
-  await mkdir(opts.out, { recursive: true });
-  const files: string[] = [];
-  const metrics = join(opts.out, 'metrics.csv');
-  await writeFile(metrics, rows.join('\n') + '\n');
-  const params = join(opts.out, 'params.json');
-  await writeFile(params, JSON.stringify(await model.mlp.stateDict()));
-  // The phase portrait's data: the true trajectory and the trained model's, at the 1000 output times.
-  const trajectory = join(opts.out, 'trajectory.csv');
-  await writeFile(trajectory, ['t,true_y1,true_y2,learned_y1,learned_y2', ...times.map((t, i) =>
-    [t, trueY[2 * i], trueY[2 * i + 1], final.pred[2 * i], final.pred[2 * i + 1]].join(','))].join('\n') + '\n');
-  files.push(metrics, trajectory, params);
-  const phase = await writeChart(join(opts.out, 'phase'), lineChart({
-    title: `Spiral: learned vs true trajectory (${opts.iters} iterations, ${opts.gradient})`,
-    xLabel: 'y₁', yLabel: 'y₂', equalAspect: true,
-    series: [
-      { name: 'true', x: trueY.filter((_, i) => i % 2 === 0), y: trueY.filter((_, i) => i % 2 === 1) },
-      { name: 'learned', x: final.pred.filter((_, i) => i % 2 === 0), y: final.pred.filter((_, i) => i % 2 === 1), dashed: true },
-    ],
-  }));
-  const lossPng = await writeChart(join(opts.out, 'loss'), lineChart({
-    title: 'Training loss (mean |y − y_true|)', xLabel: 'iteration', yLabel: 'loss', logY: true,
-    series: [
-      { name: 'batch loss', x: lossCurve.map((r) => r.iter), y: lossCurve.map((r) => r.loss) },
-      { name: 'whole-trajectory loss', x: evalCurve.map((r) => r.iter), y: evalCurve.map((r) => r.loss) },
-    ],
-  }));
-  files.push(phase.svg, phase.png, lossPng.svg, lossPng.png);
+  // Written to a staging folder and renamed into --out together: a failed write leaves the previous run's files.
+  const files = await stagedOut(opts.out, async (dir) => {
+    const files: string[] = [];
+    const metrics = join(dir, 'metrics.csv');
+    await writeFile(metrics, rows.join('\n') + '\n');
+    const params = join(dir, 'params.json');
+    await writeFile(params, JSON.stringify(await model.mlp.stateDict()));
+    // The phase portrait's data: the true trajectory and the trained model's, at the 1000 output times.
+    const trajectory = join(dir, 'trajectory.csv');
+    await writeFile(trajectory, ['t,true_y1,true_y2,learned_y1,learned_y2', ...times.map((t, i) =>
+      [t, trueY[2 * i], trueY[2 * i + 1], final.pred[2 * i], final.pred[2 * i + 1]].join(','))].join('\n') + '\n');
+    files.push(metrics, trajectory, params);
+    const phase = await writeChart(join(dir, 'phase'), lineChart({
+      title: `Spiral: learned vs true trajectory (${opts.iters} iterations, ${opts.gradient})`,
+      xLabel: 'y₁', yLabel: 'y₂', equalAspect: true,
+      series: [
+        { name: 'true', x: trueY.filter((_, i) => i % 2 === 0), y: trueY.filter((_, i) => i % 2 === 1) },
+        { name: 'learned', x: final.pred.filter((_, i) => i % 2 === 0), y: final.pred.filter((_, i) => i % 2 === 1), dashed: true },
+      ],
+    }));
+    const lossPng = await writeChart(join(dir, 'loss'), lineChart({
+      title: 'Training loss (mean |y − y_true|)', xLabel: 'iteration', yLabel: 'loss', logY: true,
+      series: [
+        { name: 'batch loss', x: lossCurve.map((r) => r.iter), y: lossCurve.map((r) => r.loss) },
+        { name: 'whole-trajectory loss', x: evalCurve.map((r) => r.iter), y: evalCurve.map((r) => r.loss) },
+      ],
+    }));
+    files.push(phase.svg, phase.png, lossPng.svg, lossPng.png);
+    return files;
+  });
 
   const result: TrainResult = {
     firstLoss, finalLoss: lastLoss, firstTrajectoryLoss: first.loss, finalTrajectoryLoss: final.loss,
