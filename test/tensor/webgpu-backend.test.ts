@@ -471,7 +471,7 @@ describe.skipIf(!gpu)('webgpu backend', () => {
     g().destroyRaw(bb);
   });
 
-  it('rkCombine with s = 13 skips zero coefficients over NaN-filled rows', async () => {
+  it('rkCombine with s = 13 skips zero coefficients over NaN-filled rows; 17 and 33 rows chain dispatches', async () => {
     const s = 13;
     const coeffs = [0.1, 0, -0.25, 0.3, 0, 0, 1e-3, 0.5, 0, 2, -1, 0, 0.07];
     for (const n of [1, 7, 257, 70000]) {
@@ -489,9 +489,21 @@ describe.skipIf(!gpu)('webgpu backend', () => {
       close(await down(ob, n), ref, (i) => 20 * 2 ** -24 * scale(i), `rkCombine n=${n}`);
       for (const buf of [yb, sb, ob]) g().destroyRaw(buf);
     }
-    const yb = up([1]);
-    expect(() => g().rkCombine(yb, yb, new Array(17).fill(1), 1, empty(1), 1)).toThrow(/16/);
-    g().destroyRaw(yb);
+    // Past 16 coefficients the backend chains dispatches (accumulate mode): same result as cpu.
+    for (const rows of [17, 33]) {
+      const n = 300;
+      const cs = Array.from({ length: rows }, (_, j) => Math.fround(j % 5 === 0 ? 0 : (j + 1) / rows - 0.4));
+      const stages = uniform(rows * n, -2, 2);
+      cs.forEach((c, j) => c === 0 && stages.fill(NaN, j * n, (j + 1) * n));
+      const y = uniform(n, -1, 1);
+      const [yb, sb, ob] = [up(y), up(stages), empty(n)];
+      g().rkCombine(yb, sb, cs, 0.5, ob, n);
+      const ref = new Float64Array(n);
+      cpu.rkCombine(f64(y), f64(stages), cs, 0.5, ref, n);
+      const scale = (i: number) => Math.abs(y[i]) + 0.5 * cs.reduce((acc, c, j) => acc + (c ? Math.abs(c * stages[j * n + i]) : 0), 0);
+      close(await down(ob, n), ref, (i) => 2 * rows * 2 ** -24 * scale(i), `rkCombine rows=${rows}`);
+      for (const buf of [yb, sb, ob]) g().destroyRaw(buf);
+    }
   });
 
   it('rkErrorRatio reduces to one scalar (single and two-pass)', async () => {
