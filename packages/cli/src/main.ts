@@ -15,10 +15,10 @@ import type { BackendChoice } from './device.js';
 
 const common = {
   backend: { kind: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto' },
-  seed: { kind: 'int', min: 0, default: 0 },
-  out: { kind: 'string', default: 'out' },
+  seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, maxWhy: 'seeds are 32-bit', default: 0 },
+  out: { kind: 'path', default: 'out' },
   'batch-size': { kind: 'int', min: 1, default: 20 },
-  'batch-time': { kind: 'int', min: 2, default: 10 },
+  'batch-time': { kind: 'int', min: 2, max: 1000, maxWhy: 'the spiral has 1000 points', default: 10 },
   rtol: { kind: 'number', min: 0, default: 1e-7 },
   atol: { kind: 'number', min: 0, default: 1e-9 },
 } satisfies FlagSpec;
@@ -31,7 +31,11 @@ const trainSpec = {
   'eval-every': { kind: 'int', min: 1, default: 50 },
 } satisfies FlagSpec;
 
-const memorySpec = { ...common, 'max-events': { kind: 'int', min: 1, default: MEMORY_MAX_EVENTS } } satisfies FlagSpec;
+const memorySpec = {
+  ...common,
+  'max-events': { kind: 'int', min: 1, default: MEMORY_MAX_EVENTS },
+  html: { kind: 'boolean', default: false },
+} satisfies FlagSpec;
 
 const cnfSpec = {
   data: { kind: 'string', choices: TOY_DATASETS, default: 'pinwheel' },
@@ -47,8 +51,8 @@ const cnfSpec = {
   iters: { kind: 'int', min: 1, default: 1000 },
   lr: { kind: 'number', min: 0, default: 5e-3 },
   batch: { kind: 'int', min: 1, default: 128 },
-  seed: { kind: 'int', min: 0, default: 0 },
-  out: { kind: 'string', default: 'out/cnf' },
+  seed: common.seed,
+  out: { kind: 'path', default: 'out/cnf' },
   grid: { kind: 'int', min: 2, default: 100 },
   samples: { kind: 'int', min: 1, default: 2000 },
   'time-limit': { kind: 'number', min: 0, default: 0 },
@@ -144,7 +148,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (!(cmd in HELP) || cmd === 'main') throw new UsageError(`unknown command '${cmd}'\n\n${HELP.main}`);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // `--out -h` is a missing value (the parser says so), not a request for help.
+  const takesValue = (a: string | undefined) => a !== undefined && a.startsWith('--') && !a.includes('=') && a !== '--html';
+  if (rest.some((a, i) => (a === '--help' || a === '-h') && !takesValue(rest[i - 1]))) {
     console.log(HELP[cmd]);
     return 0;
   }
@@ -165,8 +171,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       grid: f.grid, samples: f.samples, timeLimit: f['time-limit'],
     });
   } else if (cmd === 'memory') {
-    const html = rest.includes('--html');
-    const f = parseFlags(rest.filter((a) => a !== '--html'), memorySpec);
+    const f = parseFlags(rest, memorySpec);
+    const html = f.html;
     prepareOut(f.out);
     await memoryReport({
       backend: backendOf(f.backend), seed: f.seed, out: f.out, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol,
