@@ -9,7 +9,7 @@
  * Per tableau (torchdiffeq's choices where torchdiffeq has the method, `rk_common.py` / `interp.py`):
  * - dopri8: the continuous extension torchdiffeq's `dopri8.py` evaluates at θ = 1/2 for its c_mid, used at
  *   every θ: fifth order (measured; the quartic fit through it was fourth order: 1.8e-6 → 3.4e-8 on the
- *   docs' linear problem). A seventh-order dense output (DOP853's) needs three more f per step: not here.
+ *   docs' linear problem), the order diffrax's Dopri8 has too; more needs extra f per step (DOP853's): not here.
  * - dopri5, adaptive_heun, fehlberg2: torchdiffeq's quartic fit (`_interp_fit`) through y, y1, the
  *   midpoint estimate y_mid = y + h Σ c_mid_i k_i and the derivatives f0 = k_0, f1 = k_{s−1}. The fit is
  *   linear in those, so its weights are fixed polynomials in θ (below); c_mid is torchdiffeq's. dopri5's c_mid
