@@ -12,3 +12,4 @@ export { applyStencil, central, second, squaredGradient, integral, type Stencil 
 export { EnergyNet, orthogonal, type EnergyNetOptions } from './energy-net.js';
 export { energyField } from './energy-field.js';
 export { roll, stencil } from './periodic-tensor.js';
+export { trainEnergyModel, windowLoss, type PhysicsTrainOptions } from './train.js';
