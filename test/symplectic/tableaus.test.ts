@@ -113,6 +113,9 @@ const CONVERGENCE: Record<TableauName, { T: number; steps: number[] }> = {
   dopri5: { T: 1, steps: [4, 8, 16, 32] },
   tsit5: { T: 3, steps: [32, 64, 128] },
   dopri8: { T: 1, steps: [2, 4, 8] },
+  heun2: { T: 1, steps: [8, 16, 32, 64] },
+  heun3: { T: 1, steps: [8, 16, 32, 64] },
+  ralston: { T: 1, steps: [8, 16, 32, 64] },
 };
 
 /** Classical order of b (= the controller order for all built-ins) and of the embedded b̂ = b − e. */
@@ -127,6 +130,9 @@ const EXPECTED: Record<TableauName, { order: number; embedded?: number; stages: 
   dopri5: { order: 5, embedded: 4, stages: 7, fsal: true },
   dopri8: { order: 8, embedded: 7, stages: 14, fsal: true },
   tsit5: { order: 5, embedded: 4, stages: 7, fsal: true },
+  heun2: { order: 2, stages: 2, fsal: false },
+  heun3: { order: 3, stages: 3, fsal: false },
+  ralston: { order: 2, embedded: 1, stages: 2, fsal: false },
 };
 
 /** Order conditions are checked through min(order, CHECK_THROUGH) (plus order+1 must fail when ≤ 9). */

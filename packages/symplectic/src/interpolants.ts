@@ -26,6 +26,7 @@
  *   w = (θ − 3θ²/2 + 2θ³/3, θ² − 2θ³/3, θ² − 2θ³/3, −θ²/2 + 2θ³/3); rk38 solved from the order-3
  *   conditions: w = (θ − 15θ²/8 + θ³, 15θ²/8 − 3θ³/2, 3θ²/8, θ³/2 − 3θ²/8). (torchdiffeq's fixed-grid
  *   solvers interpolate linearly, order 2, unless asked for cubic Hermite, which needs f at y1.)
+ * - heun2, heun3, ralston: second-order continuous extensions (Σw = θ, Σw·c = θ²/2, w(1) = b).
  */
 import { InvalidArgumentError } from '@sympode/tensor';
 import { getTableau, type Tableau } from './tableaus.js';
@@ -114,6 +115,10 @@ const INTERPOLANTS: Readonly<Record<string, Interpolant>> = Object.freeze({
   },
   dopri8: { kind: 'weights', order: 5, weights: dopri8Weights },
   tsit5: { kind: 'weights', order: 4, weights: tsit5Weights },
+  // Second-order continuous extensions (Σw = θ, Σw·c = θ²/2, w(1) = b); heun3's keeps w_1 = 0 like its b.
+  heun2: { kind: 'weights', order: 2, weights: (x: number) => [x - (x * x) / 2, (x * x) / 2] },
+  heun3: { kind: 'weights', order: 2, weights: (x: number) => [x - 0.75 * x * x, 0, 0.75 * x * x] },
+  ralston: { kind: 'weights', order: 2, weights: (x: number) => [x - 0.75 * x * x, 0.75 * x * x] },
 });
 
 /** The interpolant of a built-in tableau (see the module comment). */

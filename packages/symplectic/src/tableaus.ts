@@ -12,6 +12,7 @@
  */
 
 import { SympodeError } from '@sympode/tensor';
+import { HEUN2, HEUN3, RALSTON } from './tableaus-second-order.js';
 
 /** An explicit Runge–Kutta method given by its Butcher tableau (see the module comment for conventions). */
 export interface Tableau {
@@ -45,7 +46,10 @@ export type TableauName =
   | 'bosh3'
   | 'dopri5'
   | 'dopri8'
-  | 'tsit5';
+  | 'tsit5'
+  | 'heun2'
+  | 'heun3'
+  | 'ralston';
 
 function freeze(t: Tableau): Tableau {
   for (const row of t.a) Object.freeze(row);
@@ -344,6 +348,9 @@ export const TABLEAUS: Readonly<Record<TableauName, Tableau>> = Object.freeze({
   dopri5: DOPRI5,
   dopri8: DOPRI8,
   tsit5: TSIT5,
+  heun2: freeze({ ...HEUN2 }),
+  heun3: freeze({ ...HEUN3 }),
+  ralston: freeze({ ...RALSTON }),
 });
 
 /** The names accepted by {@link getTableau}. */
