@@ -64,7 +64,8 @@ function checkParams(name: string, params: unknown): void {
 
 /** What SGD and Adam share: the parameter list, the checks of each step, `zeroGrad`, `dispose`. */
 export abstract class Optimizer {
-  private disposed = false;
+  /** Whether dispose() ran. @internal */
+  protected disposed = false;
 
   constructor(readonly params: readonly Tensor[], private readonly kind: string) {
     checkParams(kind, params);
@@ -203,6 +204,19 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+/**
+ * Adam's state as JSON-ready data ({@link Adam.stateDict}): the step count and, per parameter (in the
+ * optimiser's order), the first and second moment estimates, or null for a parameter not yet stepped.
+ */
+export interface AdamStateDict {
+  /** Always 'Adam'. */
+  kind: 'Adam';
+  /** Steps taken (the bias correction's t). */
+  step: number;
+  /** Per parameter, in the optimiser's order: its moments, or null before its first step. */
+  state: ({ m: { shape: number[]; data: number[] }; v: { shape: number[]; data: number[] } } | null)[];
+}
+
 /** Adam (Kingma & Ba), bias-corrected, as in PyTorch. */
 export class Adam extends Optimizer {
   private readonly m: (Tensor | null)[];
@@ -249,5 +263,64 @@ export class Adam extends Optimizer {
 
   protected freeState(): void {
     for (const t of [...this.m, ...this.v]) t?.dispose();
+  }
+
+  /**
+   * The step count and moment estimates as plain numbers (JSON round-trips them exactly), so a run saved
+   * and restored with {@link Adam.loadStateDict} continues to the same numbers as one never stopped.
+   * Hyper-parameters are not part of it: they come from the constructor.
+   */
+  async stateDict(): Promise<AdamStateDict> {
+    const entry = async (t: Tensor) => ({ shape: [...t.shape], data: Array.from(await t.data()) });
+    const state: AdamStateDict['state'] = [];
+    for (let i = 0; i < this.params.length; i++) {
+      const m = this.m[i], v = this.v[i];
+      state.push(m && v ? { m: await entry(m), v: await entry(v) } : null);
+    }
+    return { kind: 'Adam', step: this.t, state };
+  }
+
+  /**
+   * Restores {@link Adam.stateDict} output. All or nothing: the kind, step count, one entry per parameter,
+   * shapes and finite values are all checked before any state is written.
+   */
+  loadStateDict(sd: AdamStateDict): void {
+    const bad = (why: string) => new InvalidArgumentError(`Adam.loadStateDict: ${why}`);
+    if (typeof sd !== 'object' || sd === null || (sd as { kind?: unknown }).kind !== 'Adam') {
+      throw bad(`expected Adam.stateDict() output ({ kind: 'Adam', step, state }), got ${describe(sd)}`);
+    }
+    if (!Number.isInteger(sd.step) || sd.step < 0) throw bad(`step must be an integer ≥ 0, got ${describe(sd.step)}`);
+    if (!Array.isArray(sd.state) || sd.state.length !== this.params.length) {
+      throw bad(`state has ${Array.isArray(sd.state) ? sd.state.length : describe(sd.state)} entries; the optimiser has ${this.params.length} parameters`);
+    }
+    const values = sd.state.map((e, i) => {
+      if (e === null) return null;
+      const p = this.params[i];
+      return (['m', 'v'] as const).map((k) => {
+        const t = (e as Record<string, unknown>)[k] as { shape?: unknown; data?: unknown } | undefined;
+        if (!t || !Array.isArray(t.shape) || !sameShape(t.shape as number[], p.shape)) {
+          throw new ShapeError(`Adam.loadStateDict: state ${i}.${k} has shape ${t && Array.isArray(t.shape) ? fmt(t.shape as number[]) : describe(t)}, the parameter ${fmt(p.shape)}`);
+        }
+        const d = t.data;
+        if (!Array.isArray(d) || d.length !== p.size || !d.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+          throw bad(`state ${i}.${k} needs ${p.size} finite numbers`);
+        }
+        return d as number[];
+      });
+    });
+    if (this.disposed) throw bad('the optimiser was disposed');
+    this.t = sd.step;
+    values.forEach((mv, i) => {
+      for (const [k, store] of [[0, this.m], [1, this.v]] as const) {
+        if (mv === null) {
+          store[i]?.dispose();
+          store[i] = null;
+          continue;
+        }
+        const t = (store[i] ??= this.state(this.params[i]));
+        t._storage.bump('Adam.loadStateDict');
+        t.device.backend.write(t._raw, mv[k], 0);
+      }
+    });
   }
 }
