@@ -44,6 +44,8 @@ export class Field {
   /** f(t, y). The caller owns the result: a new handle, never y or a tensor of the user's. */
   async eval(t: number, y: Tensor): Promise<Tensor> {
     this.counter.nfe++;
+    // A long solve never yields to the event loop otherwise (webgpu's bind groups pile up: Device.relieve).
+    await this.device.relieve();
     const report = this.probe;
     if (!report) return this.evalOnce(t, y);
     this.probe = null;

@@ -247,6 +247,9 @@ async function runBackward(output: Tensor, targets: ReadonlySet<Node>, opts: Gra
         if (targets.has(node)) handles.delete(g);
         for (const h of handles) h.dispose();
         if (!targets.has(node)) grads.delete(node);
+        // A long graph's backward never yields otherwise; see Device.relieve (null, and no await, when not due).
+        const relief = device.backend.relief?.();
+        if (relief) await relief;
       }
     });
   } catch (e) {

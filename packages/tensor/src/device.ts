@@ -265,6 +265,20 @@ export class Device {
     return noGrad(fn);
   }
 
+  /**
+   * Lets the backend free what only the runtime's garbage collector can: resolves at once when nothing is due.
+   * On webgpu, Dawn releases a bind group only when its JS wrapper is collected, and lavapipe crashes the
+   * process near 60 000 of them; a loop that records work without ever yielding to the event loop (a long
+   * fixed-step solve) never lets that happen. When enough dropped groups have piled up, this submits, runs a
+   * full collection where the runtime offers one (Node, Bun, `--expose-gc`) and waits one task for the
+   * finalizers. The solvers call it before every evaluation of f and backward between graph nodes; call it in
+   * your own long loops. Results never depend on it.
+   */
+  async relieve(): Promise<void> {
+    const due = this.backend.relief?.();
+    if (due) await due;
+  }
+
   /** Waits for all submitted work (a no-op on cpu). */
   async sync(): Promise<void> {
     const t = this._empty([1], 'sync');

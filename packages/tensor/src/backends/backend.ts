@@ -144,6 +144,12 @@ export interface Backend<R = unknown> {
 
   /** Submits recorded work (no-op on cpu). */
   flush(): void;
+  /**
+   * A promise to await when the backend holds garbage only the runtime can free (WebGPU: dropped bind groups,
+   * which Dawn releases when their JS wrappers are collected), or null when there is nothing to do. Long loops
+   * that never yield to the event loop await it between iterations (see {@link Device.relieve}).
+   */
+  relief?(): Promise<void> | null;
   /** Releases the device (Dawn keeps Node alive until its device is destroyed). */
   destroy(): void;
 }
@@ -155,4 +161,11 @@ export interface BackendCounters {
   readbacks: number;
   /** Bind groups created (WebGPU; a cached one reused is not counted; always 0 on cpu). */
   bindGroups: number;
+  /**
+   * Bind groups whose JS wrapper has not been collected yet (WebGPU: Dawn holds a descriptor set for each until
+   * then, cached or garbage; always 0 on cpu). Bounded by the relief {@link Backend.relief} gives.
+   */
+  liveBindGroups: number;
+  /** The most bind groups alive at once so far (always 0 on cpu). */
+  peakLiveBindGroups: number;
 }

@@ -88,7 +88,7 @@ export class CpuBackend implements Backend<CpuArray> {
   readonly emulated = false;
   readonly elementBytes: number;
   readonly description: string;
-  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0 };
+  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0, liveBindGroups: 0, peakLiveBindGroups: 0 };
   private readonly Ctor: Float64ArrayConstructor | Float32ArrayConstructor;
 
   constructor(readonly dtype: DType = 'float64') {

@@ -8,8 +8,21 @@
  * altogether, but they made every dispatch about twice as slow on lavapipe.)
  */
 import type { Program } from './programs.js';
+import type { BackendCounters } from '../backend.js';
+import { DeviceLimitError } from '../../errors.js';
 
 const CACHE_MAX = 8192;
+/** Groups dropped from the cache but not yet collected past which a relief (collect.ts) is due. */
+const RELIEF_GARBAGE = 2048;
+
+/**
+ * Counts a group out of its device's counters once V8 has collected its wrapper (when Dawn releases it). One
+ * registry for every device: V8 cleans up one registry per task, so a registry per device could make a
+ * relief wait behind another device's garbage.
+ */
+const collected = new FinalizationRegistry<BackendCounters>((c) => {
+  c.liveBindGroups--;
+});
 
 /** Which ring slots the commands being recorded use. */
 export interface SlotState {
@@ -24,8 +37,28 @@ export class BindGroupCache {
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private nextId = 0;
   private count = 0;
+  /** Groups created since the last relief. */
+  private sinceRelief = 0;
 
-  constructor(private readonly device: GPUDevice, private readonly counters: { bindGroups: number }) {}
+  /**
+   * `liveLimit`: live groups past which creating one more throws DeviceLimitError instead of letting the
+   * driver crash the process (lavapipe's mappings; Infinity where nothing is known to break).
+   */
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly counters: BackendCounters,
+    private readonly liveLimit = Infinity,
+  ) {}
+
+  /** Whether enough dropped groups await collection that a relief should run (see collect.ts). */
+  reliefDue(): boolean {
+    return this.sinceRelief >= RELIEF_GARBAGE && this.counters.liveBindGroups - this.count >= RELIEF_GARBAGE;
+  }
+
+  /** Called when a relief ran: the next one is due only after as many new groups again. */
+  relieved(): void {
+    this.sinceRelief = 0;
+  }
 
   /**
    * A bind group of `prog` with binding 0 = `ring` at a slot free in `slots` (`slotBytes` each) and `buffers`,
@@ -44,8 +77,20 @@ export class BindGroupCache {
     while (slots.used[slot]) slot = (slot + 1) % n;
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: ring, offset: slot * slotBytes, size: slotBytes } }];
     prog.bindings.forEach(([binding], k) => entries.push({ binding, resource: { buffer: buffers[k] } }));
+    const c = this.counters;
+    if (c.liveBindGroups >= this.liveLimit) {
+      throw new DeviceLimitError(
+        `sympode webgpu: ${c.liveBindGroups} bind groups are alive or await garbage collection, the most this adapter ` +
+          'takes before its driver runs out of memory mappings and crashes the process (Dawn frees a bind group only ' +
+          'when its JS wrapper is collected). A loop that records work without ever yielding to the event loop ' +
+          'causes this: `await device.relieve()` in each iteration (the solvers do it for every evaluation of f).',
+      );
+    }
     const group = this.device.createBindGroup({ layout: prog.layout, entries });
-    this.counters.bindGroups++;
+    collected.register(group, c);
+    c.bindGroups++;
+    c.peakLiveBindGroups = Math.max(c.peakLiveBindGroups, ++c.liveBindGroups);
+    this.sinceRelief++;
     if (this.count >= CACHE_MAX) {
       this.clear();
       bySlot = undefined;

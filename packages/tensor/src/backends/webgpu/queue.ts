@@ -21,11 +21,17 @@ import { DeviceDestroyedError, DeviceError, InvalidArgumentError, SympodeError }
 import type { Allocator, Block } from '../../memory/allocator.js';
 import type { BackendCounters } from '../backend.js';
 import { BindGroupCache } from './bindgroups.js';
+import { findCollector, nextTask } from './collect.js';
 import type { Dispatch } from './kernels/kernel.js';
 import type { ProgramCache } from './programs.js';
 import { writeUniforms, type UniformViews } from './uniforms.js';
 
 const MAP_READ = 0x1; // GPUMapMode.READ
+
+/** The runtime's garbage collector, looked up once (null where there is none). */
+let collector: { run: (() => void) | null } | undefined;
+/** Tasks a relief waits at most for finalizers (one usually does; V8 may queue other cleanups first). */
+const RELIEF_TASKS = 8;
 
 /** Dispatches recorded before a submit. */
 export const FLUSH_EVERY = 16;
@@ -72,8 +78,25 @@ export class GpuQueue {
     private readonly programs: ProgramCache,
     private readonly counters: BackendCounters,
     private readonly allocator: () => Allocator,
+    liveBindGroupLimit = Infinity,
   ) {
-    this.groups = new BindGroupCache(device, counters);
+    this.groups = new BindGroupCache(device, counters, liveBindGroupLimit);
+  }
+
+  /** A relief when enough dropped bind groups await collection (collect.ts), else null. */
+  relief(): Promise<void> | null {
+    if (this.destroyed || !this.groups.reliefDue()) return null;
+    this.groups.relieved();
+    // Submitted, the recorded commands stop holding groups once they finish; then collect and let finalizers run.
+    this.flush();
+    return this.collect();
+  }
+
+  /** A full collection, then tasks until the finalizers have counted groups out (a few at most). */
+  private async collect(): Promise<void> {
+    const live = this.counters.liveBindGroups;
+    (collector ??= { run: findCollector() }).run?.();
+    for (let i = 0; i < RELIEF_TASKS && this.counters.liveBindGroups === live; i++) await nextTask();
   }
 
   /** Takes the uniform ring from `allocator` (the device's, once it exists). */

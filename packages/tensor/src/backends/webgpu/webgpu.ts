@@ -48,7 +48,12 @@ export interface WebGpuBackendOptions extends WebGpuOptions {
    * Caps below the device's own limits (tests use them to exercise grid splitting and limit errors at small
    * sizes). Values above the device's limits are ignored.
    */
-  limits?: { maxComputeWorkgroupsPerDimension?: number; maxStorageBufferBindingSize?: number };
+  limits?: {
+    maxComputeWorkgroupsPerDimension?: number;
+    maxStorageBufferBindingSize?: number;
+    /** Live bind groups past which a dispatch throws DeviceLimitError (lavapipe: 50 000; elsewhere none). */
+    liveBindGroups?: number;
+  };
 }
 
 /**
@@ -59,13 +64,16 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   return new WebGpuBackend(await acquireDevice(options), options.kernelStyle, options.limits);
 }
 
+/** Live bind groups allowed on lavapipe: well under its crash near 60 000, far above what relief leaves. */
+const LAVAPIPE_LIVE_BIND_GROUPS = 50_000;
+
 const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 export class WebGpuBackend implements Backend<GPUBuffer> {
   readonly kind = 'webgpu' as const;
   readonly dtype = 'float32' as const;
   readonly elementBytes = 4;
-  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0 };
+  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0, liveBindGroups: 0, peakLiveBindGroups: 0 };
   readonly programs: ProgramCache;
   /**
    * Kernel choice where GPUs and CPU adapters (lavapipe, SwiftShader) disagree. 'gpu': matmul by 64x64
@@ -103,7 +111,9 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     const lim = device.limits;
     this.limits = { maxGroups: Math.min(lim.maxComputeWorkgroupsPerDimension, caps.maxComputeWorkgroupsPerDimension ?? Infinity) };
     this.maxBufferBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize, caps.maxStorageBufferBindingSize ?? Infinity);
-    this.queue = new GpuQueue(device, this.programs, this.counters, () => this.internalAllocator());
+    // lavapipe maps a page per descriptor set and dies at vm.max_map_count (65 530 maps, the process's own included).
+    const liveLimit = Math.min(caps.liveBindGroups ?? Infinity, /llvmpipe/i.test(this.description) ? LAVAPIPE_LIVE_BIND_GROUPS : Infinity);
+    this.queue = new GpuQueue(device, this.programs, this.counters, () => this.internalAllocator(), liveLimit);
     device.addEventListener('uncapturederror', this.onDeviceError);
     void device.lost.then((info) => {
       if (!this.queue.destroyed) this.queue.error ??= new DeviceError(`sympode webgpu: device lost (${info.reason}): ${info.message}`);
@@ -285,6 +295,10 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
 
   flush(): void {
     this.queue.flush();
+  }
+
+  relief(): Promise<void> | null {
+    return this.queue.relief();
   }
 
   /** Resolves when every pipeline made so far compiled and all submitted work finished; throws any error. */
