@@ -60,6 +60,8 @@ const cnfSpec = {
 
 const demoSpec = { backend: common.backend, seed: common.seed, iters: { kind: 'int', min: 1, default: 300 } } satisfies FlagSpec;
 
+const SPECS: Record<string, FlagSpec> = { train: trainSpec, cnf: cnfSpec, memory: memorySpec, demo: demoSpec };
+
 const HELP: Record<string, string> = {
   main: `usage: sympode <command> [options]      (npm start -- <command> [options])
 
@@ -148,8 +150,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (!(cmd in HELP) || cmd === 'main') throw new UsageError(`unknown command '${cmd}'\n\n${HELP.main}`);
-  // `--out -h` is a missing value (the parser says so), not a request for help.
-  const takesValue = (a: string | undefined) => a !== undefined && a.startsWith('--') && !a.includes('=') && a !== '--html';
+  // `--out -h` is a missing value (the parser says so), not a request for help; a switch takes no value.
+  const takesValue = (a: string | undefined) => a !== undefined && a.startsWith('--') && !a.includes('=') && SPECS[cmd]?.[a.slice(2)]?.kind !== 'boolean';
   if (rest.some((a, i) => (a === '--help' || a === '-h') && !takesValue(rest[i - 1]))) {
     console.log(HELP[cmd]);
     return 0;

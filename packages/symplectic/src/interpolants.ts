@@ -29,7 +29,7 @@
  * - heun2, heun3, ralston: second-order continuous extensions (Σw = θ, Σw·c = θ²/2, w(1) = b).
  */
 import { InvalidArgumentError } from '@sympode/tensor';
-import { getTableau, type Tableau } from './tableaus.js';
+import { TABLEAUS, type Tableau } from './tableaus.js';
 
 /** How a tableau interpolates inside a step (see the module comment). */
 export type Interpolant =
@@ -63,11 +63,10 @@ function dopri8Raw(x: number): number[] {
 
 // The listed coefficients carry ~20 digits, but w(1) misses b by up to 1e-12; θ⁶·(b − w(1)) closes that
 // gap (w(1) = b exactly, so outputs at a step's end equal the step) and changes no other digit that matters.
-let dopri8Gap: number[] | undefined;
+const DOPRI8_GAP = dopri8Raw(1).map((w1, i) => TABLEAUS.dopri8.b[i]! - w1);
 function dopri8Weights(x: number): number[] {
-  dopri8Gap ??= ((b: readonly number[]) => dopri8Raw(1).map((w1, i) => b[i]! - w1))(getTableau('dopri8').b);
   const x6 = x ** 6;
-  return dopri8Raw(x).map((w, i) => w + x6 * dopri8Gap![i]!);
+  return dopri8Raw(x).map((w, i) => w + x6 * DOPRI8_GAP[i]!);
 }
 /** Tsitouras' continuous extension b_i(θ) (the factored form torchdiffeq's tsit5.py writes). */
 function tsit5Weights(x: number): number[] {

@@ -348,9 +348,9 @@ export const TABLEAUS: Readonly<Record<TableauName, Tableau>> = Object.freeze({
   dopri5: DOPRI5,
   dopri8: DOPRI8,
   tsit5: TSIT5,
-  heun2: freeze({ ...HEUN2 }),
-  heun3: freeze({ ...HEUN3 }),
-  ralston: freeze({ ...RALSTON }),
+  heun2: freeze(HEUN2),
+  heun3: freeze(HEUN3),
+  ralston: freeze(RALSTON),
 });
 
 /** The names accepted by {@link getTableau}. */
