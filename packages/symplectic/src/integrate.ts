@@ -30,7 +30,11 @@ export interface IntegrateOptions {
   sign?: 1 | -1;
   /** Error norm of adaptive steps (default 'batch'). */
   norm?: ErrorNorm;
-  /** Measure the error (and choose the first step) on the state's first `normPrefix` elements only: a seminorm. */
+  /**
+   * Adaptive steps: measure the error (and choose the first step) on the first `normPrefix` elements of the
+   * flattened state only, a seminorm (the continuous adjoint's, whose trailing g_θ channels it leaves out).
+   * A positive integer at most the state's size, with norm 'batch'; the recording stepper refuses it.
+   */
   normPrefix?: number;
   /** Where the outputs come from (default 'step'). */
   outputs?: OutputMode;
@@ -74,6 +78,7 @@ export async function integrate(
   if (typeof c?.initialStep !== 'function' || typeof c.adapt !== 'function') {
     throw new InvalidArgumentError("the step-size controller's forSolve() returned something without initialStep and adapt methods");
   }
+  checkNormPrefix(opts, y0.size);
   const out = stepper.outputs(times.length, y0);
   const held = new Set<Tensor>([y0]);
   let y = y0;
@@ -133,6 +138,16 @@ export async function integrate(
   }
   if (!held.has(y)) y.dispose();
   return out.finish();
+}
+
+/** `normPrefix`: a whole number of leading elements of a flat state, measured by one RMS. */
+function checkNormPrefix(opts: IntegrateOptions, size: number): void {
+  const p = opts.normPrefix;
+  if (p === undefined) return;
+  if (!Number.isInteger(p) || p < 1 || p > size) {
+    throw new InvalidArgumentError(`normPrefix must be an integer from 1 to the state's size (${size}), got ${p}`);
+  }
+  if (opts.norm === 'per-sample') throw new InvalidArgumentError("normPrefix (a seminorm over a flat state's leading elements) does not combine with norm 'per-sample'");
 }
 
 /** A solver time as the user's t (for messages). */
