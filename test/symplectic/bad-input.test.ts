@@ -108,6 +108,10 @@ const cases = [
   option('an unknown stages mode', InvalidArgumentError, /stages must be 'recompute' or 'keep', got 'store'/, { stages: 'store' }),
   option("stages 'keep' for backprop", InvalidArgumentError, /stages: 'keep' does not apply to gradient 'backprop'/, { stages: 'keep', gradient: 'backprop' }),
   option("stages 'keep' under a checkpoint budget", InvalidArgumentError, /stages: 'keep' stores every step's stages, and a checkpoints budget \(4\) exists to hold fewer states/, { stages: 'keep', checkpoints: 4 }),
+  option('an unknown adjointNorm', InvalidArgumentError, /adjointNorm must be 'full' or 'seminorm', got 'semi'/, { gradient: 'adjoint', adjointNorm: 'semi' }),
+  option("adjointNorm 'seminorm' for the symplectic adjoint", InvalidArgumentError, /adjointNorm: 'seminorm' does not apply to gradient 'symplectic-adjoint': it is the error norm of the continuous adjoint's backward solve \(gradient 'adjoint'\)/, { adjointNorm: 'seminorm' }),
+  option("adjointNorm 'seminorm' for backprop", InvalidArgumentError, /adjointNorm: 'seminorm' does not apply to gradient 'backprop'/, { gradient: 'backprop', adjointNorm: 'seminorm' }),
+  option("adjointNorm 'seminorm' on a fixed-step method", InvalidArgumentError, /adjointNorm: 'seminorm' is for adaptive methods; 'rk4' takes fixed steps, which no error norm changes/, { method: 'rk4', gradient: 'adjoint', adjointNorm: 'seminorm' }),
   option('an unknown norm', InvalidArgumentError, /norm must be 'batch' or 'per-sample', got 'max'/, { norm: 'max' }),
   option('an unknown outputs mode', InvalidArgumentError, /outputs must be 'step' or 'interpolate', got 'dense'/, { outputs: 'dense' }),
   option("gradient 'reversible' on a Runge–Kutta tableau", InvalidArgumentError, /gradient 'reversible' needs a reversible solver \(method: 'reversible_heun'\); 'dopri5' is a Runge–Kutta tableau/, { gradient: 'reversible' }),
@@ -159,6 +163,14 @@ const cases = [
   ...(['symplectic-adjoint', 'checkpoint', 'adjoint', 'recompute'] as const).map((gradient) =>
     bad({ name: `NaN in the adjoint (${gradient})`, error: NonFiniteGradientError, message: nonFiniteMessage[gradient], setup: (dev) => solved(dev, sqrtField, { method: 'rk4', stepSize: 0.5, gradient }), act: ({ y0, W, loss }) => grad(loss, [y0, W]) }),
   ),
+  // For t < 0.5, sqrt(|W − 1|) at W = 1: y and a stay finite (f = 0, f_y = 0) but f_W is not, so g_θ turns NaN
+  // inside the interval, where the seminorm's step error never sees it: checkBackward's check must.
+  bad({
+    name: "NaN in the parameter gradient only (adjoint, adjointNorm 'seminorm')", error: NonFiniteGradientError,
+    message: /the continuous adjoint's state became NaN in the backward solve reaching output 0 \(t = 0\); pass \{ checkBackward: false \}/,
+    setup: (dev) => solved(dev, (W) => (t, y) => y.device.tidy(() => y.mul(t < 0.5 ? W.sub(1).abs().sqrt() : W.sub(1))), { gradient: 'adjoint', adjointNorm: 'seminorm' }),
+    act: ({ y0, W, loss }) => grad(loss, [y0, W]),
+  }),
   bad({ name: 'createGraph through the continuous adjoint', error: HigherOrderGradientError, message: /reached 'odeint\(rk4, adjoint\)', whose backward cannot be differentiated again/, setup: (dev) => solved(dev, linearField, { method: 'rk4', stepSize: 0.5, gradient: 'adjoint' }), act: ({ y0, W, loss }) => grad(loss, [y0, W], { createGraph: true }) }),
   bad({ name: 'grad for an input the solution does not depend on', error: UnusedInputError, message: /does not depend on input 1 \(shape \[3\]\)/, setup: async (dev) => ({ ...(await solved(dev, linearField, { method: 'rk4', stepSize: 0.5 })), z: dev.ones([3], { requiresGrad: true }) }), act: ({ y0, z, loss }) => grad(loss, [y0, z]) }),
   // Backprop's graph holds what it saved, so it needs nothing of f's closure; the others evaluate f again.

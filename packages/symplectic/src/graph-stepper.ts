@@ -2,7 +2,7 @@
  * Steps with a recorded graph (backprop through the solver, and the per-step replays): the same arithmetic
  * as the no-graph stepper written with differentiable tensor ops, step sizes held constant.
  */
-import { combineTerms, noGrad, stack, writeRow, errorRatio, errorRatioPerSample, type Tensor } from '@sympode/tensor';
+import { combineTerms, InvalidArgumentError, noGrad, stack, writeRow, errorRatio, errorRatioPerSample, type Tensor } from '@sympode/tensor';
 import type { Field } from './field.js';
 import type { ErrorNorm, Outputs, Stepper } from './stepper.js';
 import type { Tableau } from './tableaus.js';
@@ -59,7 +59,10 @@ export class GraphStepper implements Stepper {
     return y1;
   }
 
-  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm: ErrorNorm = 'batch'): Promise<number> {
+  async errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm: ErrorNorm = 'batch', prefix?: number): Promise<number> {
+    // Only the continuous adjoint's graph-free backward solve uses a seminorm; ignoring one here would change
+    // the steps silently.
+    if (prefix !== undefined) throw new InvalidArgumentError('the recording stepper does not support a seminorm (normPrefix); only graph-free solves do');
     const dev = this.field.device;
     this.K ??= dev.memory.scope('stages', () => dev.zeros([this.ks.length, ...this.field.shape]));
     const r = noGrad(() => {

@@ -5,7 +5,7 @@
  * dense output from each tableau's interpolant; the reversible Heun solver with its O(1)-memory gradient.
  */
 export { odeint } from './odeint.js';
-export type { OdeintOptions, OdeintStats, StageMode } from './options.js';
+export type { AdjointNorm, OdeintOptions, OdeintStats, StageMode } from './options.js';
 export type { ErrorNorm } from './stepper.js';
 export type { OdeFunc } from './field.js';
 export { GRADIENTS, GRADIENT_METHODS, REVERSIBLE_GRADIENT_METHODS } from './gradients/registry.js';

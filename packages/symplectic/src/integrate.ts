@@ -30,6 +30,12 @@ export interface IntegrateOptions {
   sign?: 1 | -1;
   /** Error norm of adaptive steps (default 'batch'). */
   norm?: ErrorNorm;
+  /**
+   * Adaptive steps: measure the error (and choose the first step) on the first `normPrefix` elements of the
+   * flattened state only, a seminorm (the continuous adjoint's, whose trailing g_θ channels it leaves out).
+   * A positive integer at most the state's size, with norm 'batch'; the recording stepper refuses it.
+   */
+  normPrefix?: number;
   /** Where the outputs come from (default 'step'). */
   outputs?: OutputMode;
 }
@@ -72,6 +78,7 @@ export async function integrate(
   if (typeof c?.initialStep !== 'function' || typeof c.adapt !== 'function') {
     throw new InvalidArgumentError("the step-size controller's forSolve() returned something without initialStep and adapt methods");
   }
+  checkNormPrefix(opts, y0.size);
   const out = stepper.outputs(times.length, y0);
   const held = new Set<Tensor>([y0]);
   let y = y0;
@@ -92,7 +99,7 @@ export async function integrate(
         if (!fixed) checkStepSize('adapt() returned next =', h);
         const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts);
         const y1 = await y.device.memory.phase(`step ${stats.acceptedSteps}`, () => stepper.attempt(t, y, hStep));
-        const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm) : 0;
+        const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm, opts.normPrefix) : 0;
         if (Number.isNaN(ratio) || ratio === Infinity) {
           y1.dispose();
           throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${user(opts, t)}, h = ${hStep}): the error estimate is ${ratio}`);
@@ -131,6 +138,16 @@ export async function integrate(
   }
   if (!held.has(y)) y.dispose();
   return out.finish();
+}
+
+/** `normPrefix`: a whole number of leading elements of a flat state, measured by one RMS. */
+function checkNormPrefix(opts: IntegrateOptions, size: number): void {
+  const p = opts.normPrefix;
+  if (p === undefined) return;
+  if (!Number.isInteger(p) || p < 1 || p > size) {
+    throw new InvalidArgumentError(`normPrefix must be an integer from 1 to the state's size (${size}), got ${p}`);
+  }
+  if (opts.norm === 'per-sample') throw new InvalidArgumentError("normPrefix (a seminorm over a flat state's leading elements) does not combine with norm 'per-sample'");
 }
 
 /** A solver time as the user's t (for messages). */
@@ -224,14 +241,15 @@ async function firstStep(stepper: Stepper, t: number, y0: Tensor, opts: Integrat
     const dev = y0.device;
     const fv = await f0.data();
     if (!fv.every(Number.isFinite)) throw new NonFiniteStateError(`non-finite derivative f(t0, y0) at t = ${user(opts, t)} (step 0)`);
+    const head = (v: Float64Array | Float32Array) => (opts.normPrefix === undefined ? v : v.subarray(0, opts.normPrefix));
     return checkStepSize('initialStep() returned', await opts.controller.initialStep({
-      y0: await y0.data(), f0: fv, order: stepper.tableau.order, rtol: opts.rtol, atol: opts.atol,
+      y0: head(await y0.data()), f0: head(fv), order: stepper.tableau.order, rtol: opts.rtol, atol: opts.atol,
       f1At: async (h0) => {
         const y1 = noGrad(() => dev.tidy(() => y0.add(f0.mul(h0))));
         const f1 = await noGrad(() => stepper.field.eval(t + h0, y1));
         const v = await f1.data();
         dev.dispose(y1, f1);
-        return v;
+        return head(v);
       },
     }));
   } finally {

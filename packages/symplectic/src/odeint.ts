@@ -202,7 +202,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
         const gy0 = await dev.memory.phase(`backward sweep (${method.name})`, () =>
           method.backward({
             field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, final, g, acc,
-            checkFinite: o.checkBackward, dir, stats: bstats, counter,
+            checkFinite: o.checkBackward, dir, stats: bstats, counter, adjointNorm: o.adjointNorm,
             solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
           }),
         );

@@ -31,8 +31,11 @@ export interface Stepper {
   start(t: number, y0: Tensor): Promise<Tensor>;
   /** Attempts a step of size h from (t, y); returns y1 (the caller owns it). */
   attempt(t: number, y: Tensor, h: number): Promise<Tensor>;
-  /** The scaled RMS error of the step just attempted (one readback), over the batch or its worst sample. */
-  errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm?: ErrorNorm): Promise<number>;
+  /**
+   * The scaled RMS error of the step just attempted (one readback), over the batch or its worst sample;
+   * with `prefix`, over the state's first `prefix` elements only (a seminorm: the continuous adjoint's).
+   */
+  errorRatio(y: Tensor, y1: Tensor, h: number, rtol: number, atol: number, norm?: ErrorNorm, prefix?: number): Promise<number>;
   /**
    * The dense output y + h Σ_i w_i k_i of the step just attempted from y (before `accept`/`reject`); the
    * caller owns it.

@@ -1,7 +1,8 @@
 /**
  * The continuous adjoint (Chen et al. 2018): solve the augmented system z = [y, a, g_θ] backward in time,
  *   dy/dt = f,  da/dt = −aᵀ f_y,  dg/dt = −aᵀ f_θ,
- * from t_K to t_0 with the same method and the adjoint tolerances, resetting y to the forward solution and
+ * from t_K to t_0 with the same method and the adjoint tolerances (the error over all of z, or over [y, a]
+ * alone under adjointNorm 'seminorm'), resetting y to the forward solution and
  * adding ∂L/∂y(t_k) to a at every output time (as torchdiffeq does). Internally time is reversed (s = −t) so
  * the forward integrator runs it. Its gradient is only as exact as this second solve: approximate.
  */
@@ -37,6 +38,8 @@ async function continuousAdjoint(inp: BackwardRun): Promise<Tensor> {
     return dz;
   };
   const Z = 2 * n + sizes.reduce((p, d) => p + d, 0);
+  // The seminorm measures the error of [y, a] only: g_θ feeds back into nothing (Kidger et al. 2021).
+  const solve = inp.adjointNorm === 'seminorm' ? { ...inp.solve, normPrefix: 2 * n } : inp.solve;
   const stepper = new NoGraphStepper(new Field(dev, fAug, [Z], { nfe: 0 }), inp.tableau);
   let z = noGrad(() =>
     dev.memory.scope('adjoint', () => {
@@ -48,7 +51,7 @@ async function continuousAdjoint(inp: BackwardRun): Promise<Tensor> {
   );
   try {
     for (let k = T - 1; k >= 1; k--) {
-      const zs = await noGrad(() => dev.memory.scope('adjoint', () => integrate(stepper, z, [-times[k], -times[k - 1]], inp.solve, inp.stats))).catch((e: unknown) => {
+      const zs = await noGrad(() => dev.memory.scope('adjoint', () => integrate(stepper, z, [-times[k], -times[k - 1]], solve, inp.stats))).catch((e: unknown) => {
         const where = `the continuous adjoint's backward solve from t = ${inp.dir * times[k]} to ${inp.dir * times[k - 1]} failed`;
         if (e instanceof ToleranceError) throw new ToleranceError(`${where}: ${e.message} (this solve's atol and rtol are odeint's adjointAtol and adjointRtol)`, { cause: e });
         if (!(e instanceof NonFiniteStateError)) throw e;
@@ -87,6 +90,7 @@ export const continuousAdjointMethod: GradientMethod = {
   recordsGraph: false,
   keeps: 'solution',
   secondOrder: false,
+  supportsSeminorm: true,
   backward: continuousAdjoint,
   memoryModel({ tableau, T }, { S, P, Vf }) {
     const s = tableau.b.length;

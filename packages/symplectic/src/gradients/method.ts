@@ -13,6 +13,7 @@ import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { FunctionBytes, MemoryPrediction, SolveShape } from './memory-model.js';
 import type { StepStates } from './step-states.js';
+import type { AdjointNorm } from '../options.js';
 
 /** What a backward pass gets. */
 export interface BackwardRun {
@@ -42,6 +43,8 @@ export interface BackwardRun {
   acc: GradientAccumulator;
   /** Options of a backward solve (the continuous adjoint's tolerances). */
   solve: IntegrateOptions;
+  /** odeint's `adjointNorm` ('seminorm' only for a method with `supportsSeminorm`). */
+  adjointNorm: AdjointNorm;
   /** Check the adjoint for NaN/∞ (odeint's `checkBackward`). */
   checkFinite: boolean;
   /** Direction of the user's time (s = dir·t), for messages. */
@@ -83,6 +86,12 @@ export interface GradientMethod {
    * option is refused.
    */
   storedStageRows?(tableau: Tableau): number;
+  /**
+   * Honours odeint's `adjointNorm: 'seminorm'`: its backward is an adaptive solve of an augmented state whose
+   * trailing channels are a plain integral, left out of the error norm when `run.adjointNorm` says so.
+   * Absent: the option is refused.
+   */
+  readonly supportsSeminorm?: boolean;
   /** ∂L/∂y0 from ∂L/∂ys; parameter gradients go into `run.acc`. Frees what it made, also when it fails. */
   backward(run: BackwardRun): Promise<Tensor>;
   /** Predicted peak bytes above what the caller holds, for one solve + backward. */
