@@ -16,9 +16,8 @@ import { writeSection } from './lib/sections.js';
 import { buildMlpOde, type MlpOde } from './lib/problems.js';
 import { measureFunctionBytes } from './lib/memory-model.js';
 import { measureRepeated, type SolveConfig } from './lib/measure.js';
+import { arg, args } from './lib/flags.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const NS = arg('--ns', '16,32,64,128,256').split(',').map(Number);
 const REPEATS = Number(arg('--repeats', '3'));
 const DIM = 16;

@@ -16,9 +16,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './lib/sections.js';
+import { arg, args } from './lib/flags.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const rounds = Number(arg('--rounds', '5'));
 const perRound = Number(arg('--steps-per-round', '20'));
 const longSteps = Number(arg('--long', '600'));

@@ -12,9 +12,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './lib/sections.js';
+import { arg, args } from './lib/flags.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const steps = Number(arg('--steps', '20000'));
 const methods = arg('--methods', 'symplectic-adjoint,checkpoint').split(',') as GradientMethodName[];
 const H = 0.005;

@@ -13,9 +13,8 @@ import { GRADIENT_METHODS, odeint, type GradientMethodName } from '@sympode/symp
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './lib/sections.js';
+import { arg, args } from './lib/flags.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const steps = Number(arg('--steps', '1000'));
 const backends = arg('--backends', 'cpu,webgpu').split(',') as ('cpu' | 'webgpu')[];
 const methods = arg('--methods', GRADIENT_METHODS.join(',')).split(',') as GradientMethodName[];

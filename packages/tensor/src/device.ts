@@ -270,9 +270,9 @@ export class Device {
    * On webgpu, Dawn releases a bind group only when its JS wrapper is collected, and lavapipe crashes the
    * process near 60 000 of them; a loop that records work without ever yielding to the event loop (a long
    * fixed-step solve) never lets that happen. When enough dropped groups have piled up, this submits, runs a
-   * full collection where the runtime offers one (Node, Bun, `--expose-gc`) and waits one task for the
-   * finalizers. The solvers call it before every evaluation of f and backward between graph nodes; call it in
-   * your own long loops. Results never depend on it.
+   * full collection where the runtime offers one (Node, Bun, `--expose-gc`) and yields to the event loop
+   * until the finalizers have run (a few tasks at most). The solvers call it before every evaluation of f
+   * and backward between graph nodes; call it in your own long loops. Results never depend on it.
    */
   async relieve(): Promise<void> {
     const due = this.backend.relief?.();

@@ -4,11 +4,19 @@
  * A long solve allocates little JS garbage and never yields to the event loop, so neither happens: on lavapipe
  * the mappings reach the kernel's vm.max_map_count (65 530) and the process dies in a memset (SIGSEGV) near
  * 6 000 rk4 steps with a checkpoint each. The remedy: count the groups still alive, and when enough have been
- * dropped, collect garbage (where the runtime allows it) and yield one task so the finalizers run.
+ * dropped, collect garbage (where the runtime allows it) and yield to the event loop so the finalizers run.
  */
 
+/** The runtime's collector, looked up on first use (null where there is none). */
+let collector: { run: (() => void) | null } | undefined;
+
+/** A full garbage collection where the runtime offers one; nothing elsewhere. */
+export function collectGarbage(): void {
+  (collector ??= { run: findCollector() }).run?.();
+}
+
 /** A full garbage collection where the runtime offers one (Node, Bun, or `--expose-gc`), else null. */
-export function findCollector(): (() => void) | null {
+function findCollector(): (() => void) | null {
   const g = globalThis as {
     gc?: unknown;
     Bun?: { gc?: (force: boolean) => void };

@@ -21,15 +21,13 @@ import { DeviceDestroyedError, DeviceError, InvalidArgumentError, SympodeError }
 import type { Allocator, Block } from '../../memory/allocator.js';
 import type { BackendCounters } from '../backend.js';
 import { BindGroupCache } from './bindgroups.js';
-import { findCollector, nextTask } from './collect.js';
+import { collectGarbage, nextTask } from './collect.js';
 import type { Dispatch } from './kernels/kernel.js';
 import type { ProgramCache } from './programs.js';
 import { writeUniforms, type UniformViews } from './uniforms.js';
 
 const MAP_READ = 0x1; // GPUMapMode.READ
 
-/** The runtime's garbage collector, looked up once (null where there is none). */
-let collector: { run: (() => void) | null } | undefined;
 /** Tasks a relief waits at most for finalizers (one usually does; V8 may queue other cleanups first). */
 const RELIEF_TASKS = 8;
 
@@ -95,7 +93,7 @@ export class GpuQueue {
   /** A full collection, then tasks until the finalizers have counted groups out (a few at most). */
   private async collect(): Promise<void> {
     const live = this.counters.liveBindGroups;
-    (collector ??= { run: findCollector() }).run?.();
+    collectGarbage();
     for (let i = 0; i < RELIEF_TASKS && this.counters.liveBindGroups === live; i++) await nextTask();
   }
 
