@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /** sympode command line: `train` (default), `cnf`, `memory`, `demo`. */
 import { pathToFileURL } from 'node:url';
-import { parseFlags, UsageError, type FlagSpec } from './args.js';
-import { OutputError } from './errors.js';
+import { join, resolve } from 'node:path';
+import { parseCommand, parseFlags, UsageError, type FlagSpec } from './args.js';
+import { CheckpointError, OutputError } from './errors.js';
 import { prepareOut } from './outputs.js';
-import { installSignalHandlers } from './signals.js';
+import { checkpointDir, readCheckpoint } from './checkpoint.js';
+import { gracefulStop, installSignalHandlers, SIGNAL_EXIT, stopSignalOf } from './signals.js';
 import { demo } from './demo.js';
 import { MEMORY_MAX_EVENTS, memoryReport, METHODS } from './memory-report.js';
 import { train } from './train.js';
@@ -56,6 +58,8 @@ const cnfSpec = {
   grid: { kind: 'int', min: 2, default: 100 },
   samples: { kind: 'int', min: 1, default: 2000 },
   'time-limit': { kind: 'number', min: 0, default: 0 },
+  'save-every': { kind: 'int', min: 0, default: 100 },
+  resume: { kind: 'path', default: '' },
 } satisfies FlagSpec;
 
 const demoSpec = { backend: common.backend, seed: common.seed, iters: { kind: 'int', min: 1, default: 300 } } satisfies FlagSpec;
@@ -117,11 +121,20 @@ density by maximum likelihood; the loss is the batch negative log-likelihood in 
   --grid N         density grid of N×N cells over [-4, 4]² (default 100)
   --samples N      samples drawn for the pictures (default 2000)
   --time-limit S   stop training after S seconds (default 0: no limit)
+  --save-every N   checkpoint every N iterations (default 100; 0: none) in DIR/checkpoint/: state.json
+                   (parameters, Adam state, random streams, metrics so far; replaced atomically) and
+                   metrics.csv (a row appended per iteration). SIGINT/SIGTERM saves one after the current
+                   iteration and exits with 130/143 (a second signal quits at once). The folder goes once the
+                   run's outputs are written; a new run will not start over an unfinished run's checkpoint.
+  --resume DIR     continue the run saved in DIR (its --out) to the same numbers as an uninterrupted run; its
+                   options come from the checkpoint (flags given must match, except --iters, --time-limit,
+                   --save-every, --grid, --samples)
 
 examples:
   npm start -- cnf --data pinwheel
   npm start -- cnf --data 8gaussians --iters 300 --out out/8gaussians
-  npm start -- cnf --data checkerboard --gradient backprop --width 64 --batch 512 --lr 0.001`,
+  npm start -- cnf --data checkerboard --gradient backprop --width 64 --batch 512 --lr 0.001
+  npm start -- cnf --resume out/cnf          # after Ctrl-C, a crash or a full disk`,
   memory: `usage: sympode memory [options]
 
 One forward+backward of the spiral model with each gradient method; prints peak bytes by label and writes
@@ -140,6 +153,27 @@ examples:
 };
 
 const backendOf = (b: string) => b as BackendChoice;
+
+/**
+ * cnf's flags; with --resume the options the checkpoint recorded fill in the flags not given (checked as flags
+ * are: a value that fails is a corrupt checkpoint), and --out is the resumed folder.
+ */
+function cnfFlags(argv: readonly string[]) {
+  const { flags, given } = parseCommand(argv, cnfSpec);
+  if (!given.has('resume')) return flags;
+  if (given.has('out') && resolve(flags.out) !== resolve(flags.resume)) {
+    throw new UsageError(`--resume continues the run in its own folder: drop --out, or give --out ${flags.resume}`);
+  }
+  const path = join(checkpointDir(flags.resume), 'state.json');
+  const saved = Object.entries(readCheckpoint(path, 'cnf').options).filter(([k]) => k in cnfSpec && !given.has(k) && k !== 'resume' && k !== 'out');
+  let fromCheckpoint: Partial<typeof flags>;
+  try {
+    fromCheckpoint = parseCommand(saved.map(([k, v]) => `--${k}=${String(v)}`), cnfSpec).flags;
+  } catch (e) {
+    throw new CheckpointError(`the checkpoint '${path}' is corrupt: ${(e as Error).message}`, { cause: e });
+  }
+  return { ...flags, ...Object.fromEntries(saved.map(([k]) => [k, fromCheckpoint[k as keyof typeof flags]])), out: flags.resume };
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...restArgs] = argv;
@@ -164,14 +198,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       lr: f.lr, batchSize: f['batch-size'], batchTime: f['batch-time'], rtol: f.rtol, atol: f.atol, evalEvery: f['eval-every'],
     });
   } else if (cmd === 'cnf') {
-    const f = parseFlags(rest, cnfSpec);
+    const f = cnfFlags(rest);
+    const resume = f.resume !== '';
     prepareOut(f.out);
-    await trainCnf({
-      data: f.data as ToyDataset, gradient: f.gradient as (typeof METHODS)[number], stages: f.stages as StageMode, backend: backendOf(f.backend),
-      dtype: f.dtype as 'float64' | 'float32', blocks: f.blocks, width: f.width, depth: f.depth, tol: f.tol,
-      trace: f.trace as 'exact' | 'hutchinson', iters: f.iters, lr: f.lr, batch: f.batch, seed: f.seed, out: f.out,
-      grid: f.grid, samples: f.samples, timeLimit: f['time-limit'],
-    });
+    const stop = f['save-every'] > 0 || resume ? gracefulStop() : null;
+    try {
+      const r = await trainCnf({
+        data: f.data as ToyDataset, gradient: f.gradient as (typeof METHODS)[number], stages: f.stages as StageMode, backend: backendOf(f.backend),
+        dtype: f.dtype as 'float64' | 'float32', blocks: f.blocks, width: f.width, depth: f.depth, tol: f.tol,
+        trace: f.trace as 'exact' | 'hutchinson', iters: f.iters, lr: f.lr, batch: f.batch, seed: f.seed, out: f.out,
+        grid: f.grid, samples: f.samples, timeLimit: f['time-limit'], saveEvery: f['save-every'], resume, signal: stop?.signal,
+      });
+      if (r.stopped && stop) return SIGNAL_EXIT[stopSignalOf(stop.signal)];
+    } finally {
+      stop?.release();
+    }
   } else if (cmd === 'memory') {
     const f = parseFlags(rest, memorySpec);
     const html = f.html;
@@ -196,7 +237,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
         console.error(`sympode: ${e.message}`);
         process.exit(2);
       }
-      if (e instanceof OutputError) {
+      if (e instanceof OutputError || e instanceof CheckpointError) {
         console.error(`sympode: ${e.message}`);
         process.exit(1);
       }

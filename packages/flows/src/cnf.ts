@@ -6,7 +6,7 @@
  * Any tableau, tolerance and gradient method of odeint applies (default: dopri5, rtol = atol = 1e-5 as in
  * FFJORD's toy experiments, the symplectic adjoint).
  */
-import { concat, InvalidArgumentError, Rng, ShapeError, type Device, type Tensor } from '@sympode/tensor';
+import { concat, InvalidArgumentError, Rng, ShapeError, type Device, type RngState, type Tensor } from '@sympode/tensor';
 import { odeint, type OdeintOptions, type OdeintStats } from '@sympode/symplectic';
 import { ConcatSquashNet, type ConcatSquashNetOptions, type TimeNet } from './concat-squash.js';
 import { augmentedLayout, cnfField, type AugmentedLayout, type Regularizers, type TraceEstimator } from './cnf-field.js';
@@ -117,6 +117,19 @@ export class CNF {
     const out: OdeintOptions = { method: 'dopri5', rtol: 1e-5, atol: 1e-5, ...s, params: this.nets[m].parameters() };
     if (stats) out.stats = stats[m] ??= {};
     return out;
+  }
+
+  /**
+   * The position of the noise stream (Hutchinson's ε), so a saved training run resumes to the same draws;
+   * {@link CNF.setNoiseState} restores it.
+   */
+  noiseState(): RngState {
+    return this.rng.getState();
+  }
+
+  /** Continues the noise stream from a {@link CNF.noiseState} position. */
+  setNoiseState(state: RngState): void {
+    this.rng.setState(state);
   }
 
   /** The next noise draw for one block: B·D values of the configured distribution. */

@@ -33,6 +33,6 @@ export type { Backend, BackendCounters, BufferKind, DType, KernelTiming, View, U
 export { CpuBackend, type CpuArray } from './backends/cpu.js';
 export { sizeOf, broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';
-export { Rng } from './random.js';
+export { Rng, type RngState } from './random.js';
 export * as nn from './nn.js';
 export * as optim from './optim.js';

@@ -1,6 +1,9 @@
 import { describe } from './args.js';
 import { InvalidArgumentError } from './errors.js';
 
+/** A generator's position ({@link Rng.getState}): xoshiro128**'s four 32-bit state words. */
+export type RngState = readonly [number, number, number, number];
+
 /**
  * Seeded host-side random numbers, so `randn(shape, { seed })` gives the same numbers on every backend.
  * Generator: SplitMix64-seeded xoshiro128** (32-bit state words, exact in JS integers); normals by Box–Muller.
@@ -20,6 +23,18 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       this.s[i] = (z ^ (z >>> 16)) >>> 0 || 1;
     }
+  }
+
+  /** The generator's position: four 32-bit words; {@link Rng.setState} continues the stream from it exactly. */
+  getState(): RngState {
+    return [this.s[0], this.s[1], this.s[2], this.s[3]];
+  }
+
+  /** Moves the generator to a position {@link Rng.getState} returned (four integers in [0, 2³²), not all 0). */
+  setState(state: RngState): void {
+    const ok = Array.isArray(state) && state.length === 4 && state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32);
+    if (!ok || state.every((w) => w === 0)) throw new InvalidArgumentError(`Rng.setState: expected four 32-bit unsigned integers, not all 0 (getState() output), got ${describe(state)}`);
+    this.s.set(state);
   }
 
   private nextU32(): number {
