@@ -6,7 +6,7 @@
  * the metrics so far. The run's own outputs are still written all at once at the end (stagedOut), so the
  * files of the previous run stay as they were until then; the checkpoint folder is removed once they are.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from './errors.js';
 import { fsError, makeFolder } from './outputs.js';
@@ -36,7 +36,7 @@ export interface RunCheckpoint {
 export const checkpointDir = (out: string) => join(out, 'checkpoint');
 
 /** Writes `text` to `path` atomically: a temp file beside it, flushed to disk, renamed over it. */
-function writeAtomic(path: string, text: string): void {
+function writeAtomic(path: string, text: string, action: string, after = ''): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     const fd = openSync(tmp, 'w');
@@ -49,7 +49,7 @@ function writeAtomic(path: string, text: string): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw fsError(e, 'save the checkpoint', path, '; the previous checkpoint is unchanged');
+    throw fsError(e, action, path, after);
   }
 }
 
@@ -107,7 +107,7 @@ export class RunStore {
 
   /** Saves the checkpoint atomically. */
   save(cp: Omit<RunCheckpoint, 'format' | 'version' | 'command'>): void {
-    writeAtomic(this.statePath, JSON.stringify({ format: 'sympode-checkpoint', version: 1, command: this.command, ...cp }));
+    writeAtomic(this.statePath, JSON.stringify({ format: 'sympode-checkpoint', version: 1, command: this.command, ...cp }), 'save the checkpoint', '; the previous checkpoint is unchanged');
   }
 
   /** The run is complete and its outputs are in place: the checkpoint folder goes. */
@@ -116,14 +116,7 @@ export class RunStore {
   }
 
   private rewriteMetrics(rows: readonly string[]): void {
-    const tmp = `${this.metricsPath}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, rows.join('\n') + '\n');
-      renameSync(tmp, this.metricsPath);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw fsError(e, 'write', this.metricsPath);
-    }
+    writeAtomic(this.metricsPath, rows.join('\n') + '\n', 'write');
   }
 }
 

@@ -74,7 +74,7 @@ export interface CnfResult {
   finalLoss: number;
   /** Mean NLL over the last min(50, iters) iterations: less noisy than the last batch. */
   finalLossAvg: number;
-/** NLL (nats) of 4096 held-out points (seeded) after training. */
+  /** NLL (nats) of 4096 held-out points (seeded) after training. */
   testLoss: number;
   /** Iterations run (fewer than asked when the time limit stopped training). */
   iterations: number;
@@ -187,7 +187,7 @@ export async function trainCnf(opts: CnfOptions): Promise<CnfResult> {
       // A cpu iteration never leaves the microtask queue, so signal handlers would never run: give them a turn.
       if (opts.signal) await new Promise<void>((r) => setImmediate(r));
       stopped = opts.signal?.aborted ?? false;
-      if (store && (it % saveEvery === 0 || stopped)) await save(it);
+      if (saveEvery > 0 && it % saveEvery === 0) await save(it); // a stop's checkpoint is saved after the loop
       const over = (opts.timeLimit ?? 0) > 0 && (performance.now() - t0) / 1000 > opts.timeLimit!;
       progress?.update(over || stopped ? opts.iters : it, `loss ${loss.toFixed(3)} nats nfe ${sum('nfeForward')}+${sum('nfeBackward')} live ${formatBytes(m.liveBytes)} peak ${formatBytes(m.peakBytes)}`);
       if (stopped) break;
