@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Embeds kernels/*.wgsl into packages/tensor/src/backends/webgpu/kernels.generated.ts, so the WebGPU backend
-// loads its kernels without a file system (packed packages, browser bundles). Run by `npm run build`/`test`;
+// loads its kernels without a file system (packed packages, browser bundles), and the cpu backend's
+// WebAssembly module (scripts/embed-wasm.mjs). Run by `npm run build`/`test`;
 // `--check` exits 1 when the committed file is stale (CI and a test check that too).
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderWasm, WASM_OUT } from './embed-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'kernels');
@@ -26,15 +28,18 @@ export function render() {
   ].join('\n');
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = render();
-  const current = existsSync(out) ? readFileSync(out, 'utf8') : '';
+/** Writes `text` to `file` when it changed; with `--check`, exits 1 instead when it is stale. */
+function update(file, text) {
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (current === text) return;
   if (process.argv.includes('--check')) {
-    if (current !== text) {
-      console.error('kernels.generated.ts is stale: run `node scripts/embed-kernels.mjs`');
-      process.exit(1);
-    }
-  } else if (current !== text) {
-    writeFileSync(out, text);
+    console.error(`${file} is stale: run \`node scripts/embed-kernels.mjs\``);
+    process.exit(1);
   }
+  writeFileSync(file, text);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  update(out, render());
+  update(WASM_OUT, await renderWasm());
 }

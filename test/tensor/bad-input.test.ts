@@ -76,7 +76,8 @@ const cases = [
   bad({ name: 'rand: low above high', error: InvalidArgumentError, message: /rand: the range \[1, 0\) must be finite numbers with low ≤ high/, act: (_, dev) => dev.rand([2], 1, 0) }),
 
   // ---- `createDevice` ----
-  bad({ name: 'createDevice: a misspelt option', error: InvalidArgumentError, message: /createDevice: unknown option 'dtyp' \(known: backend, dtype, seed, log, kernelStyle, gpu, adapter, device, powerPreference\)/, act: () => createDevice({ backend: 'cpu', dtyp: 'float32' } as never) }),
+  bad({ name: 'createDevice: a misspelt option', error: InvalidArgumentError, message: /createDevice: unknown option 'dtyp' \(known: backend, dtype, seed, log, kernelStyle, gpu, adapter, device, powerPreference, threads\)/, act: () => createDevice({ backend: 'cpu', dtyp: 'float32' } as never) }),
+  bad({ name: 'createDevice: threads 0', error: InvalidArgumentError, message: /createDevice: threads must be an integer from 1 to 64, got the number 0/, act: () => createDevice({ backend: 'cpu', threads: 0 }) }),
   bad({ name: 'createDevice: a NaN seed', error: InvalidArgumentError, message: /createDevice: seed is the number NaN; expected a finite number/, act: () => createDevice({ backend: 'cpu', seed: NaN }) }),
   bad({ name: 'createDevice: an option that is null', error: InvalidArgumentError, message: /createDevice: dtype is null; leave it out \(or undefined\) for the default/, act: () => createDevice({ backend: 'cpu', dtype: null } as never) }),
   bad({ name: 'createDevice: options null', error: InvalidArgumentError, message: /createDevice: options must be an object, got null/, act: () => createDevice(null as never) }),

@@ -16,7 +16,7 @@ const POWER_PREFERENCES = ['low-power', 'high-performance'] as const;
 
 /** Every key of `DeviceOptions` (the compiler keeps the list complete): any other is a typo that would be ignored. */
 const DEVICE_OPTION_KEYS = Object.keys({
-  backend: 0, dtype: 0, seed: 0, log: 0, kernelStyle: 0, gpu: 0, adapter: 0, device: 0, powerPreference: 0,
+  backend: 0, dtype: 0, seed: 0, log: 0, kernelStyle: 0, gpu: 0, adapter: 0, device: 0, powerPreference: 0, threads: 0,
 } satisfies Record<keyof DeviceOptions, 0>);
 
 /** The options' keys and values that need no backend: unknown keys, explicit nulls, the seed, the log. */
@@ -52,7 +52,10 @@ export async function chooseBackend(options: DeviceOptions): Promise<Backend> {
   const handedIn = options.gpu ?? options.adapter ?? options.device;
   if (backend === 'cpu') {
     if (handedIn) throw new InvalidArgumentError("backend 'cpu' was asked for together with a WebGPU gpu/adapter/device");
-    return new CpuBackend(dtype ?? 'float64');
+    return new CpuBackend(dtype ?? 'float64', { threads: options.threads });
+  }
+  if (backend === 'webgpu' && options.threads !== undefined) {
+    throw new InvalidArgumentError("createDevice: threads is an option of the cpu backend, not of 'webgpu'");
   }
   if (dtype === 'float64') {
     throw new InvalidArgumentError("the webgpu backend supports dtype 'float32' only (use backend 'cpu' for float64)");
@@ -63,7 +66,7 @@ export async function chooseBackend(options: DeviceOptions): Promise<Backend> {
   const log = options.log ?? ((m: string) => console.info(m));
   const cpu = (why: string): Backend => {
     log(`sympode: using cpu (${dtype ?? 'float64'}): ${why}`);
-    return new CpuBackend(dtype ?? 'float64');
+    return new CpuBackend(dtype ?? 'float64', { threads: options.threads });
   };
   const software = (description: string) =>
     cpu(`the only WebGPU adapter is a software one (${description}); pass { backend: 'webgpu' } to use it`);

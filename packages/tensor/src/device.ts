@@ -34,6 +34,12 @@ export interface DeviceOptions extends WebGpuOptions {
   log?: (message: string) => void;
   /** webgpu: kernel variants tuned for GPUs ('gpu') or software adapters ('cpu'); default chosen from the adapter. */
   kernelStyle?: KernelStyle;
+  /**
+   * cpu: the most threads a large matrix product uses (worker threads on one shared WebAssembly memory), an
+   * integer ≥ 1; default the cores the runtime reports. Results do not depend on it (threads split the
+   * outputs, never a sum). Browsers and runtimes without worker threads run one.
+   */
+  threads?: number;
 }
 
 /** Nested arrays of numbers (any depth). */

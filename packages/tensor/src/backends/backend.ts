@@ -33,10 +33,10 @@ export type LinearActivation = 'identity' | 'tanh' | 'relu' | 'sigmoid' | 'softp
 export type ReduceOp = 'sum' | 'max';
 
 /**
- * What a raw buffer is for: tensor storage (also the backend's temporaries), host readback staging, or kernel
- * parameters. Only WebGPU distinguishes them (buffer usages).
+ * What a raw buffer is for: tensor storage (also the backend's temporaries), host readback staging, kernel
+ * parameters, timestamp queries (WebGPU buffer usages), or the cpu backend's WebAssembly memory ('wasm').
  */
-export type BufferKind = 'storage' | 'staging' | 'uniform' | 'query';
+export type BufferKind = 'storage' | 'staging' | 'uniform' | 'query' | 'wasm';
 
 /** GPU time of one kernel during a profile (timestamp queries). */
 export interface KernelTiming {
@@ -166,6 +166,12 @@ export interface BackendCounters {
    * then, cached or garbage; always 0 on cpu). Bounded by the relief {@link Backend.relief} gives.
    */
   liveBindGroups: number;
+  /** cpu: products run by the WebAssembly kernels (always 0 on webgpu). */
+  wasmCalls: number;
+  /** cpu: bytes copied between tensor storages and the WebAssembly memory (operands in, result out). */
+  wasmCopyBytes: number;
+  /** cpu: milliseconds spent on those copies. */
+  wasmCopyMs: number;
   /** The most bind groups alive at once so far (always 0 on cpu). */
   peakLiveBindGroups: number;
 }

@@ -5,6 +5,12 @@
  */
 type Arr = Float64Array | Float32Array;
 
+/** The signature of {@link gemm} (the backend passes its WebAssembly one or this). */
+export type Gemm = (
+  a: Arr, ao: number, ar: number, ac: number, b: Arr, bo: number, br: number, bc: number,
+  out: Arr, oo: number, m: number, n: number, k: number, bias: Arr | null,
+) => void;
+
 /**
  * out[oo + i·n + j] = Σ_q A(i, q) · B(q, j) (+ bias[j] after the sum when `bias` is given), with
  * A(i, q) = a[ao + i·ar + q·ac] and B(q, j) = b[bo + q·br + j·bc], for i < m, j < n.

@@ -5,7 +5,7 @@
  * computed from the output, aside).
  */
 import type { LinearActivation } from './backend.js';
-import { gemm } from './cpu-gemm.js';
+import { gemm, type Gemm } from './cpu-gemm.js';
 
 type Arr = Float64Array | Float32Array;
 
@@ -49,8 +49,10 @@ export function tanhInPlace(x: Arr, out: Arr, size: number): void {
 }
 
 /** out [m, n] = act(x [m, k] · w [n, k]ᵀ + b). */
-export function linearCpu(x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation): void {
-  gemm(x, 0, k, 1, w, 0, 1, k, out, 0, m, n, k, b);
+export function linearCpu(
+  x: Arr, w: Arr, b: Arr | null, out: Arr, m: number, n: number, k: number, act: LinearActivation, mm: Gemm = gemm,
+): void {
+  mm(x, 0, k, 1, w, 0, 1, k, out, 0, m, n, k, b);
   const size = m * n;
   switch (act) {
     case 'identity': return;
@@ -73,8 +75,10 @@ export function activationGradCpu(g: Arr, y: Arr, out: Arr, size: number, act: L
 }
 
 /** gw [n, k] = gzᵀ · x, gb [n] = Σ_rows gz. */
-export function linearWeightGradCpu(gz: Arr, x: Arr, gw: Arr, gb: Arr | null, m: number, n: number, k: number): void {
-  gemm(gz, 0, 1, n, x, 0, k, 1, gw, 0, n, k, m);
+export function linearWeightGradCpu(
+  gz: Arr, x: Arr, gw: Arr, gb: Arr | null, m: number, n: number, k: number, mm: Gemm = gemm,
+): void {
+  mm(gz, 0, 1, n, x, 0, k, 1, gw, 0, n, k, m, null);
   if (!gb) return;
   // Row sums accumulated in float64 (as the reduce kernel's), in row order, rows read contiguously.
   if (acc.length < n) acc = new Float64Array(n);

@@ -1,10 +1,17 @@
 /**
  * CPU backend: typed arrays, float64 by default. The reference every other backend is tested against,
- * so every kernel here is the plainest loop that states the definition.
+ * so every kernel here is the plainest loop that states the definition, except the matrix products: those
+ * from WASM_MIN_MNK run on the WebAssembly SIMD kernels (wasm/gemm.ts) over up to `threads` threads, with
+ * each output summed in the same order as the JS loop (float64: the same bits).
  */
-import type { Backend, BackendCounters, BinaryOp, DType, LinearActivation, ReduceOp, UnaryOp, View } from './backend.js';
+import type { Backend, BackendCounters, BinaryOp, BufferKind, DType, LinearActivation, ReduceOp, UnaryOp, View } from './backend.js';
 import { activationGradCpu, linearCpu, linearWeightGradCpu, tanhInPlace } from './cpu-linear.js';
-import { gemm } from './cpu-gemm.js';
+import { gemm, type Gemm } from './cpu-gemm.js';
+import type { Allocator } from '../memory/allocator.js';
+import { availableThreads, MAX_THREADS } from './wasm/threads.js';
+import { WasmArenaToken, WasmGemm } from './wasm/gemm.js';
+import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../args.js';
 
 /** The cpu backend's buffers: a typed array of the device's dtype. */
 export type CpuArray = Float64Array | Float32Array;
@@ -82,29 +89,86 @@ function forEachIndex(shape: readonly number[], views: readonly View[], fn: (i: 
   }
 }
 
+/** m·n·k from which a product runs on the WebAssembly kernels (below, the JS loop's lack of set-up wins). */
+export const WASM_MIN_MNK = 32768;
+
+/** Options of {@link CpuBackend} (createDevice passes `threads`). */
+export interface CpuBackendOptions {
+  /** The most threads a matrix product uses: an integer ≥ 1; default the cores the runtime reports. */
+  threads?: number;
+  /** Run large matrix products on the WebAssembly SIMD kernels (default true where the runtime has them). */
+  wasm?: boolean;
+}
+
+// Workers and WebAssembly memory of a backend nobody destroyed go when it is collected.
+const release = new FinalizationRegistry<WasmGemm>((w) => w.release());
+
 /** The cpu backend: typed arrays of float64 (default) or float32, the reference the WebGPU kernels are tested against. */
 export class CpuBackend implements Backend<CpuArray> {
   readonly kind = 'cpu' as const;
   readonly emulated = false;
   readonly elementBytes: number;
   readonly description: string;
-  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0, liveBindGroups: 0, peakLiveBindGroups: 0 };
+  readonly counters: BackendCounters = {
+    dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0, liveBindGroups: 0, peakLiveBindGroups: 0, wasmCalls: 0, wasmCopyBytes: 0, wasmCopyMs: 0,
+  };
   private readonly Ctor: Float64ArrayConstructor | Float32ArrayConstructor;
+  /** The WebAssembly GEMM (null: JS loops only). */
+  private readonly wasm: WasmGemm | null;
+  /** The product every matmul and fused layer uses. */
+  private readonly mm: Gemm;
 
-  constructor(readonly dtype: DType = 'float64') {
+  constructor(readonly dtype: DType = 'float64', options: CpuBackendOptions = {}) {
+    const threads = options.threads ?? availableThreads();
+    const wasm = options.wasm ?? true;
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new InvalidArgumentError(`createDevice: threads must be an integer from 1 to ${MAX_THREADS}, got ${describe(threads)}`);
+    }
+    if (typeof wasm !== 'boolean') throw new InvalidArgumentError(`cpu backend: wasm must be a boolean, got ${describe(wasm)}`);
     this.Ctor = dtype === 'float64' ? Float64Array : Float32Array;
     this.elementBytes = dtype === 'float64' ? 8 : 4;
+    this.wasm = wasm && WasmGemm.available() ? new WasmGemm(dtype === 'float64', threads, this.counters) : null;
+    if (this.wasm) release.register(this, this.wasm, this.wasm);
     this.description = `cpu ${dtype}`;
+    const w = this.wasm;
+    this.mm = w
+      ? (a, ao, ar, ac, b, bo, br, bc, out, oo, m, n, k, bias) => {
+          if (m * n * k >= WASM_MIN_MNK && w.gemm(a, ao, ar, ac, b, bo, br, bc, out, oo, m, n, k, bias)) return;
+          gemm(a, ao, ar, ac, b, bo, br, bc, out, oo, m, n, k, bias);
+        }
+      : gemm;
+  }
+
+  /** Whether large products run on the WebAssembly SIMD kernels. */
+  get simd(): boolean {
+    return this.wasm !== null;
+  }
+
+  /** The most threads a product uses (1 without WebAssembly, shared memory or worker threads). */
+  get threads(): number {
+    return this.wasm?.threadCount ?? 1;
+  }
+
+  /** Why the backend fell back to one thread ('' when it did not). */
+  get threadsNote(): string {
+    return this.wasm?.threadsNote ?? '';
+  }
+
+  attachAllocator(allocator: Allocator): void {
+    this.wasm?.attach(allocator);
   }
 
   allocationSize(bytes: number): number {
     return bytes;
   }
-  createRaw(allocBytes: number): CpuArray {
+  createRaw(allocBytes: number, kind?: BufferKind): CpuArray {
+    // The WebAssembly memory's token stands in the allocator's pool for the memory (never read as an array).
+    if (kind === 'wasm') return this.wasm!.raw(allocBytes) as unknown as CpuArray;
     return new this.Ctor(allocBytes / this.elementBytes);
   }
-  destroyRaw(): void {
-    /* garbage collected */
+  destroyRaw(raw: CpuArray): void {
+    // Typed arrays are garbage collected; the WebAssembly memory is released (with its threads).
+    if ((raw as unknown) instanceof WasmArenaToken) this.wasm?.destroyRaw(raw as unknown as WasmArenaToken);
   }
   write(dst: CpuArray, data: ArrayLike<number>, offset: number): void {
     dst.set(data, offset);
@@ -185,11 +249,11 @@ export class CpuBackend implements Backend<CpuArray> {
     // Row/column strides of the logical [m, k] and [k, n] operands.
     const [ar, ac] = transA ? [1, m] : [k, 1];
     const [br, bc] = transB ? [1, k] : [n, 1];
-    for (let p = 0; p < batch; p++) gemm(a, p * aBatchStride, ar, ac, b, p * bBatchStride, br, bc, out, p * m * n, m, n, k);
+    for (let p = 0; p < batch; p++) this.mm(a, p * aBatchStride, ar, ac, b, p * bBatchStride, br, bc, out, p * m * n, m, n, k, null);
   }
   linear(x: CpuArray, w: CpuArray, b: CpuArray | null, out: CpuArray, m: number, n: number, k: number, act: LinearActivation): void {
     this.counters.dispatches++;
-    linearCpu(x, w, b, out, m, n, k, act);
+    linearCpu(x, w, b, out, m, n, k, act, this.mm);
   }
   activationGrad(g: CpuArray, y: CpuArray, out: CpuArray, size: number, act: LinearActivation): void {
     this.counters.dispatches++;
@@ -197,7 +261,7 @@ export class CpuBackend implements Backend<CpuArray> {
   }
   linearWeightGrad(gz: CpuArray, x: CpuArray, gw: CpuArray, gb: CpuArray | null, m: number, n: number, k: number): void {
     this.counters.dispatches++;
-    linearWeightGradCpu(gz, x, gw, gb, m, n, k);
+    linearWeightGradCpu(gz, x, gw, gb, m, n, k, this.mm);
   }
   copy(src: CpuArray, sv: View, dst: CpuArray, dv: View, shape: readonly number[]): void {
     this.counters.dispatches++;
@@ -239,5 +303,7 @@ export class CpuBackend implements Backend<CpuArray> {
     out[0] = Math.sqrt(sq / n);
   }
   flush(): void {}
-  destroy(): void {}
+  destroy(): void {
+    this.wasm?.release();
+  }
 }

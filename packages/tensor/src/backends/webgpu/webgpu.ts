@@ -33,7 +33,7 @@ export { NO_ADAPTER_MESSAGE } from './adapter.js';
 export type { KernelStyle } from './kernels/kernel.js';
 
 // GPUBufferUsage bits (numeric so nothing depends on globals being installed first).
-const USAGE: Record<BufferKind, number> = {
+const USAGE: Record<Exclude<BufferKind, 'wasm'>, number> = {
   storage: 0x80 | 0x4 | 0x8, // STORAGE | COPY_SRC | COPY_DST
   staging: 0x1 | 0x8, // MAP_READ | COPY_DST
   uniform: 0x40 | 0x8, // UNIFORM | COPY_DST
@@ -73,7 +73,9 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   readonly kind = 'webgpu' as const;
   readonly dtype = 'float32' as const;
   readonly elementBytes = 4;
-  readonly counters: BackendCounters = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0, liveBindGroups: 0, peakLiveBindGroups: 0 };
+  readonly counters: BackendCounters = {
+    dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0, liveBindGroups: 0, peakLiveBindGroups: 0, wasmCalls: 0, wasmCopyBytes: 0, wasmCopyMs: 0,
+  };
   readonly programs: ProgramCache;
   /**
    * Kernel choice where GPUs and CPU adapters (lavapipe, SwiftShader) disagree. 'gpu': matmul by 64x64
@@ -162,6 +164,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
           'allocated. Split the work into smaller batches or chunks, or use a device with larger limits (or the cpu backend).',
       );
     }
+    if (kind === 'wasm') throw new Error("internal: the webgpu backend has no 'wasm' buffers");
     return this.device.createBuffer({ size, usage: USAGE[kind] });
   }
 

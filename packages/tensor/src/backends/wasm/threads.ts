@@ -1,0 +1,162 @@
+/**
+ * Worker threads that run the cpu backend's WebAssembly kernels on its shared memory, for Node (worker_threads,
+ * reached through `process.getBuiltinModule`, so a browser bundle imports nothing). The calling thread posts a
+ * job into a worker's slot of the control block (the memory's first CTRL_BYTES) and wakes it with
+ * Atomics.notify; it waits with Atomics.wait, which a browser page's main thread may not do, so browsers run
+ * one thread. A job is a row range of one GEMM: which thread computes an output never changes its value.
+ */
+import { DeviceError } from '../../errors.js';
+import type { WasmMemory, WasmModule } from './api.js';
+import type { GemmExports } from './module.js';
+
+/** Bytes at the start of the memory reserved for the control block (SLOT ints per worker). */
+export const CTRL_BYTES = 8192;
+const SLOT = 32;
+/** The most threads (the control block's slots). */
+export const MAX_THREADS = CTRL_BYTES / 4 / SLOT;
+// Slot layout: SEQ (job number), DONE (last job finished), FAILED (1 after an exception), READY, then ARGS.
+const SEQ = 0, DONE = 1, FAILED = 2, READY = 3, ARGS = 4;
+/** How long a new worker may take to start before the pool gives up on threads. */
+const START_MS = 10_000;
+
+/** One job: gemm_<dtype>(…14 args), then bias_<dtype>(c, bias, i0, i1, npad) when bias ≠ 0. */
+export interface Job {
+  f64: boolean;
+  /** a, ar, ac, b, br, bc, c, m, n, k, i0, i1, pa, pb. */
+  gemm: readonly number[];
+  /** Byte offset of the padded bias (0: none) and the padded row length. */
+  bias: number;
+  npad: number;
+}
+
+/** Runs a job on an instance (the calling thread's and every worker's code: the worker has its own copy). */
+export function runJob(x: GemmExports, j: Job): void {
+  const g = j.gemm as Parameters<GemmExports['gemm_f32']>;
+  if (j.f64) x.gemm_f64(...g); else x.gemm_f32(...g);
+  if (j.bias !== 0) (j.f64 ? x.bias_f64 : x.bias_f32)(g[6], j.bias, g[10], g[11], j.npad);
+}
+
+// The worker: the same steps as runJob, on its slot's args (f64, 14 gemm args, bias, npad).
+const WORKER = `
+const { workerData } = require('node:worker_threads');
+const { memory, module, slot } = workerData;
+const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
+const s0 = slot * ${SLOT};
+Atomics.store(ctrl, s0 + ${READY}, 1);
+Atomics.notify(ctrl, s0 + ${READY});
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, s0 + ${SEQ}, seen);
+  const seq = Atomics.load(ctrl, s0 + ${SEQ});
+  if (seq === seen) continue;
+  seen = seq;
+  try {
+    const a = Array.from(ctrl.subarray(s0 + ${ARGS}, s0 + ${ARGS} + 17));
+    const g = a.slice(1, 15);
+    if (a[0]) x.gemm_f64(...g); else x.gemm_f32(...g);
+    if (a[15] !== 0) (a[0] ? x.bias_f64 : x.bias_f32)(g[6], a[15], g[10], g[11], a[16]);
+  } catch (e) {
+    Atomics.store(ctrl, s0 + ${FAILED}, 1);
+  }
+  Atomics.store(ctrl, s0 + ${DONE}, seq);
+  Atomics.notify(ctrl, s0 + ${DONE});
+}
+`;
+
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+}
+interface WorkerThreads {
+  Worker: new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker;
+}
+
+/** worker_threads where the runtime has it and lets this thread block (Node, Bun), else undefined. */
+function workerThreads(): WorkerThreads | undefined {
+  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  try {
+    return g.process?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cores this runtime reports (1 where it cannot run workers). */
+export function availableThreads(): number {
+  if (!workerThreads()) return 1;
+  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+  return Math.max(1, Math.min(MAX_THREADS, os?.availableParallelism?.() ?? os?.cpus().length ?? 1));
+}
+
+/** Workers 1 … count−1 on one shared memory (thread 0 is the caller). */
+export class ThreadPool {
+  private readonly workers: NodeWorker[] = [];
+  private readonly ctrl: Int32Array;
+  private seq = 0;
+
+  /** Starts `count − 1` workers and waits until they run; throws (after terminating them) when they do not. */
+  constructor(memory: WasmMemory, module: WasmModule, readonly count: number) {
+    const wt = workerThreads();
+    if (!wt) throw new DeviceError('worker threads are not available in this runtime');
+    this.ctrl = new Int32Array(memory.buffer, 0, CTRL_BYTES / 4);
+    this.ctrl.fill(0);
+    try {
+      for (let w = 1; w < count; w++) {
+        const worker = new wt.Worker(WORKER, { eval: true, workerData: { memory, module, slot: w } });
+        worker.unref();
+        this.workers.push(worker);
+      }
+      const deadline = Date.now() + START_MS;
+      for (let w = 1; w < count; w++) {
+        while (Atomics.load(this.ctrl, w * SLOT + READY) === 0) {
+          const left = deadline - Date.now();
+          if (left <= 0) throw new DeviceError(`a cpu worker thread did not start within ${START_MS} ms`);
+          Atomics.wait(this.ctrl, w * SLOT + READY, 0, left);
+        }
+      }
+    } catch (e) {
+      this.terminate();
+      throw e;
+    }
+  }
+
+  /** Runs jobs[0] here and jobs[w] on worker w (null: nothing for it), returning when all are done. */
+  run(exports: GemmExports, jobs: readonly (Job | null)[]): void {
+    const seq = ++this.seq;
+    for (let w = 1; w < jobs.length; w++) {
+      const j = jobs[w];
+      if (!j) continue;
+      const s0 = w * SLOT;
+      const c = this.ctrl;
+      c[s0 + ARGS] = j.f64 ? 1 : 0;
+      for (let i = 0; i < 14; i++) c[s0 + ARGS + 1 + i] = j.gemm[i];
+      c[s0 + ARGS + 15] = j.bias;
+      c[s0 + ARGS + 16] = j.npad;
+      Atomics.store(c, s0 + SEQ, seq);
+      Atomics.notify(c, s0 + SEQ);
+    }
+    let failed = false;
+    try {
+      if (jobs[0]) runJob(exports, jobs[0]);
+    } finally {
+      // Every posted job is waited for, even when this thread's part threw, before the memory is reused.
+      for (let w = 1; w < jobs.length; w++) {
+        if (!jobs[w]) continue;
+        const s0 = w * SLOT;
+        for (let d = Atomics.load(this.ctrl, s0 + DONE); d !== seq; d = Atomics.load(this.ctrl, s0 + DONE)) {
+          Atomics.wait(this.ctrl, s0 + DONE, d);
+        }
+        if (Atomics.exchange(this.ctrl, s0 + FAILED, 0) !== 0) failed = true;
+      }
+    }
+    if (failed) throw new DeviceError('a cpu worker thread failed in a WebAssembly kernel');
+  }
+
+  /** Stops the workers (they hold the memory). */
+  terminate(): void {
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
+  }
+}
