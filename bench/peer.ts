@@ -10,14 +10,16 @@
  * PyTorch and NumPy; without them, or without the peers folder, it says so and exits 0. Writes the section
  * `peer` of bench/RESULTS.md.
  *
- *   npm run bench:peer [-- --iters 20 --rounds 3 --reps 3 --wide D16,W256,B1024 --only spiral|mlp|matmul --no-write]
+ *   npm run bench:peer [-- --iters 20 --rounds 3 --reps 3 --wide D16,W256,B1024 --threads 1,2 --only spiral|mlp|matmul --no-write]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevice, grad, nn, type Device, type Tensor } from '@sympode/tensor';
-import { odeint, type GradientMethodName } from '@sympode/symplectic';
+import { createDevice } from '@sympode/tensor';
+import type { GradientMethodName } from '@sympode/symplectic';
+import { matmulRows } from './lib/peer-matmul.js';
+import { ourMlp, tfjsMlp, type MlpSpec } from './lib/peer-mlp.js';
 import { spiralBench } from './lib/spiral-bench.js';
 import { writeSection } from './lib/sections.js';
 import { median } from './lib/stats.js';
@@ -41,7 +43,6 @@ const SPIRAL_PEERS: [GradientMethodName, string][] = [
   ['backprop', 'backprop'], ['symplectic-adjoint', 'symplectic'], ['checkpoint', 'checkpoint'], ['adjoint', 'adjoint'],
 ];
 
-interface MlpSpec { D: number; W: number; B: number }
 const parseSpec = (s: string): MlpSpec => {
   const m = /^D(\d+),W(\d+),B(\d+)$/.exec(s);
   if (!m) throw new Error(`--wide expects D<n>,W<n>,B<n>, got ${s}`);
@@ -50,6 +51,9 @@ const parseSpec = (s: string): MlpSpec => {
 const MLP_ROWS: MlpSpec[] = [{ D: 2, W: 64, B: 256 }, parseSpec(value('wide') ?? 'D16,W256,B1024')];
 const STEPS = 20;
 const MATMUL_REPS = 7;
+/** `--threads 1,2`: the thread counts both sides run at (default 1 and the cores, when more than one). */
+const cores = (await import('node:os')).availableParallelism();
+const THREADS = (value('threads') ?? (cores > 1 ? `1,${cores}` : '1')).split(',').map(Number);
 
 /** Why the peer cannot run here, or null when it can. */
 function peerMissing(): string | null {
@@ -61,9 +65,20 @@ function peerMissing(): string | null {
   return null;
 }
 
-function runPython(script: string, scriptArgs: string[], env: Record<string, string>): string {
-  const r = spawnSync(python, [script, ...scriptArgs], { encoding: 'utf8', env: { ...process.env, SAM_DIR: peersDir, ...env }, maxBuffer: 1 << 24 });
+/** What PyTorch reported about itself (peer_env.py's line), by thread count. */
+const torchEnv = new Map<number, { blas: string[]; threads: number; openblasThreads: string | null; torch: string }>();
+
+/** Runs a peer script on `threads` threads (torch and OpenBLAS alike); returns its output without the BLAS line. */
+function runPython(script: string, scriptArgs: string[], env: Record<string, string>, threads = 1): string {
+  const r = spawnSync(python, [script, ...scriptArgs], {
+    encoding: 'utf8', env: { ...process.env, SAM_DIR: peersDir, THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), ...env }, maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const lines = r.stdout.split('\n');
+  if (lines[0]?.startsWith('{"blas"')) {
+    torchEnv.set(threads, JSON.parse(lines[0]));
+    return lines.slice(1).join('\n');
+  }
   return r.stdout;
 }
 
@@ -76,33 +91,9 @@ function theirSpiral(): Map<string, number> {
 }
 
 /** Theirs: ms of one forward + backward per method of an MLP row. */
-function theirMlp(s: MlpSpec): Map<string, number> {
-  const out = runPython(join(root, 'bench', 'peer_mlp.py'), [s.D, s.W, s.B, STEPS, reps].map(String), {});
+function theirMlp(s: MlpSpec, threads: number): Map<string, number> {
+  const out = runPython(join(root, 'bench', 'peer_mlp.py'), [s.D, s.W, s.B, STEPS, reps].map(String), {}, threads);
   return new Map(out.trim().split('\n').map((l) => JSON.parse(l) as { method: string; ms: number }).map((r) => [r.method, r.ms]));
-}
-
-/** Ours: ms of one forward + backward of an MLP row (median of `reps` after a warm-up). */
-async function ourMlp(dev: Device, s: MlpSpec, gradient: GradientMethodName): Promise<number> {
-  const mlp = new nn.MLP(dev, [s.D, s.W, s.W, s.D], 'tanh', { seed: 1 });
-  const y0 = dev.randn([s.B, s.D], { seed: 2, requiresGrad: true });
-  const f = (_t: number, y: Tensor) => mlp.forward(y);
-  const ms: number[] = [];
-  try {
-    for (let r = 0; r <= reps; r++) {
-      const t0 = performance.now();
-      const gs = await dev.tidy(async () => {
-        const ys = await odeint(f, y0, [0, 1], { method: 'rk4', stepSize: 1 / STEPS, params: mlp, gradient });
-        return grad(ys.narrow(0, 1, 1).square().sum(), [y0, ...mlp.parameters()]);
-      });
-      await gs[0].data();
-      if (r > 0) ms.push(performance.now() - t0);
-      dev.dispose(gs);
-    }
-  } finally {
-    dev.dispose(y0);
-    mlp.dispose();
-  }
-  return median(ms);
 }
 
 /** What a reader needs to weigh the ratios. */
@@ -123,49 +114,22 @@ function notes(): string[] {
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(1));
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : '—');
 
-/** Matmul throughput, ours (cpu float32 and float64) against torch.matmul (float32, one thread). */
-async function matmulRows(): Promise<string[]> {
-  const shapes = ['128x128x128', '256x256x256', '512x512x512', '1024x1024x1024', '256x64x64', '1024x256x256'];
-  const theirs = new Map(runPython(join(root, 'bench', 'peer_matmul.py'), [String(MATMUL_REPS), ...shapes], {})
-    .trim().split('\n').map((l) => JSON.parse(l) as { shape: string; ms: number }).map((r) => [r.shape, r.ms]));
-  const out = [`Matmul C = A·B (M×K times K×N), GFLOP/s = 2MKN / time (median of ${MATMUL_REPS} after two warm-ups), one thread each:`, '',
-    '| M×K×N | ours float32 | ours float64 | PyTorch float32 | ours f32 / PyTorch |', '| --- | ---: | ---: | ---: | ---: |'];
-  const devs = [await createDevice({ backend: 'cpu', dtype: 'float32' }), await createDevice({ backend: 'cpu' })];
-  for (const shape of shapes) {
-    const [M, K, N] = shape.split('x').map(Number);
-    const gflops = (ms: number) => (2 * M * K * N) / (ms * 1e6);
-    const ours = devs.map((d) => {
-      const a = d.randn([M, K], { seed: 1 }), b = d.randn([K, N], { seed: 2 });
-      const ts: number[] = [];
-      for (let r = 0; r < MATMUL_REPS + 2; r++) {
-        const t0 = performance.now();
-        a.matmul(b).dispose();
-        if (r >= 2) ts.push(performance.now() - t0);
-      }
-      d.dispose(a, b);
-      return gflops(median(ts));
-    });
-    const th = theirs.get(shape);
-    const line = `| ${M}×${K}×${N} | ${ours[0].toFixed(2)} | ${ours[1].toFixed(2)} | ${th ? gflops(th).toFixed(2) : '—'} | ${th ? (ours[0] / gflops(th)).toFixed(2) : '—'} |`;
-    out.push(line);
-    console.log(line);
-  }
-  for (const d of devs) d.destroy();
-  return out;
-}
-
 async function main(): Promise<void> {
   const missing = peerMissing();
   if (missing) {
     console.log(`bench:peer skipped: ${missing}`);
     return;
   }
-  const dev = await createDevice({ backend: 'cpu', dtype: 'float32' });
-  const cpu64 = await createDevice({ backend: 'cpu' });
+  // The spiral runs one thread on both sides (its products are below the threading threshold anyway).
+  const dev = await createDevice({ backend: 'cpu', dtype: 'float32', threads: 1 });
+  const cpu64 = await createDevice({ backend: 'cpu', threads: 1 });
   const lines: string[] = [];
-  const cpuName = (await import('node:os')).cpus()[0]?.model ?? 'unknown CPU';
+  const os = await import('node:os');
+  const cpuName = os.cpus()[0]?.model ?? 'unknown CPU';
+  const flags = (await import('node:fs')).readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].trim().split(/\s+/) ?? [];
+  const simdFlags = flags.filter((f) => /^(avx2|fma|avx512f|avx512_bf16|avx512_fp16|avx512vl|amx_\w+)$/.test(f)).join(' ');
   lines.push(`## Against the authors' PyTorch code (\`npm run bench:peer\`)`, '');
-  lines.push(`${cpuName}, one thread each (theirs: torch.set_num_threads(1), PyTorch ${spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim()}); ours: cpu float32. Ratio = ours / theirs (below 1: ours faster). Run ${new Date().toISOString().slice(0, 10)}.`, '');
+  lines.push(`${cpuName} (${os.availableParallelism()} cores; ${simdFlags || 'no AVX flags reported'}). Ours: cpu float32 (WebAssembly SIMD128 products); theirs: PyTorch with the BLAS named below at the same thread count (torch.set_num_threads and OPENBLAS_NUM_THREADS). Ratio = ours / theirs in time (below 1: ours faster). Run ${new Date().toISOString().slice(0, 10)}.`, '');
 
   // Rounds alternate ours and theirs, so load from other processes on a shared machine hits both sides alike;
   // the ratio reported is the median of the per-round ratios.
@@ -196,18 +160,34 @@ async function main(): Promise<void> {
     lines.push(line);
     console.log(line);
   }
-  lines.push('', `MLP ODE D→W→W→D (tanh), rk4 ${STEPS} fixed steps on [0, 1], loss Σ y(1)², one forward + backward, ms (median of ${reps} after a warm-up):`, '');
-  lines.push('| problem | gradient | ours cpu float32 | theirs (PyTorch) | ours / theirs |', '| --- | --- | ---: | ---: | ---: |');
+  lines.push('', `MLP ODE D→W→W→D (tanh), rk4 ${STEPS} fixed steps on [0, 1], one forward + backward, ms (median of ${reps} after a warm-up); tfjs-wasm: backprop through the same rk4 (tfjs's tape):`, '');
+  lines.push('| problem | gradient | threads | ours cpu float32 | theirs (PyTorch) | ours / theirs | tfjs-wasm | ours / tfjs-wasm |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  let tfjsName = '';
   for (const s of runs('mlp') ? MLP_ROWS : []) {
-    console.log(`MLP D${s.D} W${s.W} B${s.B} ...`);
-    const th = theirMlp(s);
-    for (const m of ['backprop', 'symplectic-adjoint'] as const) {
-      const o = await ourMlp(dev, s, m);
-      const line = `| D${s.D} W${s.W} B${s.B} | ${m} | ${fmt(o)} | ${fmt(th.get(m))} | ${ratio(o, th.get(m))} |`;
-      lines.push(line);
-      console.log(line);
+    let tw: number | undefined;
+    try {
+      const t = await tfjsMlp(dev, s, STEPS, reps);
+      tw = t.ms;
+      tfjsName = t.backend;
+    } catch (e) {
+      console.log(`tfjs-wasm failed on D${s.D} W${s.W} B${s.B}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    for (const threads of THREADS) {
+      console.log(`MLP D${s.D} W${s.W} B${s.B}, ${threads} thread(s) ...`);
+      const th = theirMlp(s, threads);
+      const ourDev = await createDevice({ backend: 'cpu', dtype: 'float32', threads });
+      for (const m of ['backprop', 'symplectic-adjoint'] as const) {
+        const o = await ourMlp(ourDev, s, STEPS, m, reps);
+        const tfCells = m === 'backprop' && threads === 1 ? [fmt(tw), ratio(o, tw)] : ['', ''];
+        const line = `| D${s.D} W${s.W} B${s.B} | ${m} | ${threads} | ${fmt(o)} | ${fmt(th.get(m))} | ${ratio(o, th.get(m))} | ${tfCells.join(' | ')} |`;
+        lines.push(line);
+        console.log(line);
+      }
+      ourDev.destroy();
     }
   }
+  if (tfjsName) lines.push('', `tfjs-wasm: ${tfjsName}.`);
+  for (const [t, e] of torchEnv) lines.push(`PyTorch ${e.torch} at ${t} thread(s): torch.get_num_threads() = ${e.threads}, OPENBLAS_NUM_THREADS = ${e.openblasThreads}, BLAS loaded: ${e.blas.map((b) => `\`${b}\``).join(', ') || 'none found'}.`);
   lines.push('', ...notes());
   dev.destroy();
   cpu64.destroy();
@@ -217,7 +197,11 @@ async function main(): Promise<void> {
     console.log(`wrote the section 'peer' of ${path}`);
   }
   if (runs('matmul')) {
-    const md = [`## Matmul throughput against PyTorch (\`npm run bench:peer -- --only matmul\`)`, '', `${cpuName}. Run ${new Date().toISOString().slice(0, 10)}.`, '', ...(await matmulRows())];
+    const torch: Parameters<typeof matmulRows>[1] = (threads, shapes) => new Map(runPython(join(root, 'bench', 'peer_matmul.py'), [String(MATMUL_REPS), ...shapes], {}, threads)
+      .trim().split('\n').map((l) => JSON.parse(l) as { shape: string; ms: number }).map((r) => [r.shape, r.ms]));
+    const rows = await matmulRows(THREADS, torch, MATMUL_REPS);
+    const blas = [...torchEnv].map(([t, e]) => `PyTorch ${e.torch} at ${t} thread(s) loaded ${e.blas.map((b) => `\`${b}\``).join(', ') || 'no BLAS found'}.`);
+    const md = [`## Matmul throughput against PyTorch and TensorFlow.js-wasm (\`npm run bench:peer -- --only matmul\`)`, '', `${cpuName} (${simdFlags}). Run ${new Date().toISOString().slice(0, 10)}.`, '', ...rows, '', ...blas];
     if (!args.includes('--no-write')) await writeSection(join(root, 'bench', 'RESULTS.md'), 'peer-matmul', md.join('\n'));
   }
 }

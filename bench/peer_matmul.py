@@ -1,10 +1,12 @@
-# The matmul rows of `npm run bench:peer`: torch.matmul on float32 matrices, one thread; for each "MxKxN"
+# The matmul rows of `npm run bench:peer`: torch.matmul on float32 matrices, $THREADS threads (peer_env.py prints the BLAS first); for each "MxKxN"
 # argument prints {"shape", "ms"} (median of `reps` after two warm-ups).
 #   python3 peer_matmul.py reps 256x256x256 1024x256x256 ...
-import json, sys, time
+import json, os, sys, time
 import torch
 
-torch.set_num_threads(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_env
+peer_env.setup()
 torch.manual_seed(0)
 reps = int(sys.argv[1])
 for spec in sys.argv[2:]:

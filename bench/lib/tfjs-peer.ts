@@ -20,7 +20,8 @@ import { median } from './stats.js';
 
 type Tf = typeof TF;
 
-export type TfjsBackend = 'webgpu' | 'cpu';
+/** tfjs backends the peers use: webgpu (Dawn), cpu (plain JS), wasm (XNNPACK, SIMD). */
+export type TfjsBackend = 'webgpu' | 'cpu' | 'wasm';
 
 export interface TfjsPeer {
   tf: Tf;
@@ -58,6 +59,7 @@ export async function loadTfjs(backend: TfjsBackend): Promise<TfjsPeer> {
   const tf = await core();
   if (!registered.has(backend)) {
     if (backend === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
+    else if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
     else await import('@tensorflow/tfjs-backend-cpu');
     registered.add(backend);
   }
@@ -71,6 +73,10 @@ export async function loadTfjs(backend: TfjsBackend): Promise<TfjsPeer> {
     const info = b.adapterInfo;
     const parts = info ? [info.vendor, info.architecture, info.description].filter((x) => x) : [];
     description += parts.length ? ` (${parts.join(' ')})` : ' (Dawn)';
+  } else if (backend === 'wasm') {
+    // tfjs-wasm picks its thread count itself (one in Node, whatever is asked): report what it really uses.
+    const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+    description += ` (XNNPACK, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'})`;
   } else {
     description += ` (${os.cpus()[0]?.model ?? 'cpu'})`;
   }

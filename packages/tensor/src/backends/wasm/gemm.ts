@@ -15,7 +15,7 @@ import { CTRL_BYTES, runJob, ThreadPool, type Job } from './threads.js';
 type Arr = Float64Array | Float32Array;
 
 /** m·n·k from which a product is split over threads (below, waking a worker costs more than it saves). */
-export const THREAD_MIN_MNK = 1 << 20;
+export const THREAD_MIN_MNK = 1 << 22;
 const PAGE = 65536;
 const KC = 256;
 const MC = 128;
