@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevice } from '@sympode/tensor';
+import { createDevice, type CpuBackend } from '@sympode/tensor';
 import type { GradientMethodName } from '@sympode/symplectic';
 import { matmulRows } from './lib/peer-matmul.js';
 import { ourMlp, tfjsMlp, type MlpSpec } from './lib/peer-mlp.js';
@@ -176,6 +176,7 @@ async function main(): Promise<void> {
       console.log(`MLP D${s.D} W${s.W} B${s.B}, ${threads} thread(s) ...`);
       const th = theirMlp(s, threads);
       const ourDev = await createDevice({ backend: 'cpu', dtype: 'float32', threads });
+      await (ourDev.backend as CpuBackend).startThreads();
       for (const m of ['backprop', 'symplectic-adjoint'] as const) {
         const o = await ourMlp(ourDev, s, STEPS, m, reps);
         const tfCells = m === 'backprop' && threads === 1 ? [fmt(tw), ratio(o, tw)] : ['', ''];

@@ -28,7 +28,9 @@ function time(run: () => void, reps: number): number {
 }
 
 async function ours(dtype: 'float32' | 'float64', options: { threads?: number; wasm?: boolean }, M: number, K: number, N: number, reps: number): Promise<number> {
-  const dev = new Device(new CpuBackend(dtype, options), 0);
+  const backend = new CpuBackend(dtype, options);
+  const dev = new Device(backend, 0);
+  await backend.startThreads();
   try {
     const a = dev.randn([M, K], { seed: 1 }), b = dev.randn([K, N], { seed: 2 });
     return time(() => a.matmul(b).dispose(), reps);

@@ -171,3 +171,4 @@
       (br_if $cols (i32.lt_u (local.get $j) (local.get $ldc))))
     (local.set $p (i32.add (local.get $p) (local.get $ldc)))
     (br $rows))))
+

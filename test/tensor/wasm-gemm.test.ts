@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend, Device, createDevice, linear, weightGrad } from '@sympode/tensor';
 import { gemm } from '../../packages/tensor/src/backends/cpu-gemm.js';
 import { WasmGemm } from '../../packages/tensor/src/backends/wasm/gemm.js';
+import { tanh32 } from '../../packages/tensor/src/backends/cpu-linear.js';
 import type { BackendCounters } from '@sympode/tensor';
 
 const counters = (): BackendCounters => ({
@@ -68,21 +69,44 @@ describe.each([['float64', Float64Array], ['float32', Float32Array]] as const)('
     w.release();
   });
 
-  it('the same bits on 1, 2 and 3 threads', () => {
+  it('the same bits on 1, 2 and 3 threads', async () => {
     const [m, n, k] = [203, 97, 300];
-    const runs = [1, 2, 3].map((threads) => {
+    const runs = [];
+    for (const threads of [1, 2, 3]) {
       const w = new WasmGemm(f64, threads, counters());
+      expect(await w.startThreads()).toBe(threads);
       const { a, b, ar, ac, br, bc, bias } = operands(m, n, k, false, true, Ctor, 11);
       const out = new Ctor(m * n);
       w.gemm(a, 3, ar, ac, b, 3, br, bc, out, 0, m, n, k, bias);
-      // A product this size is split (m·n·k ≥ THREAD_MIN_MNK): the pool really ran `threads` threads.
-      expect(w.threadCount).toBe(threads);
+      expect(w.lastThreads).toBe(threads);
+      // A product this size is split (m·n·k ≥ THREAD_MIN_MNK) over the `threads` threads running.
+      expect(w.runningCount).toBe(threads);
       expect(w.threadsNote).toBe('');
       w.release();
-      return out;
-    });
+      runs.push(out);
+    }
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).toEqual(runs[0]);
+  });
+});
+
+describe('the fused float32 tanh in WebAssembly', () => {
+  it('gives tanh32\'s bits (the JS function of the fused layer) on specials and a sweep', () => {
+    const specials = [0, -0, 1e-5, -3.9e-4, 4e-4, 0.5, -1, 7.9, 7.905311107635498, 8, -8.99, 9, 9.01, -9.01, 100, NaN, Infinity, -Infinity, 1e-40];
+    const sweep = Array.from(random(4000, 5, Float64Array), (v) => v * 12);
+    const xs = Float32Array.from([...specials, ...sweep]);
+    const n = xs.length;
+    // k = 1, A = 1: C = 0 + 1·x = x (−0 becomes +0, as in the JS loop), then tanh.
+    const a = new Float32Array(3).fill(1);
+    const w = new WasmGemm(false, 2, counters());
+    const got = new Float32Array(3 * n);
+    w.gemm(a, 0, 1, 1, xs, 0, 1, 1, got, 0, 3, n, 1, null, true);
+    const want = new Float32Array(3 * n);
+    for (let r = 0; r < 3; r++) for (let j = 0; j < n; j++) want[r * n + j] = tanh32(0 + xs[j]); // the sum starts from +0, as the JS loop's
+    const bad = [];
+    for (let i = 0; i < 3 * n; i++) if (!Object.is(got[i], want[i])) bad.push([xs[i % n], got[i], want[i]]);
+    expect(bad.slice(0, 5)).toEqual([]);
+    w.release();
   });
 });
 

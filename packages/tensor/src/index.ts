@@ -30,7 +30,7 @@ export type { MemorySnapshot, StorageInfo } from './memory/snapshot.js';
 export type { Profile, OpProfile } from './memory/profile.js';
 export { profileTable } from './memory/profile.js';
 export type { Backend, BackendCounters, BufferKind, DType, KernelTiming, View, UnaryOp, BinaryOp, ReduceOp, LinearActivation } from './backends/backend.js';
-export { CpuBackend, type CpuArray } from './backends/cpu.js';
+export { CpuBackend, WASM_MIN_MNK, type CpuArray, type CpuBackendOptions } from './backends/cpu.js';
 export { sizeOf, broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';
 export { Rng, type RngState } from './random.js';

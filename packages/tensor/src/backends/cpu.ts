@@ -149,11 +149,22 @@ export class CpuBackend implements Backend<CpuArray> {
     return this.wasm?.threadCount ?? 1;
   }
 
-  /** Why the backend fell back to one thread ('' when it did not). */
+  /**
+   * Starts the worker threads now and resolves, with the threads running, once they all run (or after
+   * `timeoutMs`, then saying why in `threadsNote`). Without it they start on the first product large enough
+   * to use them, which runs on the threads already running (results do not depend on the count): for
+   * benchmarks that time from the first product.
+   */
+  startThreads(timeoutMs = 10_000): Promise<number> {
+    return this.wasm ? this.wasm.startThreads(timeoutMs) : Promise.resolve(1);
+  }
+
+  /** Why the backend runs fewer threads than asked ('' when it does not). */
   get threadsNote(): string {
     return this.wasm?.threadsNote ?? '';
   }
 
+  /** @internal The device's allocator counts the WebAssembly memory (see Backend.attachAllocator). */
   attachAllocator(allocator: Allocator): void {
     this.wasm?.attach(allocator);
   }
@@ -253,6 +264,10 @@ export class CpuBackend implements Backend<CpuArray> {
   }
   linear(x: CpuArray, w: CpuArray, b: CpuArray | null, out: CpuArray, m: number, n: number, k: number, act: LinearActivation): void {
     this.counters.dispatches++;
+    // float32 tanh layers apply the activation in WebAssembly memory, before the copy out (the same bits).
+    if (act === 'tanh' && this.dtype === 'float32' && this.wasm && m * n * k >= WASM_MIN_MNK) {
+      if (this.wasm.gemm(x, 0, k, 1, w, 0, 1, k, out, 0, m, n, k, b, true)) return;
+    }
     linearCpu(x, w, b, out, m, n, k, act, this.mm);
   }
   activationGrad(g: CpuArray, y: CpuArray, out: CpuArray, size: number, act: LinearActivation): void {

@@ -35,8 +35,10 @@ export class WasmGemm {
   private token: WasmArenaToken | null = null;
   private view: Arr | null = null;
   private allocator: Allocator | null = null;
-  /** Why threads were given up on ('' while they work or were never needed). */
+  /** Why fewer threads run than asked ('' while none failed). */
   threadsNote = '';
+  /** The threads the last product ran on. */
+  lastThreads = 0;
 
   /** `threads` ≥ 1: the most threads a call uses (1 where the runtime has no shared memory). */
   constructor(private readonly f64: boolean, private threads: number, private readonly counters: BackendCounters) {
@@ -48,9 +50,14 @@ export class WasmGemm {
     return modules().plain !== null;
   }
 
-  /** The threads a call may use (after any fall back to one). */
+  /** The most threads a call may use (after any fall back to one). */
   get threadCount(): number {
     return this.threads;
+  }
+
+  /** The threads running now (1 before the first product that uses workers, and while they start). */
+  get runningCount(): number {
+    return this.pool?.running ?? 1;
   }
 
   attach(allocator: Allocator): void {
@@ -58,14 +65,16 @@ export class WasmGemm {
   }
 
   /**
-   * out[oo + i·n + j] = Σ_q A(i, q)·B(q, j) (+ bias[j]), as cpu-gemm.ts's gemm (same arguments). False, having
-   * done nothing, when the operands do not fit in the most memory the module can address (the caller then
-   * uses the JS loop).
+   * out[oo + i·n + j] = Σ_q A(i, q)·B(q, j) (+ bias[j]), as cpu-gemm.ts's gemm (same arguments), then
+   * tanh32 of it when `tanh` (float32 only: the fused linear layer's activation, the JS function's bits).
+   * False, having done nothing, when the operands do not fit in the most memory the module can address (the
+   * caller then uses the JS loop).
    */
   gemm(
     a: Arr, ao: number, ar: number, ac: number, b: Arr, bo: number, br: number, bc: number,
-    out: Arr, oo: number, m: number, n: number, k: number, bias: Arr | null,
+    out: Arr, oo: number, m: number, n: number, k: number, bias: Arr | null, tanh = false,
   ): boolean {
+    if (tanh && this.f64) throw new Error('internal: the WebAssembly tanh is float32 only');
     const E = this.f64 ? 8 : 4;
     const nr = this.f64 ? 4 : 8;
     const npad = Math.ceil(n / nr) * nr;
@@ -73,7 +82,7 @@ export class WasmGemm {
     const extA = (m - 1) * ar + (k - 1) * ac + 1;
     const extB = (k - 1) * br + (n - 1) * bc + 1;
     const tiles = mpad / 4;
-    const threads = m * n * k >= THREAD_MIN_MNK ? Math.min(this.threads, tiles) : 1;
+    const threads = m * n * k >= THREAD_MIN_MNK ? Math.min(this.runningThreads(), tiles) : 1;
     // Layout (bytes): control block, A, B, bias, C (mpad × npad), then each thread's packing scratch.
     let off = CTRL_BYTES;
     const pA = off; off += align16(extA * E);
@@ -102,9 +111,10 @@ export class WasmGemm {
         const i0 = Math.floor((t * tiles) / threads) * 4;
         const i1 = Math.floor(((t + 1) * tiles) / threads) * 4;
         const pa = scratch + t * perThread;
-        jobs.push(i1 > i0 ? { f64: this.f64, gemm: [pA, ar, ac, pB, br, bc, pC, m, n, k, i0, i1, pa, pa + MC * kc * E], bias: pBias, npad } : null);
+        jobs.push(i1 > i0 ? { f64: this.f64, gemm: [pA, ar, ac, pB, br, bc, pC, m, n, k, i0, i1, pa, pa + MC * kc * E], bias: pBias, npad, tanh } : null);
       }
       this.runJobs(jobs);
+      this.lastThreads = jobs.filter((j) => j !== null).length;
       const t2 = performance.now();
       const c0 = pC / E;
       if (npad === n) out.set(v.subarray(c0, c0 + m * n), oo);
@@ -118,18 +128,44 @@ export class WasmGemm {
     return true;
   }
 
-  private runJobs(jobs: (Job | null)[]): void {
-    if (jobs.length > 1 && !this.pool) {
+  /**
+   * Threads a product may use now: 1 until the workers run (they start on the first product that would use
+   * them and are never waited for: the result is the same on any count).
+   */
+  private runningThreads(): number {
+    if (this.threads === 1) return 1;
+    if (!this.pool) {
+      if (!this.memory) return 1; // the first product makes the memory; the workers start on the next
       try {
-        this.pool = new ThreadPool(this.memory!, modules().shared!, this.threads);
+        this.pool = new ThreadPool(this.memory, modules().shared!, this.threads);
       } catch (e) {
-        // Correct on one thread, only slower: say why once (the backend's threadsNote) and go on.
-        this.threadsNote = `worker threads unavailable, running on one thread: ${e instanceof Error ? e.message : String(e)}`;
+        // Correct on one thread, only slower: say why (the backend's threadsNote) and go on.
+        this.threadsNote = `running on one thread: ${e instanceof Error ? e.message : String(e)}`;
         this.threads = 1;
-        jobs = [merge(jobs)];
+        return 1;
       }
     }
-    if (this.pool) this.pool.run(this.exports!, jobs);
+    if (this.pool.failure) this.threadsNote = this.pool.failure;
+    return this.pool.running;
+  }
+
+  /** Starts the workers and waits until they all run (or `timeoutMs` passed); the threads that run. */
+  async startThreads(timeoutMs = 10_000): Promise<number> {
+    if (this.threads === 1) return 1;
+    if (!this.memory) {
+      // The workers need the memory: make it (counted, then pooled as after a product).
+      const block = this.acquire(CTRL_BYTES);
+      if (this.allocator) this.allocator.freeInternal(block);
+    }
+    this.runningThreads();
+    if (this.pool && !(await this.pool.whenRunning(timeoutMs)) && !this.threadsNote) {
+      this.threadsNote = `only ${this.pool.running} of ${this.threads} threads started within ${timeoutMs} ms`;
+    }
+    return this.pool?.running ?? 1;
+  }
+
+  private runJobs(jobs: (Job | null)[]): void {
+    if (this.pool && jobs.length > 1) this.pool.run(this.exports!, jobs);
     else for (const j of jobs) if (j) runJob(this.exports!, j);
   }
 
@@ -185,13 +221,4 @@ export class WasmGemm {
     this.view = null;
     this.token = null;
   }
-}
-
-/** One job covering the rows of all (used when threads are given up on mid-call). */
-function merge(jobs: readonly (Job | null)[]): Job {
-  const real = jobs.filter((j): j is Job => j !== null);
-  const first = real[0], last = real[real.length - 1];
-  const g = [...first.gemm];
-  g[11] = last.gemm[11];
-  return { ...first, gemm: g };
 }

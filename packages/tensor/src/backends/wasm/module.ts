@@ -18,6 +18,7 @@ export interface GemmExports {
     i0: number, i1: number, pa: number, pb: number): void;
   bias_f32(c: number, bias: number, i0: number, i1: number, npad: number): void;
   bias_f64(c: number, bias: number, i0: number, i1: number, npad: number): void;
+  tanh_f32(c: number, i0: number, i1: number, npad: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {

@@ -3,7 +3,9 @@
  * reached through `process.getBuiltinModule`, so a browser bundle imports nothing). The calling thread posts a
  * job into a worker's slot of the control block (the memory's first CTRL_BYTES) and wakes it with
  * Atomics.notify; it waits with Atomics.wait, which a browser page's main thread may not do, so browsers run
- * one thread. A job is a row range of one GEMM: which thread computes an output never changes its value.
+ * one thread. A job is a row range of one GEMM: which thread computes an output never changes its value, so
+ * the pool never waits for a worker to start: a product uses the workers that are running (some runtimes
+ * start a worker only once the caller's event loop turns).
  */
 import { DeviceError } from '../../errors.js';
 import type { WasmMemory, WasmModule } from './api.js';
@@ -16,10 +18,8 @@ const SLOT = 32;
 export const MAX_THREADS = CTRL_BYTES / 4 / SLOT;
 // Slot layout: SEQ (job number), DONE (last job finished), FAILED (1 after an exception), READY, then ARGS.
 const SEQ = 0, DONE = 1, FAILED = 2, READY = 3, ARGS = 4;
-/** How long a new worker may take to start before the pool gives up on threads. */
-const START_MS = 10_000;
 
-/** One job: gemm_<dtype>(…14 args), then bias_<dtype>(c, bias, i0, i1, npad) when bias ≠ 0. */
+/** One job: gemm_<dtype>(…14 args), then bias_<dtype>(c, bias, i0, i1, npad) when bias ≠ 0, then tanh_f32. */
 export interface Job {
   f64: boolean;
   /** a, ar, ac, b, br, bc, c, m, n, k, i0, i1, pa, pb. */
@@ -27,6 +27,8 @@ export interface Job {
   /** Byte offset of the padded bias (0: none) and the padded row length. */
   bias: number;
   npad: number;
+  /** Apply tanh32 to the rows (float32 only). */
+  tanh: boolean;
 }
 
 /** Runs a job on an instance (the calling thread's and every worker's code: the worker has its own copy). */
@@ -34,13 +36,14 @@ export function runJob(x: GemmExports, j: Job): void {
   const g = j.gemm as Parameters<GemmExports['gemm_f32']>;
   if (j.f64) x.gemm_f64(...g); else x.gemm_f32(...g);
   if (j.bias !== 0) (j.f64 ? x.bias_f64 : x.bias_f32)(g[6], j.bias, g[10], g[11], j.npad);
+  if (j.tanh) x.tanh_f32(g[6], g[10], g[11], j.npad);
 }
 
-// The worker: the same steps as runJob, on its slot's args (f64, 14 gemm args, bias, npad).
+// The worker: the same steps as runJob, on its slot's args (f64, 14 gemm args, bias, npad, tanh).
 const WORKER = `
 const { workerData } = require('node:worker_threads');
-const { memory, module, slot } = workerData;
-const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { memory, wasmModule, slot } = workerData;
+const x = new WebAssembly.Instance(wasmModule, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
 const s0 = slot * ${SLOT};
 Atomics.store(ctrl, s0 + ${READY}, 1);
@@ -52,10 +55,11 @@ for (;;) {
   if (seq === seen) continue;
   seen = seq;
   try {
-    const a = Array.from(ctrl.subarray(s0 + ${ARGS}, s0 + ${ARGS} + 17));
+    const a = Array.from(ctrl.subarray(s0 + ${ARGS}, s0 + ${ARGS} + 18));
     const g = a.slice(1, 15);
     if (a[0]) x.gemm_f64(...g); else x.gemm_f32(...g);
     if (a[15] !== 0) (a[0] ? x.bias_f64 : x.bias_f32)(g[6], a[15], g[10], g[11], a[16]);
+    if (a[17]) x.tanh_f32(g[6], g[10], g[11], a[16]);
   } catch (e) {
     Atomics.store(ctrl, s0 + ${FAILED}, 1);
   }
@@ -67,6 +71,7 @@ for (;;) {
 interface NodeWorker {
   unref(): void;
   terminate(): Promise<number>;
+  on(event: 'error', listener: (e: unknown) => void): void;
 }
 interface WorkerThreads {
   Worker: new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker;
@@ -95,31 +100,45 @@ export class ThreadPool {
   private readonly workers: NodeWorker[] = [];
   private readonly ctrl: Int32Array;
   private seq = 0;
+  private started = 1;
+  /** Why a worker failed ('' while none did). */
+  failure = '';
 
-  /** Starts `count − 1` workers and waits until they run; throws (after terminating them) when they do not. */
-  constructor(memory: WasmMemory, module: WasmModule, readonly count: number) {
+  /** Starts `count − 1` workers (without waiting for them); throws when the runtime has no worker threads. */
+  constructor(memory: WasmMemory, wasmModule: WasmModule, readonly count: number) {
     const wt = workerThreads();
     if (!wt) throw new DeviceError('worker threads are not available in this runtime');
     this.ctrl = new Int32Array(memory.buffer, 0, CTRL_BYTES / 4);
     this.ctrl.fill(0);
     try {
       for (let w = 1; w < count; w++) {
-        const worker = new wt.Worker(WORKER, { eval: true, workerData: { memory, module, slot: w } });
+        const worker = new wt.Worker(WORKER, { eval: true, workerData: { memory, wasmModule, slot: w } });
         worker.unref();
+        worker.on('error', (e) => {
+          this.failure ||= `a cpu worker thread failed: ${e instanceof Error ? e.message : String(e)}`;
+        });
         this.workers.push(worker);
-      }
-      const deadline = Date.now() + START_MS;
-      for (let w = 1; w < count; w++) {
-        while (Atomics.load(this.ctrl, w * SLOT + READY) === 0) {
-          const left = deadline - Date.now();
-          if (left <= 0) throw new DeviceError(`a cpu worker thread did not start within ${START_MS} ms`);
-          Atomics.wait(this.ctrl, w * SLOT + READY, 0, left);
-        }
       }
     } catch (e) {
       this.terminate();
       throw e;
     }
+  }
+
+  /** Threads that can take a job now: the caller and the workers 1 … that have started, in order. */
+  get running(): number {
+    while (this.started < this.count && Atomics.load(this.ctrl, this.started * SLOT + READY) === 1) this.started++;
+    return this.started;
+  }
+
+  /** Resolves when every worker runs, or after `timeoutMs` (then false): for benchmarks and tests. */
+  async whenRunning(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running < this.count) {
+      if (Date.now() > deadline || this.failure) return false;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return true;
   }
 
   /** Runs jobs[0] here and jobs[w] on worker w (null: nothing for it), returning when all are done. */
@@ -134,6 +153,7 @@ export class ThreadPool {
       for (let i = 0; i < 14; i++) c[s0 + ARGS + 1 + i] = j.gemm[i];
       c[s0 + ARGS + 15] = j.bias;
       c[s0 + ARGS + 16] = j.npad;
+      c[s0 + ARGS + 17] = j.tanh ? 1 : 0;
       Atomics.store(c, s0 + SEQ, seq);
       Atomics.notify(c, s0 + SEQ);
     }
