@@ -20,6 +20,7 @@ import { createDevice, type CpuBackend } from '@sympode/tensor';
 import type { GradientMethodName } from '@sympode/symplectic';
 import { matmulRows } from './lib/peer-matmul.js';
 import { ourMlp, tfjsMlp, type MlpSpec } from './lib/peer-mlp.js';
+import { beyondCounts } from './lib/unit-costs.js';
 import { spiralBench } from './lib/spiral-bench.js';
 import { writeSection } from './lib/sections.js';
 import { median } from './lib/stats.js';
@@ -161,7 +162,8 @@ async function main(): Promise<void> {
     console.log(line);
   }
   lines.push('', `MLP ODE D→W→W→D (tanh), rk4 ${STEPS} fixed steps on [0, 1], one forward + backward, ms (median of ${reps} after a warm-up); tfjs-wasm: backprop through the same rk4 (tfjs's tape):`, '');
-  lines.push('| problem | gradient | threads | ours cpu float32 | theirs (PyTorch) | ours / theirs | tfjs-wasm | ours / tfjs-wasm |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| problem | gradient | threads | ours cpu float32 | predicted by counts | theirs (PyTorch) | ours / theirs | tfjs-wasm | ours / tfjs-wasm |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const explained: string[] = [];
   let tfjsName = '';
   for (const s of runs('mlp') ? MLP_ROWS : []) {
     let tw: number | undefined;
@@ -177,16 +179,23 @@ async function main(): Promise<void> {
       const th = theirMlp(s, threads);
       const ourDev = await createDevice({ backend: 'cpu', dtype: 'float32', threads });
       await (ourDev.backend as CpuBackend).startThreads();
+      const got = new Map<string, { ms: number; predictedMs: number }>();
       for (const m of ['backprop', 'symplectic-adjoint'] as const) {
-        const o = await ourMlp(ourDev, s, STEPS, m, reps);
+        const r = await ourMlp(ourDev, s, STEPS, m, reps);
+        got.set(m, r);
+        const o = r.ms;
         const tfCells = m === 'backprop' && threads === 1 ? [fmt(tw), ratio(o, tw)] : ['', ''];
-        const line = `| D${s.D} W${s.W} B${s.B} | ${m} | ${threads} | ${fmt(o)} | ${fmt(th.get(m))} | ${ratio(o, th.get(m))} | ${tfCells.join(' | ')} |`;
+        const line = `| D${s.D} W${s.W} B${s.B} | ${m} | ${threads} | ${fmt(o)} | ${fmt(r.predictedMs)} (${beyondCounts(o, r.predictedMs)}) | ${fmt(th.get(m))} | ${ratio(o, th.get(m))} | ${tfCells.join(' | ')} |`;
         lines.push(line);
         console.log(line);
       }
+      const [b, sa] = [got.get('backprop')!, got.get('symplectic-adjoint')!];
+      const tb = th.get('backprop'), ts = th.get('symplectic-adjoint');
+      explained.push(`- D${s.D} W${s.W} B${s.B}, ${threads} thread(s): ours symplectic adjoint / backprop = **${(sa.ms / b.ms).toFixed(2)}×**, the evaluation counts predict ${(sa.predictedMs / b.predictedMs).toFixed(2)}× (off by ${beyondCounts(sa.ms / b.ms, sa.predictedMs / b.predictedMs)}); PyTorch's = ${ratio(ts, tb)}×.`);
       ourDev.destroy();
     }
   }
+  if (explained.length) lines.push('', 'The symplectic adjoint against backprop (rk4: 4·N evaluations forward; backprop records them and backpropagates, the symplectic adjoint evaluates them without a graph, then per step recomputes and backpropagates each stage once):', '', ...explained);
   if (tfjsName) lines.push('', `tfjs-wasm: ${tfjsName}.`);
   for (const [t, e] of torchEnv) lines.push(`PyTorch ${e.torch} at ${t} thread(s): torch.get_num_threads() = ${e.threads}, OPENBLAS_NUM_THREADS = ${e.openblasThreads}, BLAS loaded: ${e.blas.map((b) => `\`${b}\``).join(', ') || 'none found'}.`);
   lines.push('', ...notes());

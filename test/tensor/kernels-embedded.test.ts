@@ -13,3 +13,8 @@ it('the embedded WebAssembly module is kernels/wasm/gemm.wat assembled (run `npm
   const committed = readFileSync(new URL('../../packages/tensor/src/backends/wasm/module.generated.ts', import.meta.url), 'utf8');
   expect(committed).toBe(await renderWasm());
 });
+
+it('the WebAssembly module stays under 4 KiB (the most some browsers compile synchronously on the main thread)', async () => {
+  const { WASM_SHARED_BASE64, WASM_PLAIN_BASE64 } = await import('../../packages/tensor/src/backends/wasm/module.generated.js');
+  for (const b64 of [WASM_SHARED_BASE64, WASM_PLAIN_BASE64]) expect(atob(b64).length).toBeLessThan(4096);
+});
