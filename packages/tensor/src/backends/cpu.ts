@@ -117,6 +117,8 @@ export class CpuBackend implements Backend<CpuArray> {
   private readonly wasm: WasmGemm | null;
   /** The product every matmul and fused layer uses. */
   private readonly mm: Gemm;
+  /** Column sums of `reduce` (float64, as the one-column loop's accumulator). */
+  private acc = new Float64Array(64);
 
   constructor(readonly dtype: DType = 'float64', options: CpuBackendOptions = {}) {
     const threads = options.threads ?? availableThreads();
@@ -199,6 +201,10 @@ export class CpuBackend implements Backend<CpuArray> {
     else if (op === 'muls') for (let i = 0; i < size; i++) out[i] = x[i] * alpha;
     else if (op === 'square') for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
     else if (op === 'adds') for (let i = 0; i < size; i++) out[i] = x[i] + alpha;
+    else if (op === 'rsubs') for (let i = 0; i < size; i++) out[i] = alpha - x[i];
+    else if (op === 'neg') for (let i = 0; i < size; i++) out[i] = -x[i];
+    else if (op === 'exp') for (let i = 0; i < size; i++) out[i] = Math.exp(x[i]);
+    else if (op === 'recip') for (let i = 0; i < size; i++) out[i] = 1 / x[i];
     else {
       const f = unaryFns[op];
       for (let i = 0; i < size; i++) out[i] = f(x[i], alpha);
@@ -241,6 +247,21 @@ export class CpuBackend implements Backend<CpuArray> {
   }
   reduce(op: ReduceOp, x: CpuArray, out: CpuArray, outer: number, n: number, inner: number): void {
     this.counters.dispatches++;
+    if (op === 'sum' && inner > 1) {
+      // Rows read contiguously (a column at a time walked the whole array once per column): each output is
+      // still summed in row order from 0, in float64, so the same bits.
+      if (this.acc.length < inner) this.acc = new Float64Array(inner);
+      const acc = this.acc;
+      for (let o = 0; o < outer; o++) {
+        acc.fill(0, 0, inner);
+        for (let r = 0; r < n; r++) {
+          const base = (o * n + r) * inner;
+          for (let j = 0; j < inner; j++) acc[j] += x[base + j];
+        }
+        for (let j = 0; j < inner; j++) out[o * inner + j] = acc[j];
+      }
+      return;
+    }
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         let acc = op === 'sum' ? 0 : -Infinity;
