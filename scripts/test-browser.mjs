@@ -102,6 +102,10 @@ try {
     );
   }
 
+  // The cpu backend's WebAssembly SIMD product in the page (one thread: no cross-origin isolation here).
+  const wc = await page.evaluate(() => window.sympode.wasmCheck());
+  check(wc.simd && wc.wasmCalls === 1 && wc.sameBits, `the cpu backend's WebAssembly product runs in the page and equals the JS loop bit for bit (${JSON.stringify(wc)})`);
+
   // (b)
   tc = performance.now();
   const before = await page.evaluate(() => window.sympode.trajectoryLoss());

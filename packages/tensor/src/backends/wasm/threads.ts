@@ -41,7 +41,7 @@ export function runJob(x: GemmExports, j: Job): void {
 
 // The worker: the same steps as runJob, on its slot's args (f64, 14 gemm args, bias, npad, tanh).
 const WORKER = `
-const { workerData } = require('node:worker_threads');
+const { workerData } = process.getBuiltinModule('node:worker_threads');
 const { memory, wasmModule, slot } = workerData;
 const x = new WebAssembly.Instance(wasmModule, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
