@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { createDevice, grad } from '@sympode/tensor';
-import { GRADIENT_METHODS, GRADIENTS, IntegralController, getTableau, odeint, reverseSweep, vjp, type GradientMethod, type StepSizeController } from '@sympode/symplectic';
+import { GRADIENT_METHODS, GRADIENTS, IntegralController, getTableau, keepCheckpoints, odeint, reverseSweep, vjp, type GradientMethod, type StepSizeController } from '@sympode/symplectic';
 import { mlpField } from '../helpers/mlp-ode.js';
 import { randomData, relErr } from '../helpers/reference.js';
 
@@ -74,7 +74,7 @@ describe('a gradient method written by a user (the docs/DESIGN.md example)', () 
       name: 'euler-adjoint',
       description: 'the discrete adjoint of explicit Euler (only for method: euler)',
       recordsGraph: false,
-      keeps: 'checkpoints',
+      keeper: keepCheckpoints,
       secondOrder: true,
       backward: (run) =>
         reverseSweep(run, async ({ t, h, y }, lambda) => {

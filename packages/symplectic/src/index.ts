@@ -16,6 +16,8 @@ export type { FunctionBytes, SolveShape, MemoryPrediction } from './gradients/me
 export { keptPerEval, evalsPerStep, checkpointStates, pendingStageGrads } from './gradients/memory-model.js';
 export { revolveCost, revolveSplit, revolveChain, binomialReach } from './gradients/revolve.js';
 export type { StepStates } from './gradients/step-states.js';
+export { keepCheckpoints, keepSolution, keepInitial, keepFinal, keptAs } from './gradients/keepers.js';
+export type { Kept, KeptKind, Keeper, KeeperContext, ForwardKeep } from './gradients/keepers.js';
 export { IntegralController } from './controller.js';
 export { PIDController, type PIDControllerOptions } from './pid-controller.js';
 export type { StepSizeController, IntegralControllerOptions, InitialStepInput, StepDecision } from './controller.js';

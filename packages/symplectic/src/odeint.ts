@@ -1,8 +1,9 @@
 /**
  * `odeint`: solve dy/dt = f(t, y; θ) at the output times, differentiable with respect to y0 and θ by the
  * chosen gradient method. Resolve options → look the method up → run it: backprop records the forward's
- * graph; every other method solves without a graph, keeps what its backward needs and is attached as one
- * custom op of the tensor library, so `grad(loss, [y0, ...θ])` and `loss.backward()` work.
+ * graph; every other method solves without a graph with its keeper (gradients/keepers.ts) taking what its
+ * backward needs, and is attached as one custom op of the tensor library, so `grad(loss, [y0, ...θ])` and
+ * `loss.backward()` work.
  */
 import { customVjp, InvalidArgumentError, isGradEnabled, noGrad, Tensor } from '@sympode/tensor';
 import { Field, type OdeFunc } from './field.js';
@@ -10,10 +11,8 @@ import { GradientAccumulator } from './gradients/accumulator.js';
 import type { GradientMethod } from './gradients/method.js';
 import { differentiableBackward, type StepSpan } from './gradients/replay.js';
 import { GraphStepper } from './graph-stepper.js';
-import { BudgetedCheckpoints } from './gradients/budget-keeper.js';
-import { ReplayStates } from './gradients/budget-replay.js';
-import { keptStates, type StepStates } from './gradients/step-states.js';
-import { fixedStepCount, integrate, type AcceptedStep, type IntegrateOptions, type IntegrateStats } from './integrate.js';
+import { keepNothing, type ForwardKeep } from './gradients/keepers.js';
+import { fixedStepCount, integrate, type IntegrateOptions, type IntegrateStats } from './integrate.js';
 import { NoGraphStepper } from './no-graph-stepper.js';
 import { ReversibleHeunStepper } from './reversible-heun.js';
 import type { Stepper } from './stepper.js';
@@ -94,64 +93,46 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
       needsGrad ||= params.length > 0;
     };
   }
-  const checkpoints: AcceptedStep[] = [];
   // (t, h) of every accepted step: numbers only, for the replays of second derivatives and 'recompute'.
   const steps: StepSpan[] = [];
-  const keepCheckpoints = method.keeps === 'checkpoints';
-  // A budget keeps some states (the number of steps is known beforehand for fixed-step methods only).
-  const budget = keepCheckpoints && o.checkpoints !== undefined
-    ? new BudgetedCheckpoints(dev, o.checkpoints, o.tableau.adaptive ? null : fixedStepCount(times, o.stepSize, o.outputs), steps)
-    : null;
   const stepper = o.reversible ? new ReversibleHeunStepper(field, false) : new NoGraphStepper(field, o.tableau);
-  // stages 'keep': each kept step also stores its first m stage derivatives (none for a one-stage tableau).
-  const stageRows = keepCheckpoints && o.stages === 'keep' && stepper instanceof NoGraphStepper ? method.storedStageRows!(o.tableau) : 0;
+  // What the method's backward reads, kept by its keeper (gradients/keepers.ts) from this forward; a method
+  // that records its graph solves here only under noGrad, where no backward follows.
+  const keep = (method.keeper ?? keepNothing)({
+    device: dev, y0, tableau: o.tableau, stepper, steps,
+    budget: o.checkpoints,
+    // A budget plans ahead when the number of steps is known beforehand (fixed steps).
+    fixedSteps: o.checkpoints !== undefined && !o.tableau.adaptive ? fixedStepCount(times, o.stepSize, o.outputs) : null,
+    // stages 'keep': each kept step also stores its first m stage derivatives (none for a one-stage tableau).
+    stageRows: o.stages === 'keep' && method.storedStageRows && stepper instanceof NoGraphStepper ? method.storedStageRows(o.tableau) : 0,
+  });
   let ys: Tensor;
-  let final: { y: Tensor; aux: Tensor } | null = null;
   try {
-    // The tidy frees whatever a failed solve left behind; ys survives, and the kept checkpoints do too.
+    // The tidy frees whatever a failed solve left behind; ys survives, and what the keeper kept does too.
     ys = await noGrad(() =>
       dev.tidy(async () => {
         const out = await dev.memory.phase('forward solve', () => integrate(stepper, y0, times, iopts, istats, (step) => {
-          if (needsGrad) steps.push({ t: step.t, h: step.h });
-          if (!needsGrad || !keepCheckpoints) return false;
-          if (budget) return budget.accept(step, y0);
-          // y0 is the caller's: share it; later states become checkpoints.
-          const y = step.y === y0 ? y0.detach() : step.y;
-          if (step.y !== y0) dev.memory.relabel(y, 'checkpoints');
-          // Kept: a tidy enclosing odeint must not free them before backward (onRelease frees them).
-          const stages = stageRows > 0 ? dev.keep((stepper as NoGraphStepper).storeStages(stageRows)) : undefined;
-          checkpoints.push({ ...step, y: dev.keep(y), stages });
-          return true;
+          if (!needsGrad) return false;
+          steps.push({ t: step.t, h: step.h });
+          return keep.accept(step);
         }));
-        if (needsGrad && method.keeps === 'final' && stepper instanceof ReversibleHeunStepper) {
-          // ŷ_N and y_N (a copy of the last output): all the reversible backward needs.
-          const aux = dev.keep(stepper.takeAux());
-          dev.memory.relabel(aux, 'checkpoints');
-          final = { y: dev.keep(dev.memory.scope('checkpoints', () => out.narrow(0, times.length - 1, 1).reshape(y0.shape))), aux };
-        }
+        if (needsGrad) keep.finish(out);
         return out;
       }),
     );
   } catch (e) {
-    // Kept checkpoints escape the tidy: a failed solve frees them here.
-    const fin = final as { y: Tensor; aux: Tensor } | null;
-    dev.dispose(keptTensors(checkpoints), fin?.y ?? null, fin?.aux ?? null);
-    budget?.dispose();
+    // What the keeper kept escapes the tidy: a failed solve frees it here.
+    keep.dispose();
     throw e;
   } finally {
     stepper.dispose();
     finishForward();
   }
   if (!needsGrad) {
-    budget?.dispose();
+    keep.dispose();
     return ys;
   }
-  return attachBackward(method, o, { field, times, dir, y0, ys, params, checkpoints, steps, budget, final, stats, publish });
-}
-
-/** What the forward kept with its accepted steps (states, and stored stages): freed on failure or release. */
-function keptTensors(checkpoints: readonly AcceptedStep[]): (Tensor | null)[] {
-  return checkpoints.flatMap((c) => [c.y, c.stages ?? null]);
+  return attachBackward(method, o, { field, times, dir, y0, ys, params, keep, steps, stats, publish });
 }
 
 interface Solved {
@@ -161,30 +142,18 @@ interface Solved {
   y0: Tensor;
   ys: Tensor;
   params: Tensor[];
-  checkpoints: AcceptedStep[];
+  /** What the method's keeper kept for its backward. */
+  keep: ForwardKeep;
   /** (t, h) of every accepted step. */
   steps: StepSpan[];
-  /** The budgeted forward's states (null: every state is in `checkpoints`). */
-  budget: BudgetedCheckpoints | null;
-  /** The reversible solver's final (y_N, ŷ_N) (keeps 'final'). */
-  final: { y: Tensor; aux: Tensor } | null;
   stats: OdeintStats;
   publish: () => void;
 }
 
 /** Makes ys differentiable through the method's backward (one custom op over [y0, ...params]). */
 function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): Tensor {
-  const { field, times, dir, y0, ys, params, checkpoints, steps, budget, final, stats } = s;
+  const { field, times, dir, y0, ys, params, keep, steps, stats } = s;
   const dev = y0.device;
-  // The continuous adjoint reads the forward solution: hold our own handle, so the caller may dispose ys
-  // (or a tidy may) before backward.
-  const ysHeld = method.keeps === 'solution' ? dev.keep(ys.detach()) : null;
-  // 'initial' (recompute) holds y0 without its graph (shared storage: no bytes), for the same reason.
-  const y0Held = method.keeps === 'initial' ? dev.keep(y0.detach()) : null;
-  const release = () => {
-    dev.dispose(keptTensors(checkpoints), ysHeld, y0Held, final?.y ?? null, final?.aux ?? null);
-    budget?.dispose();
-  };
   const backward = async (g: Tensor, needs: readonly boolean[], saved: Tensor[]): Promise<(Tensor | null)[]> => {
     const counter = { nfe: 0 };
     const bfield = field.withCounter(counter);
@@ -195,22 +164,19 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     } else {
       const acc = new GradientAccumulator(params);
       const bstats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: [] };
-      // Each step's start state: kept by the forward, or under a budget recomputed from the kept ones.
-      const states: StepStates = budget ? new ReplayStates(budget, bfield, o.tableau) : keptStates(checkpoints);
-      const snapshots = budget ? budget.snapshots.map((b) => ({ ...steps[b.pos], y: b.y })) : checkpoints;
+      // What the forward kept (under a budget, states recomputed from the kept ones on the backward's field).
+      const kept = keep.open(bfield);
       try {
         const gy0 = await dev.memory.phase(`backward sweep (${method.name})`, () =>
           method.backward({
-            field: bfield, tableau: o.tableau, times, checkpoints: snapshots, states, steps, y0: y0Held, ys: ysHeld, final, g, acc,
+            field: bfield, tableau: o.tableau, times, kept, steps, g, acc,
             checkFinite: o.checkBackward, dir, stats: bstats, counter, adjointNorm: o.adjointNorm,
             solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
           }),
         );
         result = [gy0, ...acc.take(params)];
       } finally {
-        states.close();
-        stats.recomputedSteps = states.recomputedSteps;
-        stats.recomputedNfe = states.recomputedNfe;
+        ({ recomputedSteps: stats.recomputedSteps, recomputedNfe: stats.recomputedNfe } = keep.close());
       }
       stats.backwardSteps = bstats.acceptedSteps + bstats.rejectedSteps;
     }
@@ -219,7 +185,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
     return result;
   };
   return customVjp(`odeint(${o.tableau.name}, ${method.name})`, [y0, ...params], ys, backward, {
-    onRelease: checkpoints.length || ysHeld || y0Held || budget || final ? release : undefined,
+    onRelease: keep.holds ? () => keep.dispose() : undefined,
     differentiableBackward: method.secondOrder,
     save: method.secondOrder ? [y0] : [],
     // Backward re-evaluates f on the parameters and starts from y0 (or states computed from it): an in-place

@@ -337,6 +337,11 @@ function checkAdjointNorm(norm: unknown, gradient: GradientMethod, tableau: Tabl
 function resolveGradient(g: GradientMethodName | GradientMethod): GradientMethod {
   if (typeof g === 'string' && Object.prototype.hasOwnProperty.call(GRADIENTS, g)) return GRADIENTS[g];
   if (typeof g === 'object' && g !== null && typeof g.name === 'string' && typeof g.backward === 'function' && typeof g.memoryModel === 'function') {
+    if (!g.recordsGraph && typeof g.keeper !== 'function') {
+      throw new InvalidArgumentError(
+        `gradient method '${g.name}' does not record the graph, so it needs a keeper of what its backward reads (keepCheckpoints, keepSolution, keepInitial, keepFinal or its own)`,
+      );
+    }
     return g;
   }
   throw new UnknownGradientMethodError(

@@ -11,7 +11,6 @@ export const backprop: GradientMethod = {
   name: 'backprop',
   description: 'the recorded graph of every stage, differentiated by the tensor library: exact at O(N·s·L) memory',
   recordsGraph: true,
-  keeps: 'nothing',
   secondOrder: true,
   backward() {
     throw new InvalidArgumentError('internal: backprop has no custom backward (its forward records the graph)');

@@ -12,6 +12,7 @@ import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
 import { checkpointStates, stepRecordBytes } from './memory-model.js';
 import { reverseSweep } from './reverse-sweep.js';
+import { keepCheckpoints } from './keepers.js';
 
 /** One step's graph rebuilt, with the outputs interpolated inside it, and backprop through it. */
 async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator, dense: DenseCotangent | null): Promise<Tensor> {
@@ -43,7 +44,7 @@ export const checkpoint: GradientMethod = {
   name: 'checkpoint',
   description: 'checkpointed backprop (ACA): exact at O(N + s·L) memory, one step’s graph at a time',
   recordsGraph: false,
-  keeps: 'checkpoints',
+  keeper: keepCheckpoints,
   secondOrder: true,
   supportsBudget: true,
   backward(run) {

@@ -12,11 +12,12 @@ import { integrate } from '../integrate.js';
 import { NoGraphStepper } from '../no-graph-stepper.js';
 import { NonFiniteGradientError, NonFiniteStateError, ToleranceError } from '../solver-errors.js';
 import type { BackwardRun, GradientMethod } from './method.js';
+import { keepSolution, keptAs } from './keepers.js';
 
 /** Returns ∂L/∂y0; parameter gradients go into `acc`. */
 async function continuousAdjoint(inp: BackwardRun): Promise<Tensor> {
   const { g: gradOutput, acc, times } = inp;
-  const ys = inp.ys!;
+  const { ys } = keptAs(inp.kept, 'solution');
   const dev = ys.device;
   const shape = ys.shape.slice(1);
   const n = shape.reduce((p, d) => p * d, 1);
@@ -88,7 +89,7 @@ export const continuousAdjointMethod: GradientMethod = {
   name: 'adjoint',
   description: 'the continuous adjoint (Chen et al. 2018): a second, backward solve; approximate, O(s·(S+P) + L) memory',
   recordsGraph: false,
-  keeps: 'solution',
+  keeper: keepSolution,
   secondOrder: false,
   supportsSeminorm: true,
   backward: continuousAdjoint,

@@ -1,18 +1,18 @@
 /**
  * The one interface of a gradient method. `odeint` resolves its options, looks the method up in the
  * registry (registry.ts) and runs it: a method that records the forward graph (backprop) is differentiated
- * by the tensor library itself; every other one keeps what its backward needs from a graph-free forward
- * (`keeps`) and computes the gradients in `backward`, attached as one custom op. A new method is one file
- * implementing this and one registry line.
+ * by the tensor library itself; every other one names the keeper of what its backward needs from a
+ * graph-free forward (`keeper`, keepers.ts) and computes the gradients in `backward` from exactly that
+ * (`run.kept`), attached as one custom op. A new method is one file implementing this and one registry line.
  */
 import type { Tensor } from '@sympode/tensor';
-import type { AcceptedStep, IntegrateOptions, IntegrateStats } from '../integrate.js';
+import type { IntegrateOptions, IntegrateStats } from '../integrate.js';
 import type { StepSpan } from './replay.js';
 import type { EvalCounter, Field } from '../field.js';
 import type { Tableau } from '../tableaus.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { FunctionBytes, MemoryPrediction, SolveShape } from './memory-model.js';
-import type { StepStates } from './step-states.js';
+import type { Kept, Keeper } from './keepers.js';
 import type { AdjointNorm } from '../options.js';
 
 /** What a backward pass gets. */
@@ -22,21 +22,10 @@ export interface BackwardRun {
   tableau: Tableau;
   /** Output times in the solver's time (increasing). */
   times: readonly number[];
-  /**
-   * The forward's kept accepted steps with their start states (when `keeps` is 'checkpoints'): every step
-   * without a checkpoint budget, only the kept ones under a budget (use `states` for every step).
-   */
-  checkpoints: readonly AcceptedStep[];
-  /** Every accepted step's (t, h) and start state, kept or recomputed (what `reverseSweep` reads). */
-  states: StepStates;
+  /** What the method's keeper kept, opened for this backward (its kind is the keeper's; `keptAs` narrows it). */
+  kept: Kept;
   /** Start time and size of every accepted step, in order (numbers only; every graph-free method gets them). */
   steps: readonly StepSpan[];
-  /** The initial state, without its graph (when `keeps` is 'initial'). */
-  y0: Tensor | null;
-  /** The final state y_N and the reversible solver's auxiliary state ŷ_N (when `keeps` is 'final'). */
-  final: { y: Tensor; aux: Tensor } | null;
-  /** The forward solution [T, ...shape] (when `keeps` is 'solution'). */
-  ys: Tensor | null;
   /** ∂L/∂ys, [T, ...shape]. */
   g: Tensor;
   /** Parameter gradients are added here. */
@@ -60,14 +49,15 @@ export interface GradientMethod {
   readonly name: string;
   /** One line for docs and reports. */
   readonly description: string;
-  /** The forward records its graph (backprop through the solver); `keeps` and `backward` are then unused. */
+  /** The forward records its graph (backprop through the solver); `keeper` and `backward` are then unused. */
   readonly recordsGraph: boolean;
   /**
-   * What the graph-free forward keeps for backward: one state per accepted step, the solution at the output
-   * times, only the initial state, only the final state of a reversible solver (with the accepted steps' t
-   * and h, which every method gets), or nothing.
+   * What the graph-free forward keeps for backward (besides the accepted steps' t and h, which every method
+   * gets): `keepCheckpoints` (one state per accepted step), `keepSolution` (the solution at the output times),
+   * `keepInitial` (y0), `keepFinal` (a reversible solver's final states), or one of its own (keepers.ts).
+   * Required unless `recordsGraph`.
    */
-  readonly keeps: 'checkpoints' | 'solution' | 'initial' | 'final' | 'nothing';
+  readonly keeper?: Keeper;
   /** Needs a reversible solver (`method: 'reversible_heun'`), and only such a solver's steps. */
   readonly reversible?: boolean;
   /**

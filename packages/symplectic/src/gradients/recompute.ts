@@ -4,23 +4,23 @@
  * t and h, so the step sequence cannot differ) and backprops through it. Exact like backprop; between solves
  * it holds one state, but while backward runs it needs backprop's whole graph, O(N·s·L).
  */
-import { grad, InvalidArgumentError, type Tensor } from '@sympode/tensor';
+import { grad, type Tensor } from '@sympode/tensor';
 import type { GradientMethod } from './method.js';
 import { evalsPerStep, keptPerEval, pendingStageGrads } from './memory-model.js';
 import { replayWithGraph } from './replay.js';
+import { keepInitial, keptAs } from './keepers.js';
 
 export const recompute: GradientMethod = {
   name: 'recompute',
   description: 'the paper’s baseline: keep only y0, retake the whole solve with a graph in backward; exact, O(N·s·L) while backward runs',
   recordsGraph: false,
-  keeps: 'initial',
+  keeper: keepInitial,
   // Its backward is already a recorded solve: a second derivative replays it with a graph (replay.ts).
   secondOrder: true,
   async backward(run) {
     const { field, acc } = run;
-    if (!run.y0) throw new InvalidArgumentError('internal: recompute got no initial state');
     const dev = field.device;
-    const leaf = run.y0.detach();
+    const leaf = keptAs(run.kept, 'initial').y0.detach();
     leaf.requiresGrad = true;
     let ys: Tensor | null = null;
     try {

@@ -1,12 +1,14 @@
 /**
  * The reverse sweep of the per-step methods (symplectic adjoint, checkpoint): λ from the last output back to
  * y0 through the accepted steps, one step's backward at a time, adding ∂L/∂y(t_k) at each output time. Each
- * step's start state comes from `run.states`: the forward's checkpoint, or under a budget a recomputed one.
+ * step's start state comes from the checkpoints keeper's `states`: the forward's checkpoint, or under a
+ * budget a recomputed one.
  */
 import { noGrad, type Tensor } from '@sympode/tensor';
 import type { AcceptedStep } from '../integrate.js';
 import { NonFiniteGradientError } from '../solver-errors.js';
 import type { BackwardRun } from './method.js';
+import { keptAs } from './keepers.js';
 import { placeOutputs, type DenseCotangent } from './placement.js';
 
 /**
@@ -16,9 +18,10 @@ import { placeOutputs, type DenseCotangent } from './placement.js';
  */
 export type StepBackward = (step: AcceptedStep, lambda: Tensor, dense: DenseCotangent | null) => Promise<Tensor>;
 
-/** Returns ∂L/∂y0; parameter gradients go into `run.acc`. */
+/** Returns ∂L/∂y0; parameter gradients go into `run.acc`. For a method whose keeper is `keepCheckpoints`. */
 export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward): Promise<Tensor> {
-  const { field, states, times, g } = run;
+  const { field, times, g } = run;
+  const { states } = keptAs(run.kept, 'checkpoints');
   const dev = field.device;
   const T = times.length;
   const gRow = (k: number) => dev.tidy(() => g.narrow(0, k, 1).reshape(field.shape));

@@ -13,11 +13,12 @@
  * y_n = y_{n+1} − (h/2)(f_n + f_{n+1}) in floating point, so they match to a few ulps per step, growing
  * slowly with N), hence agreement to ~1e-12 relative, not bit for bit.
  */
-import { InvalidArgumentError, noGrad, type Tensor } from '@sympode/tensor';
+import { noGrad, type Tensor } from '@sympode/tensor';
 import { valueAndVjp as evalVjp } from './vjp.js';
 import type { Field } from '../field.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
+import { keepFinal, keptAs } from './keepers.js';
 
 /** Σ c_i x_i without a graph (label 'adjoint'). */
 function lin(field: Field, terms: readonly [number, Tensor | null][]): Tensor {
@@ -38,12 +39,12 @@ export const reversible: GradientMethod = {
   name: 'reversible',
   description: 'a reversible solver (reversible_heun) run backward algebraically: exact for its own solve at O(1) memory in N',
   recordsGraph: false,
-  keeps: 'final',
+  keeper: keepFinal,
   secondOrder: false,
   reversible: true,
   async backward(run) {
     const { field, steps, times, g, acc } = run;
-    if (!run.final) throw new InvalidArgumentError('internal: the reversible backward got no final state');
+    const fin = keptAs(run.kept, 'final');
     const dev = field.device;
     const N = steps.length;
     const T = times.length;
@@ -54,8 +55,8 @@ export const reversible: GradientMethod = {
       while (n < N && steps[n].t !== times[k]) n++;
       outAt.set(n, k);
     }
-    let y = run.final.y;
-    let yhat = run.final.aux;
+    let y = fin.y;
+    let yhat = fin.aux;
     let lambda = gRow(T - 1);
     let f: Tensor | null = null;
     let mu: Tensor | null = null;
@@ -77,7 +78,7 @@ export const reversible: GradientMethod = {
         const muN = lin(field, [[-1, mu], [1, r.v]]);
         const yN = lin(field, [[1, y], [-h / 2, r.f], [-h / 2, f]]);
         // The final (y_N, ŷ_N) are the forward's; every older state is ours.
-        for (const x of [y, yhat]) if (x !== run.final.y && x !== run.final.aux) x.dispose();
+        for (const x of [y, yhat]) if (x !== fin.y && x !== fin.aux) x.dispose();
         dev.dispose(lambda, mu, f, r.v);
         y = yN;
         yhat = yhatN;
@@ -88,7 +89,7 @@ export const reversible: GradientMethod = {
       if (run.checkFinite) await acc.checkFinite();
       return lin(field, [[1, lambda], [1, mu]]);
     } finally {
-      for (const x of [y, yhat]) if (x !== run.final.y && x !== run.final.aux) x.dispose();
+      for (const x of [y, yhat]) if (x !== fin.y && x !== fin.aux) x.dispose();
       dev.dispose(lambda, mu, f);
     }
   },

@@ -22,6 +22,7 @@ import { reverseSweep } from './reverse-sweep.js';
 import { ReplayStates } from './budget-replay.js';
 import { checkpointStates, stepRecordBytes } from './memory-model.js';
 import type { DenseCotangent } from './placement.js';
+import { keepCheckpoints, keptAs } from './keepers.js';
 
 /**
  * skip[i]: κ_i ≡ 0 for every λ (decided from the tableau, not the data); `dense`: the stage weights of the
@@ -120,7 +121,7 @@ export const symplecticAdjoint: GradientMethod = {
   name: 'symplectic-adjoint',
   description: 'exact (backprop’s gradient to rounding) at O(N + s + L) memory: checkpoints + one VJP of f at a time',
   recordsGraph: false,
-  keeps: 'checkpoints',
+  keeper: keepCheckpoints,
   secondOrder: true,
   supportsBudget: true,
   storedStageRows,
@@ -128,7 +129,8 @@ export const symplecticAdjoint: GradientMethod = {
     const sweep = new Sweep(run.field, run.tableau, run.acc);
     try {
       // Under a budget, recomputation shares the sweep's stage buffer.
-      if (run.states instanceof ReplayStates) run.states.useStepper(sweep.stepper);
+      const { states } = keptAs(run.kept, 'checkpoints');
+      if (states instanceof ReplayStates) states.useStepper(sweep.stepper);
       return await reverseSweep(run, (step, lambda, dense) => sweep.step(step, lambda, dense));
     } finally {
       sweep.dispose();
