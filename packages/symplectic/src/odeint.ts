@@ -104,7 +104,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     // A budget plans ahead when the number of steps is known beforehand (fixed steps).
     fixedSteps: o.checkpoints !== undefined && !o.tableau.adaptive ? fixedStepCount(times, o.stepSize, o.outputs) : null,
     // stages 'keep': each kept step also stores its first m stage derivatives (none for a one-stage tableau).
-    stageRows: o.stages === 'keep' && method.storedStageRows && stepper instanceof NoGraphStepper ? method.storedStageRows(o.tableau) : 0,
+    stageRows: o.stages === 'keep' && method.storedStageRows ? method.storedStageRows(o.tableau) : 0,
   });
   let ys: Tensor;
   try {
