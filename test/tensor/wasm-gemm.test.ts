@@ -163,6 +163,34 @@ describe('the cpu backend on WebAssembly', () => {
     dev.destroy();
   });
 
+  it('a memory the runtime refuses (RangeError) leaves the product to the JS loop, the same bits, nothing counted', async () => {
+    const wa = (globalThis as unknown as { WebAssembly: { Memory: unknown } }).WebAssembly;
+    const Memory = wa.Memory;
+    const backend = new CpuBackend('float64', { threads: 2 });
+    const dev = new Device(backend, 0);
+    const a = dev.randn([100, 80], { seed: 1 });
+    const b = dev.randn([80, 60], { seed: 2 });
+    wa.Memory = function refuse() {
+      throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+    };
+    let c;
+    try {
+      c = a.matmul(b);
+    } finally {
+      wa.Memory = Memory;
+    }
+    expect(backend.counters.wasmCalls).toBe(0);
+    expect(dev.memory.stats().byLabel.internal?.peakBytes ?? 0).toBe(0);
+    const js = new Device(new CpuBackend('float64', { wasm: false }), 0);
+    const want = js.randn([100, 80], { seed: 1 }).matmul(js.randn([80, 60], { seed: 2 }));
+    expect(await c.data()).toEqual(await want.data());
+    // Once the runtime gives memory again, the next product runs on the kernels.
+    a.matmul(b).dispose();
+    expect(backend.counters.wasmCalls).toBe(1);
+    dev.destroy();
+    js.destroy();
+  });
+
   it('createDevice takes threads; bad values are InvalidArgumentErrors', async () => {
     const dev = await createDevice({ backend: 'cpu', threads: 3 });
     expect((dev.backend as CpuBackend).threads).toBe(3);

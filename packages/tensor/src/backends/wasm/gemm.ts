@@ -67,8 +67,8 @@ export class WasmGemm {
   /**
    * out[oo + i·n + j] = Σ_q A(i, q)·B(q, j) (+ bias[j]), as cpu-gemm.ts's gemm (same arguments), then
    * tanh32 of it when `tanh` (float32 only: the fused linear layer's activation, the JS function's bits).
-   * False, having done nothing, when the operands do not fit in the most memory the module can address (the
-   * caller then uses the JS loop).
+   * False, having done nothing, when the operands do not fit in the most memory the module can address or the
+   * runtime cannot make or grow the memory (the caller then uses the JS loop).
    */
   gemm(
     a: Arr, ao: number, ar: number, ac: number, b: Arr, bo: number, br: number, bc: number,
@@ -95,7 +95,14 @@ export class WasmGemm {
     off += threads * perThread;
     if (off > MAX_PAGES * PAGE) return false;
 
-    const block = this.acquire(off);
+    let block: Block;
+    try {
+      block = this.acquire(off);
+    } catch (e) {
+      // No memory for it (the runtime refused to make or grow one): the JS loop computes the same product.
+      if (e instanceof RangeError) return false;
+      throw e;
+    }
     try {
       const t0 = performance.now();
       const v = this.view!;
@@ -172,12 +179,18 @@ export class WasmGemm {
   /**
    * The memory, at least `bytes` long, counted live under `internal` until the call frees the block: the
    * pooled block when the size is unchanged, else the memory grows and the old size's block is dropped.
+   * Throws RangeError, having changed nothing, when the runtime cannot make or grow the memory.
    */
   private acquire(bytes: number): Block {
     const alloc = this.allocator;
     if (!this.memory || this.memory.buffer.byteLength < bytes) {
       const stale = this.token && alloc ? alloc.allocInternal('wasm', this.token.bytes, 'wasm memory') : null;
-      this.grow(bytes);
+      try {
+        this.grow(bytes);
+      } catch (e) {
+        if (stale) alloc!.freeInternal(stale, true); // back to the pool, as it was
+        throw e;
+      }
       if (stale) alloc!.freeInternal(stale, false);
     }
     if (!alloc) return null as unknown as Block;

@@ -30,12 +30,6 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 
 let cache: { shared: WasmModule | null; plain: WasmModule | null } | undefined;
 
-/** Whether this runtime has WebAssembly SIMD and shared memory (workers need the latter). */
-export function wasmSupport(): { simd: boolean; shared: boolean } {
-  modules();
-  return { simd: cache!.plain !== null, shared: cache!.shared !== null };
-}
-
 /** The compiled modules (null where the runtime cannot compile or share). */
 export function modules(): { shared: WasmModule | null; plain: WasmModule | null } {
   if (cache) return cache;
