@@ -47,7 +47,11 @@ const server = createServer((req, res) => {
     res.writeHead(404).end('not found');
     return;
   }
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+  // Cross-origin isolated, as `npm run web` serves it (web/vite.config.ts): shared memory for the cpu threads.
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+  });
   createReadStream(file).pipe(res);
 });
 await new Promise((done) => server.listen(0, '127.0.0.1', done));
@@ -105,6 +109,10 @@ try {
   // The cpu backend's WebAssembly SIMD product in the page (one thread: no cross-origin isolation here).
   const wc = await page.evaluate(() => window.sympode.wasmCheck());
   check(wc.simd && wc.wasmCalls === 1 && wc.sameBits, `the cpu backend's WebAssembly product runs in the page and equals the JS loop bit for bit (${JSON.stringify(wc)})`);
+
+  // Two threads in a Web Worker of the (cross-origin isolated) page: the backend's own Web Workers.
+  const tw = await page.evaluate(() => window.sympode.threadsCheck());
+  check(!tw.error && tw.crossOriginIsolated && tw.threads === 2 && tw.sameBits, `in a Web Worker the cpu backend runs 2 threads and equals the JS loop bit for bit (${JSON.stringify(tw)})`);
 
   // (b)
   tc = performance.now();

@@ -10,6 +10,9 @@ import { defineConfig, defaultClientConditions, type Plugin } from 'vite';
 
 const builtins = new Set(builtinModules);
 
+/** The headers that make the page cross-origin isolated (SharedArrayBuffer, shared WebAssembly memory). */
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 function noNodeBuiltins(): Plugin {
   return {
     name: 'no-node-builtins',
@@ -34,6 +37,8 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 1000,
   },
-  server: { port: 5173 },
-  preview: { port: 4173 },
+  // Cross-origin isolation (shared memory): the cpu backend can then run threads inside a Web Worker.
+  server: { port: 5173, headers: ISOLATION },
+  preview: { port: 4173, headers: ISOLATION },
+  worker: { format: 'es' },
 });

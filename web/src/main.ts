@@ -29,6 +29,8 @@ export interface SympodeHook {
   stop(): void;
   /** The cpu backend's WebAssembly product in this page against the JS loop (float64, 300×200×100). */
   wasmCheck(): Promise<{ simd: boolean; threads: number; wasmCalls: number; sameBits: boolean }>;
+  /** The same in a Web Worker of the page, on two threads (Web Workers of the backend's own, when isolated). */
+  threadsCheck(): Promise<{ crossOriginIsolated: boolean; threads: number; note: string; wasmCalls: number; sameBits: boolean } | { error: string }>;
 }
 
 declare global {
@@ -199,6 +201,17 @@ window.sympode = {
     const js = await product({ wasm: false });
     const w = await product({});
     return { simd: w.simd, threads: w.threads, wasmCalls: w.wasmCalls, sameBits: js.c.every((v, i) => Object.is(v, w.c[i])) };
+  },
+  threadsCheck() {
+    const worker = new Worker(new URL('./cpu-threads-worker.ts', import.meta.url), { type: 'module' });
+    return new Promise((resolve) => {
+      worker.onmessage = (e) => {
+        resolve(e.data);
+        worker.terminate();
+      };
+      worker.onerror = (e) => resolve({ error: e.message || 'the worker failed to load' });
+      worker.postMessage('run');
+    });
   },
 };
 

@@ -37,7 +37,8 @@ export interface DeviceOptions extends WebGpuOptions {
   /**
    * cpu: the most threads a large matrix product uses (worker threads on one shared WebAssembly memory), an
    * integer ≥ 1; default the cores the runtime reports. Results do not depend on it (threads split the
-   * outputs, never a sum). Browsers and runtimes without worker threads run one.
+   * outputs, never a sum). In a browser, threads run when the backend is in a Web Worker of a cross-origin
+   * isolated page; a page's main thread, and runtimes without workers, run one.
    */
   threads?: number;
 }

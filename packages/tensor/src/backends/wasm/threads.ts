@@ -1,9 +1,10 @@
 /**
- * Worker threads that run the cpu backend's WebAssembly kernels on its shared memory, for Node (worker_threads,
- * reached through `process.getBuiltinModule`, so a browser bundle imports nothing). The calling thread posts a
- * job into a worker's slot of the control block (the memory's first CTRL_BYTES) and wakes it with
- * Atomics.notify; it waits with Atomics.wait, which a browser page's main thread may not do, so browsers run
- * one thread. A job is a row range of one GEMM: which thread computes an output never changes its value, so
+ * Workers that run the cpu backend's WebAssembly kernels on its shared memory: Node's worker_threads (Node,
+ * Deno, Bun; reached through `process.getBuiltinModule`, so a browser bundle imports nothing), or Web Workers
+ * when the backend itself runs in a cross-origin isolated Web Worker. The calling thread posts a job into a
+ * worker's slot of the control block (the memory's first CTRL_BYTES) and wakes it with Atomics.notify; it
+ * waits with Atomics.wait, which a page's main thread may not do, so there a backend runs one thread.
+ * A job is a row range of one GEMM: which thread computes an output never changes its value, so
  * the pool never waits for a worker to start: a product uses the workers that are running (some runtimes
  * start a worker only once the caller's event loop turns).
  */
@@ -39,65 +40,112 @@ export function runJob(x: GemmExports, j: Job): void {
   if (j.tanh) x.tanh_f32(g[6], g[10], g[11], j.npad);
 }
 
-// The worker: the same steps as runJob, on its slot's args (f64, 14 gemm args, bias, npad, tanh).
-const WORKER = `
-const { workerData } = process.getBuiltinModule('node:worker_threads');
-const { memory, wasmModule, slot } = workerData;
-const x = new WebAssembly.Instance(wasmModule, { env: { memory } }).exports;
-const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
-const s0 = slot * ${SLOT};
-Atomics.store(ctrl, s0 + ${READY}, 1);
-Atomics.notify(ctrl, s0 + ${READY});
-let seen = 0;
-for (;;) {
-  Atomics.wait(ctrl, s0 + ${SEQ}, seen);
-  const seq = Atomics.load(ctrl, s0 + ${SEQ});
-  if (seq === seen) continue;
-  seen = seq;
-  try {
-    const a = Array.from(ctrl.subarray(s0 + ${ARGS}, s0 + ${ARGS} + 18));
-    const g = a.slice(1, 15);
-    if (a[0]) x.gemm_f64(...g); else x.gemm_f32(...g);
-    if (a[15] !== 0) (a[0] ? x.bias_f64 : x.bias_f32)(g[6], a[15], g[10], g[11], a[16]);
-    if (a[17]) x.tanh_f32(g[6], g[10], g[11], a[16]);
-  } catch (e) {
-    Atomics.store(ctrl, s0 + ${FAILED}, 1);
+// The worker's loop: the same steps as runJob, on its slot's args (f64, 14 gemm args, bias, npad, tanh), once
+// it has { memory, wasmModule, slot } (from workerData in Node, from the first message in a Web Worker).
+const LOOP = `
+function run({ memory, wasmModule, slot }) {
+  const x = new WebAssembly.Instance(wasmModule, { env: { memory } }).exports;
+  const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
+  const s0 = slot * ${SLOT};
+  Atomics.store(ctrl, s0 + ${READY}, 1);
+  Atomics.notify(ctrl, s0 + ${READY});
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctrl, s0 + ${SEQ}, seen);
+    const seq = Atomics.load(ctrl, s0 + ${SEQ});
+    if (seq === seen) continue;
+    seen = seq;
+    try {
+      const a = Array.from(ctrl.subarray(s0 + ${ARGS}, s0 + ${ARGS} + 18));
+      const g = a.slice(1, 15);
+      if (a[0]) x.gemm_f64(...g); else x.gemm_f32(...g);
+      if (a[15] !== 0) (a[0] ? x.bias_f64 : x.bias_f32)(g[6], a[15], g[10], g[11], a[16]);
+      if (a[17]) x.tanh_f32(g[6], g[10], g[11], a[16]);
+    } catch (e) {
+      Atomics.store(ctrl, s0 + ${FAILED}, 1);
+    }
+    Atomics.store(ctrl, s0 + ${DONE}, seq);
+    Atomics.notify(ctrl, s0 + ${DONE});
   }
-  Atomics.store(ctrl, s0 + ${DONE}, seq);
-  Atomics.notify(ctrl, s0 + ${DONE});
 }
 `;
+const NODE_WORKER = `${LOOP}\nrun(process.getBuiltinModule('node:worker_threads').workerData);\n`;
+const WEB_WORKER = `${LOOP}\nonmessage = (e) => run(e.data);\n`;
+
+/** A started worker, whichever the runtime's kind. */
+interface Spawned {
+  terminate(): void;
+}
+
+/** Starts one worker on { memory, wasmModule, slot }; `onError` hears of its failure (asynchronously). */
+type Spawn = (data: { memory: WasmMemory; wasmModule: WasmModule; slot: number }, onError: (why: string) => void) => Spawned;
 
 interface NodeWorker {
   unref(): void;
   terminate(): Promise<number>;
   on(event: 'error', listener: (e: unknown) => void): void;
 }
-interface WorkerThreads {
-  Worker: new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker;
+interface WebWorker {
+  postMessage(data: unknown): void;
+  terminate(): void;
+  onerror: ((e: { message?: string }) => void) | null;
 }
+interface Globals {
+  process?: { getBuiltinModule?: (id: string) => unknown };
+  crossOriginIsolated?: boolean;
+  WorkerGlobalScope?: unknown;
+  Worker?: new (url: string) => WebWorker;
+  Blob?: new (parts: string[], options: { type: string }) => unknown;
+  URL?: { createObjectURL(blob: unknown): string };
+  navigator?: { hardwareConcurrency?: number };
+}
+const g = globalThis as Globals;
 
-/** worker_threads where the runtime has it and lets this thread block (Node, Bun), else undefined. */
-function workerThreads(): WorkerThreads | undefined {
-  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+/**
+ * How this runtime starts workers that may block and share memory: Node's worker_threads (Node, Deno, Bun),
+ * or Web Workers from inside a cross-origin isolated Web Worker (a page's main thread may not Atomics.wait,
+ * and without isolation there is no shared memory); undefined elsewhere (one thread).
+ */
+function spawner(): Spawn | undefined {
+  let wt: { Worker: new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker } | undefined;
   try {
-    return g.process?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+    wt = g.process?.getBuiltinModule?.('node:worker_threads') as typeof wt;
   } catch {
-    return undefined;
+    wt = undefined;
   }
+  if (wt) {
+    const { Worker } = wt;
+    return (data, onError) => {
+      const w = new Worker(NODE_WORKER, { eval: true, workerData: data });
+      w.unref();
+      w.on('error', (e) => onError(e instanceof Error ? e.message : String(e)));
+      return { terminate: () => void w.terminate() };
+    };
+  }
+  if (g.WorkerGlobalScope !== undefined && g.crossOriginIsolated === true && g.Worker && g.Blob && g.URL) {
+    const url = g.URL.createObjectURL(new g.Blob([WEB_WORKER], { type: 'text/javascript' }));
+    const Worker = g.Worker;
+    return (data, onError) => {
+      const w = new Worker(url);
+      w.onerror = (e) => onError(e.message ?? 'a Web Worker failed');
+      w.postMessage(data);
+      return { terminate: () => w.terminate() };
+    };
+  }
+  return undefined;
 }
 
-/** The cores this runtime reports (1 where it cannot run workers). */
+/** The cores this runtime reports (1 where it cannot run blocking workers on shared memory). */
 export function availableThreads(): number {
-  if (!workerThreads()) return 1;
-  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  if (!spawner()) return 1;
   const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-  return Math.max(1, Math.min(MAX_THREADS, os?.availableParallelism?.() ?? os?.cpus().length ?? 1));
+  const n = os ? (os.availableParallelism?.() ?? os.cpus().length) : (g.navigator?.hardwareConcurrency ?? 1);
+  return Math.max(1, Math.min(MAX_THREADS, n));
 }
 
 /** Workers 1 … count−1 on one shared memory (thread 0 is the caller). */
 export class ThreadPool {
-  private readonly workers: NodeWorker[] = [];
+  private readonly workers: Spawned[] = [];
   private readonly ctrl: Int32Array;
   private seq = 0;
   private started = 1;
@@ -106,18 +154,15 @@ export class ThreadPool {
 
   /** Starts `count − 1` workers (without waiting for them); throws when the runtime has no worker threads. */
   constructor(memory: WasmMemory, wasmModule: WasmModule, readonly count: number) {
-    const wt = workerThreads();
-    if (!wt) throw new DeviceError('worker threads are not available in this runtime');
+    const spawn = spawner();
+    if (!spawn) throw new DeviceError('worker threads are not available in this runtime');
     this.ctrl = new Int32Array(memory.buffer, 0, CTRL_BYTES / 4);
     this.ctrl.fill(0);
     try {
       for (let w = 1; w < count; w++) {
-        const worker = new wt.Worker(WORKER, { eval: true, workerData: { memory, wasmModule, slot: w } });
-        worker.unref();
-        worker.on('error', (e) => {
-          this.failure ||= `a cpu worker thread failed: ${e instanceof Error ? e.message : String(e)}`;
-        });
-        this.workers.push(worker);
+        this.workers.push(spawn({ memory, wasmModule, slot: w }, (why) => {
+          this.failure ||= `a cpu worker thread failed: ${why}`;
+        }));
       }
     } catch (e) {
       this.terminate();
@@ -176,7 +221,7 @@ export class ThreadPool {
 
   /** Stops the workers (they hold the memory). */
   terminate(): void {
-    for (const w of this.workers) void w.terminate();
+    for (const w of this.workers) w.terminate();
     this.workers.length = 0;
   }
 }
