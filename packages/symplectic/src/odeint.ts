@@ -15,8 +15,14 @@ import { keepNothing, type ForwardKeep } from './gradients/keepers.js';
 import { fixedStepCount, integrate, type IntegrateOptions, type IntegrateStats } from './integrate.js';
 import { NoGraphStepper } from './no-graph-stepper.js';
 import { ReversibleHeunStepper } from './reversible-heun.js';
+import { reversibleRk, ReversibleRkStepper } from './reversible-rk.js';
 import type { Stepper } from './stepper.js';
 import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats, type ResolvedOptions } from './options.js';
+
+/** The stepper of a reversible solver: reversible RK on its base tableau, or reversible Heun. */
+function reversibleStepper(field: Field, tableau: ResolvedOptions['tableau'], graph: boolean): Stepper {
+  return reversibleRk(tableau) ? new ReversibleRkStepper(field, tableau, graph) : new ReversibleHeunStepper(field, graph);
+}
 
 /** Decreasing time: solve s = −t forward with −f(−s, y). */
 function directed(f: OdeFunc, dir: 1 | -1): OdeFunc {
@@ -73,7 +79,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
 
   // Backprop records whatever f reads that requires grad (closure parameters included).
   if (recording && method.recordsGraph) {
-    const stepper: Stepper = o.reversible ? new ReversibleHeunStepper(field, true) : new GraphStepper(field, o.tableau);
+    const stepper: Stepper = o.reversible ? reversibleStepper(field, o.tableau, true) : new GraphStepper(field, o.tableau);
     try {
       // The tidy frees whatever a failed solve left behind; on success only ys (and its graph) survives.
       return await dev.memory.phase('forward solve', () => dev.tidy(() => integrate(stepper, y0, times, iopts, istats)));
@@ -95,7 +101,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   }
   // (t, h) of every accepted step: numbers only, for the replays of second derivatives and 'recompute'.
   const steps: StepSpan[] = [];
-  const stepper = o.reversible ? new ReversibleHeunStepper(field, false) : new NoGraphStepper(field, o.tableau);
+  const stepper = o.reversible ? reversibleStepper(field, o.tableau, false) : new NoGraphStepper(field, o.tableau);
   // What the method's backward reads, kept by its keeper (gradients/keepers.ts) from this forward; a method
   // that records its graph solves here only under noGrad, where no backward follows.
   const keep = (method.keeper ?? keepNothing)({

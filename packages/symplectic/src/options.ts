@@ -3,7 +3,8 @@ import { DeviceDestroyedError, DisposedTensorError, InvalidArgumentError, NonFin
 import { describe } from './describe.js';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
-import { isReversibleMethod, REVERSIBLE_HEUN, REVERSIBLE_METHODS, type ReversibleMethodName } from './reversible-heun.js';
+import { isReversibleMethod, REVERSIBLE_METHODS, type ReversibleMethodName } from './reversible-heun.js';
+import { noReversibleOptions, reversibleTableau } from './reversible-options.js';
 import { IntegralController, type StepSizeController } from './controller.js';
 import type { ErrorNorm } from './stepper.js';
 import type { OutputMode } from './integrate.js';
@@ -42,10 +43,19 @@ export type AdjointNorm = 'full' | 'seminorm';
 /** Options of `odeint`: method, tolerances, gradient method, parameters, checks and counters. */
 export interface OdeintOptions {
   /**
-   * Tableau name (default 'dopri5'), or a reversible solver ('reversible_heun': fixed steps, gradients by
-   * 'reversible' at O(1) memory in the number of steps, or by 'backprop').
+   * Tableau name (default 'dopri5'), or a reversible solver, differentiated by 'reversible' (its default, at
+   * memory independent of the number of steps) or by 'backprop': 'reversible_heun' (second order), or
+   * 'reversible', reversible Runge–Kutta on the explicit tableau `base` with coupling `coupling` (McCallum &
+   * Foster 2024). Reversible solvers take fixed steps (`stepSize`).
    */
   method?: TableauName | ReversibleMethodName;
+  /** method 'reversible': the explicit tableau each step is built from (default 'rk4'). */
+  base?: TableauName;
+  /**
+   * method 'reversible': the coupling λ ∈ (0, 1] of the two states (default 0.999). λ = 1 is the plain
+   * asymmetric coupling; smaller λ damps the backward reconstruction's error growth but divides by λ.
+   */
+  coupling?: number;
   /**
    * Relative tolerance of adaptive methods (default 1e-7): at most 1, and at least the unit roundoff of y0's
    * dtype (eps/2: 1.1e-16 for float64, 6e-8 for float32), below which it cannot be met (ToleranceError).
@@ -159,7 +169,7 @@ export interface ResolvedOptions {
   stages: StageMode;
   norm: ErrorNorm;
   outputs: OutputMode;
-  /** The solver is reversible (method 'reversible_heun'; `tableau` is then its stand-in). */
+  /** The solver is reversible (method 'reversible_heun' or 'reversible'; `tableau` is then its stand-in). */
   reversible: boolean;
 }
 
@@ -168,7 +178,8 @@ export interface ResolvedOptions {
  * typo that would be ignored, and an explicit null is not "the default" (leave the key out for that).
  */
 const OPTION_EXPECTS = {
-  method: "a tableau name such as 'dopri5' (the default) or 'reversible_heun'", rtol: 'a positive number (default 1e-7)',
+  method: "a tableau name such as 'dopri5' (the default), 'reversible_heun' or 'reversible'", base: "a tableau name such as 'rk4' (the default)",
+  coupling: 'a number in (0, 1] (default 0.999)', rtol: 'a positive number (default 1e-7)',
   atol: 'a positive number (default 1e-9)', controller: 'a StepSizeController (default: the integral controller)',
   norm: "'batch' (the default) or 'per-sample'", stepSize: 'a positive step size (default: one step per output interval)',
   firstStep: 'a positive first step (default: chosen by the controller)', maxSteps: 'a positive integer (default 100000)',
@@ -224,7 +235,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   }
   const method: unknown = opts.method ?? 'dopri5';
   const isRev = isReversibleMethod(method);
-  const tableau = isRev ? REVERSIBLE_HEUN : getTableau(typeof method === 'string' ? method : String(method));
+  const tableau = isRev ? reversibleTableau(method, opts.base, opts.coupling) : getTableau(typeof method === 'string' ? method : String(method));
+  if (!isRev || method !== 'reversible') noReversibleOptions(method, opts.base, opts.coupling);
   // A reversible solver defaults to its own gradient.
   const gradient = resolveGradient(opts.gradient ?? (isRev ? 'reversible' : 'symplectic-adjoint'));
   checkReversible(isRev, tableau, gradient, opts.outputs);

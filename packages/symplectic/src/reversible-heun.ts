@@ -16,11 +16,14 @@ import { NoGraphStepper } from './no-graph-stepper.js';
 import type { ErrorNorm, Outputs, Stepper } from './stepper.js';
 import type { Tableau } from './tableaus.js';
 
-/** Names of the reversible solvers (`odeint`'s `method`). */
-export type ReversibleMethodName = 'reversible_heun';
+/**
+ * Names of the reversible solvers (`odeint`'s `method`): reversible Heun (second order, one evaluation of f a
+ * step), and reversible Runge–Kutta on any explicit base tableau (`base`, `coupling`: reversible-rk.ts).
+ */
+export type ReversibleMethodName = 'reversible_heun' | 'reversible';
 
 /** The reversible solvers `method` accepts. */
-export const REVERSIBLE_METHODS: readonly ReversibleMethodName[] = Object.freeze(['reversible_heun'] as const);
+export const REVERSIBLE_METHODS: readonly ReversibleMethodName[] = Object.freeze(['reversible_heun', 'reversible'] as const);
 
 /** Whether `name` is a reversible solver. */
 export function isReversibleMethod(name: unknown): name is ReversibleMethodName {

@@ -14,8 +14,8 @@ import { checkpointStates, stepRecordBytes } from './memory-model.js';
 import { reverseSweep } from './reverse-sweep.js';
 import { keepCheckpoints } from './keepers.js';
 
-/** One step's graph rebuilt, with the outputs interpolated inside it, and backprop through it. */
-async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator, dense: DenseCotangent | null): Promise<Tensor> {
+/** One step's graph rebuilt, with the outputs interpolated inside it, and backprop through it (consumes `lambda`). */
+export async function stepBackward(field: Field, tableau: Tableau, step: AcceptedStep, lambda: Tensor, acc: GradientAccumulator, dense: DenseCotangent | null): Promise<Tensor> {
   const dev = field.device;
   const leaf = step.y.detach();
   leaf.requiresGrad = true;

@@ -9,7 +9,6 @@ import type { Device, Tensor } from '@sympode/tensor';
 import type { Field } from '../field.js';
 import type { AcceptedStep } from '../integrate.js';
 import { NoGraphStepper } from '../no-graph-stepper.js';
-import { ReversibleHeunStepper } from '../reversible-heun.js';
 import type { Stepper } from '../stepper.js';
 import type { Tableau } from '../tableaus.js';
 import { BudgetedCheckpoints } from './budget-keeper.js';
@@ -134,15 +133,16 @@ export const keepSolution: Keeper = (ctx) => keepOne(ctx, (ys) => ys.detach(), (
 /** y0 without its graph (shared storage: no bytes); recompute retakes the solve from it. */
 export const keepInitial: Keeper = (ctx) => keepOne(ctx, () => ctx.y0.detach(), (y0) => ({ kind: 'initial', y0 }));
 
-/** A reversible solver's final (y_N, ŷ_N): all its backward needs, whatever N. */
+/** A reversible solver's final (y_N and its auxiliary state: reversible Heun's ŷ_N, reversible RK's z_N): all its backward needs, whatever N. */
 export const keepFinal: Keeper = (ctx) => {
   const dev = ctx.device;
   let fin: { y: Tensor; aux: Tensor } | null = null;
   return {
     accept: () => false,
     finish(ys) {
-      if (!(ctx.stepper instanceof ReversibleHeunStepper)) throw new Error('internal: keepFinal needs a reversible stepper');
-      const aux = dev.keep(ctx.stepper.takeAux());
+      const stepper = ctx.stepper as Stepper & { takeAux?: () => Tensor };
+      if (typeof stepper.takeAux !== 'function') throw new Error('internal: keepFinal needs a reversible stepper');
+      const aux = dev.keep(stepper.takeAux());
       dev.memory.relabel(aux, 'checkpoints');
       // y_N: a copy of the last output.
       const y = dev.keep(dev.memory.scope('checkpoints', () => ys.narrow(0, ys.shape[0] - 1, 1).reshape(ctx.y0.shape)));

@@ -1,5 +1,6 @@
 /**
- * Gradients through a reversible solver (reversible-heun.ts) at O(1) memory in the number of steps: the
+ * Gradients through a reversible solver at O(1) memory in the number of steps; reversible RK's backward is in
+ * reversible-rk.ts, reversible Heun's (reversible-heun.ts) here: the
  * forward keeps only the final (y_N, ŷ_N); backward walks the steps in reverse, reconstructing (y_n, ŷ_n)
  * algebraically from (y_{n+1}, ŷ_{n+1}) and differentiating each step on the way (Kidger et al. 2021). With
  * λ_n, μ̃_n the cotangents of y_n and of ŷ_n (the latter including f's dependence through the step ending at n)
@@ -13,48 +14,31 @@
  * y_n = y_{n+1} − (h/2)(f_n + f_{n+1}) in floating point, so they match to a few ulps per step, growing
  * slowly with N), hence agreement to ~1e-12 relative, not bit for bit.
  */
-import { noGrad, type Tensor } from '@sympode/tensor';
+import { InvalidArgumentError, type Tensor } from '@sympode/tensor';
 import { valueAndVjp as evalVjp } from './vjp.js';
-import type { Field } from '../field.js';
 import type { GradientAccumulator } from './accumulator.js';
 import type { GradientMethod } from './method.js';
 import { keepFinal, keptAs } from './keepers.js';
-
-/** Σ c_i x_i without a graph (label 'adjoint'). */
-function lin(field: Field, terms: readonly [number, Tensor | null][]): Tensor {
-  const dev = field.device;
-  return dev.memory.scope('adjoint', () => noGrad(() => dev.tidy(() => {
-    let acc: Tensor | null = null;
-    for (const [c, x] of terms) {
-      if (!x || c === 0) continue;
-      const t = c === 1 ? x : x.mul(c);
-      acc = acc ? acc.add(t) : t;
-    }
-    if (!acc) return dev.zeros(field.shape);
-    return terms.some(([, x]) => x === acc) ? acc.clone() : acc;
-  })));
-}
+import { reversibleRk } from '../reversible-rk.js';
+import { reversibleRkBackward } from './reversible-rk.js';
+import { lin, outputCotangents } from './reversible-sweep.js';
 
 export const reversible: GradientMethod = {
   name: 'reversible',
-  description: 'a reversible solver (reversible_heun) run backward algebraically: exact for its own solve at O(1) memory in N',
+  description: 'a reversible solver (reversible_heun, or reversible RK on any tableau) run backward algebraically: exact for its own solve at O(1) memory in N',
   recordsGraph: false,
   keeper: keepFinal,
   secondOrder: false,
   reversible: true,
   async backward(run) {
-    const { field, steps, times, g, acc } = run;
+    const { field, steps, times, acc } = run;
     const fin = keptAs(run.kept, 'final');
+    const rk = reversibleRk(run.tableau);
+    if (rk) return reversibleRkBackward(run, fin, rk);
     const dev = field.device;
     const N = steps.length;
     const T = times.length;
-    const gRow = (k: number) => dev.memory.scope('adjoint', () => noGrad(() => dev.tidy(() => g.narrow(0, k, 1).reshape(field.shape))));
-    // Output k sits at the start of step n when times[k] === steps[n].t (outputs 'step').
-    const outAt = new Map<number, number>();
-    for (let k = 0, n = 0; k < T - 1; k++) {
-      while (n < N && steps[n].t !== times[k]) n++;
-      outAt.set(n, k);
-    }
+    const { row: gRow, outAt } = outputCotangents(run);
     let y = fin.y;
     let yhat = fin.aux;
     let lambda = gRow(T - 1);
@@ -93,7 +77,12 @@ export const reversible: GradientMethod = {
       dev.dispose(lambda, mu, f);
     }
   },
-  memoryModel({ T }, { S, P, Vf }) {
+  memoryModel({ T, tableau }, { S, P, Vf }) {
+    // Reversible RK's backward rebuilds a base step's graph (like checkpoint's) instead of one VJP of f: its
+    // model is not written yet, and a guessed peak would be a silently wrong number.
+    if (reversibleRk(tableau)) {
+      throw new InvalidArgumentError(`the memory model of '${tableau.name}' is not written yet (only reversible_heun's is); measure it with device.memory`);
+    }
     // Outputs, the final (y, ŷ), and backward at its peak (the VJP at a reconstructed point): y, ŷ, f, λ, μ̃,
     // the new ŷ and λ, and c (8 states), the parameter-gradient sums and one VJP of f. Nothing grows with N.
     const out = T * S;

@@ -1,0 +1,31 @@
+/**
+ * odeint's options of the reversible solvers: the stand-in tableau of 'reversible_heun' or of 'reversible'
+ * on its `base` tableau with its `coupling`, both checked; `base`/`coupling` given to another method are
+ * refused by name (they would be ignored).
+ */
+import { InvalidArgumentError } from '@sympode/tensor';
+import { describe } from './describe.js';
+import { REVERSIBLE_HEUN, type ReversibleMethodName } from './reversible-heun.js';
+import { reversibleRkTableau } from './reversible-rk.js';
+import { getTableau, type Tableau } from './tableaus.js';
+
+/** The paper's coupling as this project reads it (McCallum & Foster 2024 take λ close to 1). */
+export const DEFAULT_COUPLING = 0.999;
+
+/** The stand-in tableau of a reversible solver. */
+export function reversibleTableau(method: ReversibleMethodName, base: unknown, coupling: unknown): Tableau {
+  if (method === 'reversible_heun') return REVERSIBLE_HEUN;
+  const b = getTableau(base === undefined ? 'rk4' : typeof base === 'string' ? base : String(base));
+  const lam = coupling ?? DEFAULT_COUPLING;
+  if (typeof lam !== 'number' || !(lam > 0 && lam <= 1)) {
+    throw new InvalidArgumentError(`coupling must be a number in (0, 1] (the reversible coupling λ), got ${describe(lam)}`);
+  }
+  return reversibleRkTableau(b, lam);
+}
+
+/** `base` and `coupling` belong to method 'reversible' only. */
+export function noReversibleOptions(method: unknown, base: unknown, coupling: unknown): void {
+  for (const [k, v] of [['base', base], ['coupling', coupling]] as const) {
+    if (v !== undefined) throw new InvalidArgumentError(`${k} is an option of method 'reversible' (reversible Runge–Kutta), not of '${String(method)}'`);
+  }
+}
