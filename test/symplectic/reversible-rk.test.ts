@@ -2,8 +2,9 @@
  * Reversible Runge–Kutta (method 'reversible', McCallum & Foster 2024) on any explicit base tableau: its
  * gradient ('reversible', from the final two states, each step inverted algebraically) equals backprop
  * through the same discrete solve to ≤ 1e-12 relative in float64, for the rk4, dopri5, tsit5 and dopri8
- * bases and couplings 0.999 and 0.5; its peak memory does not depend on the number of steps, to the byte
- * (N = 10, 40, 160); it converges at the base tableau's order; options are checked by name.
+ * bases and couplings 0.999 and 0.5, and with adaptive steps (rejections included) for the adaptive bases;
+ * its peak memory does not depend on the number of steps, to the byte (N = 10, 40, 160, and across
+ * tolerances); it converges at the base tableau's order; options are checked by name.
  */
 import { describe, expect, it } from 'vitest';
 import { createDevice, grad, InvalidArgumentError, type Device, type Tensor } from '@sympode/tensor';
@@ -48,6 +49,59 @@ describe("method 'reversible': reversible Runge–Kutta on a base tableau", () =
       });
     }
   }
+
+  for (const base of ['dopri5', 'tsit5', 'dopri8'] as TableauName[]) {
+    it(`${base}, adaptive steps (no stepSize): the reversible gradient = backprop through the same steps (≤ 1e-12)`, async () => {
+      const dev = await createDevice({ backend: 'cpu' });
+      const run = async (gradient: 'reversible' | 'backprop') => {
+        const { f, params, mlp } = mlpField(dev, [2, 16, 2], 3);
+        const y0 = dev.tensor(randomData(8, 7), [4, 2], { requiresGrad: true });
+        const stats: { acceptedSteps?: number; rejectedSteps?: number; stepEndTimes?: number[] } = {};
+        // A first step far too large for the tolerance: the controller rejects and retries from the same z.
+        const tol = base === 'dopri8' ? 1e-12 : 1e-8;
+        const ys = await odeint(f, y0, [0, 0.4, 1.2], { method: 'reversible', base, rtol: tol, atol: tol, firstStep: 1, params, gradient, stats });
+        const loss = dev.tidy(() => ys.square().sum());
+        const gs = await grad(loss, [y0, ...params]);
+        const flat = Float64Array.from((await Promise.all(gs.map(async (g) => Array.from(await g.data())))).flat());
+        const out = { loss: await loss.item(), flat, stats };
+        dev.dispose(ys, loss, gs, y0);
+        mlp.dispose();
+        return out;
+      };
+      const rev = await run('reversible');
+      const bp = await run('backprop');
+      expect(rev.stats.acceptedSteps).toBeGreaterThan(2); // more than the two output intervals
+      expect(rev.stats.rejectedSteps).toBeGreaterThan(0);
+      // The same accepted and rejected steps.
+      expect([rev.stats.acceptedSteps, rev.stats.rejectedSteps, rev.stats.stepEndTimes]).toEqual([bp.stats.acceptedSteps, bp.stats.rejectedSteps, bp.stats.stepEndTimes]);
+      expect(rev.loss).toBe(bp.loss);
+      expect(relErr(rev.flat, bp.flat)).toBeLessThanOrEqual(1e-12);
+      dev.destroy();
+    });
+  }
+
+  it('adaptive: a tighter tolerance takes more steps at the same peak memory, to the byte', async () => {
+    const dev = await createDevice({ backend: 'cpu' });
+    const { f, params, mlp } = mlpField(dev, [2, 16, 2], 3);
+    const y0 = dev.tensor(randomData(8, 7), [4, 2], { requiresGrad: true });
+    const res: { steps: number; peak: number }[] = [];
+    for (const tol of [1e-4, 1e-7, 1e-10]) {
+      const base = dev.memory.stats().liveBytes;
+      dev.memory.resetPeak();
+      const stats: { acceptedSteps?: number } = {};
+      const ys = await odeint(f, y0, [0, 1], { method: 'reversible', base: 'dopri5', rtol: tol, atol: tol, params, stats });
+      const loss = dev.tidy(() => ys.square().sum());
+      const gs = await grad(loss, [y0, ...params]);
+      res.push({ steps: stats.acceptedSteps!, peak: dev.memory.stats().peakBytes - base });
+      dev.dispose(ys, loss, gs);
+      expect(dev.memory.stats().liveBytes).toBe(base);
+    }
+    expect(res[2].steps).toBeGreaterThan(2 * res[0].steps);
+    expect(res[1].peak).toBe(res[0].peak);
+    expect(res[2].peak).toBe(res[0].peak);
+    dev.dispose(y0);
+    mlp.dispose();
+  });
 
   it('peak memory of forward + backward does not depend on N (10, 40, 160), to the byte', async () => {
     const dev = await createDevice({ backend: 'cpu' });

@@ -3,8 +3,8 @@ import { DeviceDestroyedError, DisposedTensorError, InvalidArgumentError, NonFin
 import { describe } from './describe.js';
 import { UnknownGradientMethodError } from './solver-errors.js';
 import { getTableau, type Tableau, type TableauName } from './tableaus.js';
-import { isReversibleMethod, REVERSIBLE_METHODS, type ReversibleMethodName } from './reversible-heun.js';
-import { noReversibleOptions, reversibleTableau } from './reversible-options.js';
+import { isReversibleMethod, type ReversibleMethodName } from './reversible-heun.js';
+import { checkReversible, noReversibleOptions, reversibleTableau } from './reversible-options.js';
 import { IntegralController, type StepSizeController } from './controller.js';
 import type { ErrorNorm } from './stepper.js';
 import type { OutputMode } from './integrate.js';
@@ -46,7 +46,8 @@ export interface OdeintOptions {
    * Tableau name (default 'dopri5'), or a reversible solver, differentiated by 'reversible' (its default, at
    * memory independent of the number of steps) or by 'backprop': 'reversible_heun' (second order), or
    * 'reversible', reversible Runge–Kutta on the explicit tableau `base` with coupling `coupling` (McCallum &
-   * Foster 2024). Reversible solvers take fixed steps (`stepSize`).
+   * Foster 2024): fixed steps with `stepSize`, else adaptive steps when `base` is adaptive (its embedded error
+   * estimate). Reversible solvers output at step ends (`outputs: 'step'`).
    */
   method?: TableauName | ReversibleMethodName;
   /** method 'reversible': the explicit tableau each step is built from (default 'rk4'). */
@@ -235,7 +236,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   }
   const method: unknown = opts.method ?? 'dopri5';
   const isRev = isReversibleMethod(method);
-  const tableau = isRev ? reversibleTableau(method, opts.base, opts.coupling) : getTableau(typeof method === 'string' ? method : String(method));
+  const tableau = isRev ? reversibleTableau(method, opts.base, opts.coupling, opts.stepSize !== undefined) : getTableau(typeof method === 'string' ? method : String(method));
   if (!isRev || method !== 'reversible') noReversibleOptions(method, opts.base, opts.coupling);
   // A reversible solver defaults to its own gradient.
   const gradient = resolveGradient(opts.gradient ?? (isRev ? 'reversible' : 'symplectic-adjoint'));
@@ -257,7 +258,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   const adjointNorm = checkAdjointNorm(opts.adjointNorm, gradient, tableau);
   const norm = opts.norm ?? 'batch';
   if (norm !== 'batch' && norm !== 'per-sample') throw new InvalidArgumentError(`norm must be 'batch' or 'per-sample', got ${describe(norm)}`);
-  const outputs = opts.outputs ?? (tableau.adaptive ? 'interpolate' : 'step');
+  // Reversible solvers output at step ends only (adaptive ones cut their steps at the output times).
+  const outputs = opts.outputs ?? (tableau.adaptive && !isRev ? 'interpolate' : 'step');
   if (outputs !== 'step' && outputs !== 'interpolate') throw new InvalidArgumentError(`outputs must be 'step' or 'interpolate', got ${describe(outputs)}`);
   const params = resolveParams(opts.params);
   const c = opts.controller;
@@ -282,23 +284,6 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     outputs,
     reversible: isRev,
   };
-}
-
-/**
- * A reversible gradient needs a reversible solver; a reversible solver takes 'reversible' or 'backprop'
- * (the per-step methods differentiate Runge–Kutta stages it does not have) and outputs at step ends.
- */
-function checkReversible(isRev: boolean, tableau: Tableau, gradient: GradientMethod, outputs: unknown): void {
-  if (gradient.reversible && !isRev) {
-    throw new InvalidArgumentError(
-      `gradient '${gradient.name}' needs a reversible solver (method: ${REVERSIBLE_METHODS.map((m) => `'${m}'`).join(' or ')}); '${tableau.name}' is a Runge–Kutta tableau, whose steps cannot be inverted`,
-    );
-  }
-  if (!isRev) return;
-  if (!gradient.reversible && !gradient.recordsGraph) {
-    throw new InvalidArgumentError(`method '${tableau.name}' is differentiated by 'reversible' or 'backprop', not by '${gradient.name}'`);
-  }
-  if (outputs === 'interpolate') throw new InvalidArgumentError(`method '${tableau.name}' outputs the states at step ends only (outputs: 'step')`);
 }
 
 /** `checkpoints`: a positive integer, for a method whose backward can recompute states (`supportsBudget`). */

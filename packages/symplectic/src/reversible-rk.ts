@@ -6,9 +6,12 @@
  * inverted exactly (up to rounding) by
  *   z_n = z_{n+1} + Ψ_{−h}(t_{n+1}, y_{n+1}),   y_n = (y_{n+1} − (1 − λ) z_n − Ψ_h(t_n, z_n)) / λ,
  * so a backward pass needs only the final (y_N, z_N) (gradients/reversible-rk.ts): memory independent of N
- * at the base tableau's order. Two base steps per step (2s evaluations of f). Fixed steps.
- * The integration loop drives it through the Stepper interface with a stand-in tableau (fixed steps, the
- * base's order); `reversibleRk(tableau)` gives the base and λ of a stand-in.
+ * at the base tableau's order. Two base steps per step (2s evaluations of f). Fixed steps, or with an
+ * adaptive base adaptive ones: the step's error is the base's embedded estimate of Ψ_h(t_n, z_n), and a
+ * rejected step retries from the same z_n (its f(t_n, z_n) reused, as is f(t_0, y_0) from `start`); the
+ * accepted steps' (t, h) are what the backward replays. The integration loop drives it through the Stepper
+ * interface with a stand-in tableau (the base's order; adaptive when the base is and no stepSize is given);
+ * `reversibleRk(tableau)` gives the base and λ of a stand-in.
  */
 import { combineTerms, InvalidArgumentError, noGrad, type Tensor } from '@sympode/tensor';
 import type { Field } from './field.js';
@@ -27,10 +30,14 @@ export interface ReversibleRkSpec {
 
 const specs = new WeakMap<Tableau, ReversibleRkSpec>();
 
-/** The stand-in tableau the integration loop reads for `method: 'reversible'` on `base` with coupling λ. */
-export function reversibleRkTableau(base: Tableau, coupling: number): Tableau {
+/**
+ * The stand-in tableau the integration loop reads for `method: 'reversible'` on `base` with coupling λ:
+ * adaptive when the base is, unless `fixed` (a stepSize was given).
+ */
+export function reversibleRkTableau(base: Tableau, coupling: number, fixed = true): Tableau {
+  const adaptive = base.adaptive && !fixed;
   const t: Tableau = Object.freeze({
-    name: `reversible(${base.name})`, a: [[]], b: [1], c: [0], order: base.order, fsal: false, adaptive: false,
+    name: `reversible(${base.name})`, a: [[]], b: [1], c: [0], order: base.order, fsal: false, adaptive, ...(adaptive ? { e: base.e } : {}),
   });
   specs.set(t, Object.freeze({ base, coupling }));
   return t;
@@ -68,8 +75,12 @@ export class ReversibleRkStepper implements Stepper {
   /** z_n of the coming step (null before the first: z_0 = y_0). */
   private z: Tensor | null = null;
   private y0: Tensor | null = null;
+  /** z_{n+1} and R_h(t_n, z_n) of the step just attempted (the latter for its error estimate). */
   private pending: Tensor | null = null;
-  private readonly plain: NoGraphStepper | null;
+  private rz: Tensor | null = null;
+  /** The base steps from z (keeping f(t_n, z_n) for a retry) and, graph-free, those from y_{n+1}. */
+  private readonly zStep: NoGraphStepper | GraphStepper;
+  private readonly yStep: NoGraphStepper | null;
   private readonly collector: Stepper;
 
   constructor(readonly field: Field, tableau: Tableau, readonly graph: boolean) {
@@ -77,12 +88,14 @@ export class ReversibleRkStepper implements Stepper {
     if (!spec) throw new Error('internal: not a reversible RK tableau');
     this.tableau = tableau;
     this.spec = spec;
-    this.plain = graph ? null : new NoGraphStepper(field, spec.base);
+    this.zStep = graph ? new GraphStepper(field, spec.base) : new NoGraphStepper(field, spec.base);
+    this.yStep = graph ? null : new NoGraphStepper(field, spec.base);
     this.collector = graph ? new GraphStepper(field, tableau) : new NoGraphStepper(field, tableau);
   }
 
-  async start(): Promise<Tensor> {
-    throw new InvalidArgumentError(`internal: ${this.tableau.name} takes fixed steps (no first-step selection)`);
+  /** f(t_0, y_0) (= f(t_0, z_0)): the first base step reuses it. */
+  start(t: number, y0: Tensor): Promise<Tensor> {
+    return this.zStep.start(t, y0);
   }
 
   private run<T>(fn: () => T): T {
@@ -90,7 +103,7 @@ export class ReversibleRkStepper implements Stepper {
   }
 
   async attempt(t: number, y: Tensor, h: number): Promise<Tensor> {
-    const { field, spec, graph, plain } = this;
+    const { field, spec, graph } = this;
     const dev = field.device;
     const lam = spec.coupling;
     if (!this.z) {
@@ -98,19 +111,20 @@ export class ReversibleRkStepper implements Stepper {
       this.y0 = y;
     }
     const z = this.z;
-    // y1 = λ y + (1 − λ) z + (RK_h(t, z) − z) = λ y − λ z + RK_h(t, z)
-    const rz = await this.run(() => baseStep(field, spec.base, graph, plain, t, z, h));
+    // y1 = λ y + (1 − λ) z + (R_h(t, z) − z) = λ y − λ z + R_h(t, z)
+    const rz = await this.run(() => this.zStep.attempt(t, z, h));
+    this.rz = rz;
     const y1 = dev.memory.scope('stages', () => this.run(() => lin3(rz, [[lam, y], [-lam, z]])));
-    rz.dispose();
-    // z1 = z − (RK_{−h}(t + h, y1) − y1) = z + y1 − RK_{−h}(t + h, y1)
-    const ry = await this.run(() => baseStep(field, spec.base, graph, plain, t + h, y1, -h));
+    // z1 = z − (R_{−h}(t + h, y1) − y1) = z + y1 − R_{−h}(t + h, y1)
+    const ry = await this.run(() => baseStep(field, spec.base, graph, this.yStep, t + h, y1, -h));
     this.pending = dev.memory.scope('stages', () => this.run(() => lin3(z, [[1, y1], [-1, ry]])));
     ry.dispose();
     return y1;
   }
 
-  async errorRatio(_y: Tensor, _y1: Tensor, _h: number, _r: number, _a: number, _n?: ErrorNorm): Promise<number> {
-    return 0;
+  /** The base step's embedded error estimate of Ψ_h(t_n, z_n). */
+  errorRatio(_y: Tensor, _y1: Tensor, h: number, rtol: number, atol: number, norm?: ErrorNorm, prefix?: number): Promise<number> {
+    return this.zStep.errorRatio(this.z!, this.rz!, h, rtol, atol, norm, prefix);
   }
 
   dense(): Tensor {
@@ -121,11 +135,17 @@ export class ReversibleRkStepper implements Stepper {
     this.dropZ();
     this.z = this.pending;
     this.pending = null;
+    this.rz?.dispose();
+    this.rz = null;
+    this.zStep.reset(); // the next base step starts from the new z
   }
 
   reject(): void {
     this.pending?.dispose();
     this.pending = null;
+    this.rz?.dispose();
+    this.rz = null;
+    this.zStep.reject(); // f(t_n, z_n) stays for the retry
   }
 
   /** The final z_N (the caller owns it): with y_N, all the reversible backward needs. */
@@ -147,7 +167,8 @@ export class ReversibleRkStepper implements Stepper {
   dispose(): void {
     this.reject();
     this.dropZ();
-    this.plain?.dispose();
+    this.zStep.dispose();
+    this.yStep?.dispose();
     this.collector.dispose();
   }
 }
