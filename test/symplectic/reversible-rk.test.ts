@@ -154,6 +154,37 @@ describe("method 'reversible': reversible Runge–Kutta on a base tableau", () =
     dev.destroy();
   });
 
+  it("linear stability on y' = μy: the solve follows the step matrix's powers; λ = 0.5 damps what λ = 0.999 lets grow", async () => {
+    // With R the base's stability function (rk4: Σ_{j≤4} x^j/j!), one step maps (y, z) by
+    // M = [[λ, R(hμ) − λ], [(1 − R(−hμ))λ, 1 + (1 − R(−hμ))(R(hμ) − λ)]]: the spurious mode grows unless λ is
+    // small enough for the step (the region of stability shrinks as λ → 1).
+    const dev = await createDevice({ backend: 'cpu' });
+    const mu = -1;
+    const h = 0.5;
+    const N = 60;
+    const R = (x: number) => 1 + x + x ** 2 / 2 + x ** 3 / 6 + x ** 4 / 24;
+    const f = (_t: number, y: Tensor) => y.mul(mu);
+    const y0 = dev.tensor([1], [1]);
+    const times = Array.from({ length: N + 1 }, (_, n) => n * h);
+    const finals: Record<number, number> = {};
+    for (const lam of [0.5, 0.999]) {
+      const ys = Array.from(await (await odeint(f, y0, times, { method: 'reversible', base: 'rk4', coupling: lam, stepSize: h })).data());
+      let [y, z] = [1, 1];
+      const want = [1];
+      for (let n = 0; n < N; n++) {
+        const y1 = lam * y + (R(h * mu) - lam) * z;
+        z = z + (1 - R(-h * mu)) * y1;
+        y = y1;
+        want.push(y);
+      }
+      for (let n = 0; n <= N; n++) expect(Math.abs(ys[n] - want[n])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(want[n])));
+      finals[lam] = Math.abs(ys[N]);
+    }
+    expect(finals[0.5]).toBeLessThan(1e-3); // decays, as e^{μt} does
+    expect(finals[0.999]).toBeGreaterThan(1e3); // the spurious mode: ρ(M) ≈ 1.65 per step at hμ = −0.5
+    dev.destroy();
+  });
+
   it('its memory model is not written yet: a typed error, not a guess', () => {
     const tab = reversibleRkTableau(getTableau('rk4'), 0.999);
     expect(() => GRADIENTS.reversible.memoryModel({ tableau: tab, N: 10, T: 2 }, { S: 64, P: 100, Ge: 10, Go: 1, Vf: 10, Xb: 10, elementBytes: 8 }))

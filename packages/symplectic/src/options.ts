@@ -53,8 +53,10 @@ export interface OdeintOptions {
   /** method 'reversible': the explicit tableau each step is built from (default 'rk4'). */
   base?: TableauName;
   /**
-   * method 'reversible': the coupling λ ∈ (0, 1] of the two states (default 0.999). λ = 1 is the plain
-   * asymmetric coupling; smaller λ damps the backward reconstruction's error growth but divides by λ.
+   * method 'reversible': the coupling λ ∈ (0, 1] of the two states (default 0.999, as diffrax's
+   * `Reversible`). Close to 1 the reconstruction's division by λ is harmless but the stability region on
+   * dissipative problems is small (rk4 at hμ = −0.5 grows a spurious mode at 0.999, damps it at 0.5):
+   * a smaller λ widens it (docs/DESIGN.md).
    */
   coupling?: number;
   /**

@@ -10,7 +10,7 @@ import type { GradientMethod } from './gradients/method.js';
 import { reversibleRkTableau } from './reversible-rk.js';
 import { getTableau, type Tableau } from './tableaus.js';
 
-/** The paper's coupling as this project reads it (McCallum & Foster 2024 take λ close to 1). */
+/** The default coupling: diffrax's `Reversible` (McCallum & Foster's implementation) takes l = 0.999. */
 export const DEFAULT_COUPLING = 0.999;
 
 /** The stand-in tableau of a reversible solver (`fixed`: a stepSize was given). */
