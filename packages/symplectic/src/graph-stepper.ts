@@ -85,13 +85,6 @@ export class GraphStepper implements Stepper {
     this.k0 = next;
   }
 
-  /** Forgets f(t, y) of the coming step: the next attempt starts from another state (reversible RK's base steps). */
-  reset(): void {
-    for (const k of new Set([...this.ks, ...(this.k0 ? [this.k0] : [])])) k.dispose();
-    this.ks = [];
-    this.k0 = undefined;
-  }
-
   reject(): void {
     // ks[0] is f(t, y) (reused or fresh): it stays valid for the retry; the rest of the step's graph goes.
     this.k0 = this.ks[0];

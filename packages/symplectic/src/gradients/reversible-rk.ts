@@ -35,10 +35,10 @@ export async function reversibleRkBackward(run: BackwardRun, fin: { y: Tensor; a
       const { t, h } = steps[n];
       // The inverse step (y, z are y_{n+1}, z_{n+1}): z_n = z_{n+1} − y_{n+1} + R_{−h}(t_{n+1}, y_{n+1}),
       // y_n = (y_{n+1} + λ z_n − R_h(t_n, z_n)) / λ.
-      const ry = await noGrad(() => baseStep(field, base, false, plain, t + h, y, -h));
+      const ry = await noGrad(() => baseStep(plain, t + h, y, -h));
       const zn = lin(field, [[1, z], [-1, y], [1, ry]]);
       ry.dispose();
-      const rz = await noGrad(() => baseStep(field, base, false, plain, t, zn, h));
+      const rz = await noGrad(() => baseStep(plain, t, zn, h));
       const yn = lin(field, [[1 / lam, y], [1, zn], [-1 / lam, rz]]);
       rz.dispose();
       // ā = a_y + a_z + VJP of R_{−h} at y_{n+1} with −a_z (= a_y − J_Ψᵀ a_z).
