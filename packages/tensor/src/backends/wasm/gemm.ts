@@ -91,7 +91,9 @@ export class WasmGemm {
     const pC = off; off += mpad * npad * E;
     const kc = Math.min(k, KC);
     const scratch = off;
-    const perThread = MC * kc * E + kc * npad * E;
+    // Packing scratch per thread: A's panels of at most MC rows (fewer when C has fewer), B's of the whole row.
+    const mc = Math.min(MC, mpad);
+    const perThread = mc * kc * E + kc * npad * E;
     off += threads * perThread;
     if (off > MAX_PAGES * PAGE) return false;
 
@@ -118,7 +120,7 @@ export class WasmGemm {
         const i0 = Math.floor((t * tiles) / threads) * 4;
         const i1 = Math.floor(((t + 1) * tiles) / threads) * 4;
         const pa = scratch + t * perThread;
-        jobs.push(i1 > i0 ? { f64: this.f64, gemm: [pA, ar, ac, pB, br, bc, pC, m, n, k, i0, i1, pa, pa + MC * kc * E], bias: pBias, npad, tanh } : null);
+        jobs.push(i1 > i0 ? { f64: this.f64, gemm: [pA, ar, ac, pB, br, bc, pC, m, n, k, i0, i1, pa, pa + mc * kc * E], bias: pBias, npad, tanh } : null);
       }
       this.runJobs(jobs);
       this.lastThreads = jobs.filter((j) => j !== null).length;
