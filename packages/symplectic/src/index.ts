@@ -25,8 +25,9 @@ export { TABLEAUS, TABLEAU_NAMES, getTableau, isTableauName, UnknownMethodError 
 export type { Tableau, TableauName } from './tableaus.js';
 export {
   StepSizeUnderflowError, MaxStepsExceededError, NonFiniteStateError, UnknownGradientMethodError,
-  UntrackedParameterError, NonFiniteGradientError, ToleranceError,
+  UntrackedParameterError, NonFiniteGradientError, ToleranceError, AbortError,
 } from './solver-errors.js';
+export type { AbortSignalLike, StepInfo, OnStep } from './progress.js';
 export { skippedStages } from './gradients/symplectic-adjoint.js';
 export { stagePlan, type StagePlan } from './no-graph-stepper.js';
 export { reverseSweep, type StepBackward } from './gradients/reverse-sweep.js';

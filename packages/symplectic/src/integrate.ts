@@ -9,6 +9,7 @@ import type { StepDecision, StepSizeController } from './controller.js';
 import { MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError } from './solver-errors.js';
 import type { ErrorNorm, Stepper } from './stepper.js';
 import { denseWeights, thetaOf } from './interpolants.js';
+import { checkAbort, type AbortSignalLike, type OnStep, type StepInfo } from './progress.js';
 
 /**
  * Where the outputs come from: 'step' cuts the steps short to land on every output time (the authors'
@@ -38,6 +39,11 @@ export interface IntegrateOptions {
   normPrefix?: number;
   /** Where the outputs come from (default 'step'). */
   outputs?: OutputMode;
+  /** Cancels between two steps (AbortError). */
+  signal?: AbortSignalLike;
+  /** Hears of every step attempted, as `phase`. */
+  onStep?: OnStep;
+  phase?: StepInfo['phase'];
 }
 
 /** Counters of one integration. */
@@ -97,6 +103,7 @@ export async function integrate(
       while (fixed ? j < fixed.length : t < tNext) {
         // The controller's `next` is checked when a step is about to use it (the last one's is never used).
         if (!fixed) checkStepSize('adapt() returned next =', h);
+        checkAbort(opts.signal, `the ${opts.phase ?? 'forward'} solve at t = ${user(opts, t)}`);
         const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts);
         const y1 = await y.device.memory.phase(`step ${stats.acceptedSteps}`, () => stepper.attempt(t, y, hStep));
         const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm, opts.normPrefix) : 0;
@@ -105,6 +112,10 @@ export async function integrate(
           throw new NonFiniteStateError(`non-finite state or derivative in step ${stats.acceptedSteps + stats.rejectedSteps} (t = ${user(opts, t)}, h = ${hStep}): the error estimate is ${ratio}`);
         }
         const decision = tab.adaptive ? checkDecision(opts.controller.adapt(hStep, ratio, tab.order)) : null;
+        opts.onStep?.({
+          phase: opts.phase ?? 'forward', t: user(opts, t), h: (opts.sign ?? 1) * hStep, accepted: !decision || decision.accept,
+          nfe: stepper.field.counter.nfe, error: tab.adaptive ? ratio : NaN,
+        });
         if (decision && !decision.accept) {
           stats.rejectedSteps++;
           stepper.reject();

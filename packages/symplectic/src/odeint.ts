@@ -17,6 +17,7 @@ import { NoGraphStepper } from './no-graph-stepper.js';
 import { ReversibleHeunStepper } from './reversible-heun.js';
 import { reversibleRk, ReversibleRkStepper } from './reversible-rk.js';
 import type { Stepper } from './stepper.js';
+import { checkAbort } from './progress.js';
 import { checkInitialState, checkTimes, resolveOptions, type OdeintOptions, type OdeintStats, type ResolvedOptions } from './options.js';
 
 /** The stepper of a reversible solver: reversible RK on its base tableau, or reversible Heun. */
@@ -47,6 +48,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   // Every argument is checked before anything is allocated.
   if (typeof f !== 'function') throw new InvalidArgumentError(`f must be a function (t, y) => dy/dt, got ${f === null ? 'null' : typeof f}`);
   const o = resolveOptions(options);
+  checkAbort(o.signal, 'odeint');
   const dir = checkTimes(t);
   await checkInitialState(y0, o);
   const dev = y0.device;
@@ -69,7 +71,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   const istats: IntegrateStats = { acceptedSteps: 0, rejectedSteps: 0, stepEndTimes: stats.stepEndTimes };
   const iopts: IntegrateOptions = {
     rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm,
-    outputs: o.outputs, sign: dir,
+    outputs: o.outputs, sign: dir, signal: o.signal, onStep: o.onStep, phase: 'forward',
   };
   const recording = isGradEnabled();
   const finishForward = () => {
@@ -176,8 +178,11 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
         const gy0 = await dev.memory.phase(`backward sweep (${method.name})`, () =>
           method.backward({
             field: bfield, tableau: o.tableau, times, kept, steps, g, acc,
-            checkFinite: o.checkBackward, dir, stats: bstats, counter, adjointNorm: o.adjointNorm,
-            solve: { rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1 },
+            checkFinite: o.checkBackward, dir, stats: bstats, counter, adjointNorm: o.adjointNorm, signal: o.signal, onStep: o.onStep,
+            solve: {
+              rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1,
+              signal: o.signal, onStep: o.onStep, phase: 'backward',
+            },
           }),
         );
         result = [gy0, ...acc.take(params)];

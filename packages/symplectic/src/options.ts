@@ -11,6 +11,7 @@ import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 import { checkTolerances, type Tolerances } from './precision.js';
+import { checkProgress, type AbortSignalLike, type OnStep } from './progress.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
@@ -152,6 +153,10 @@ export interface OdeintOptions {
   checkBackward?: boolean;
   /** Out-parameter: filled with step and evaluation counts (updated again by backward). */
   stats?: Partial<OdeintStats>;
+  /** Cancels the solve or its backward between two steps (AbortError; all freed). Not backprop's backward. */
+  signal?: AbortSignalLike;
+  /** Called after every step attempted, forward and in every graph-free backward (progress, logging). */
+  onStep?: OnStep;
 }
 
 export interface ResolvedOptions {
@@ -174,6 +179,8 @@ export interface ResolvedOptions {
   outputs: OutputMode;
   /** The solver is reversible (method 'reversible_heun' or 'reversible'; `tableau` is then its stand-in). */
   reversible: boolean;
+  signal?: AbortSignalLike;
+  onStep?: OnStep;
 }
 
 /**
@@ -190,7 +197,7 @@ const OPTION_EXPECTS = {
   checkpoints: 'a positive integer budget (default: every step)', adjointRtol: 'a positive number (default: rtol)',
   adjointAtol: 'a positive number (default: atol)', adjointNorm: "'full' (the default) or 'seminorm'", params: 'an array of tensors or an nn.Module',
   checkBackward: 'true (the default) or false', stats: 'a plain object to fill in', outputs: "'step' or 'interpolate'",
-  stages: "'recompute' (the default) or 'keep'",
+  stages: "'recompute' (the default) or 'keep'", signal: 'an AbortSignal', onStep: 'a function (info) => void',
 } satisfies Record<keyof OdeintOptions, string>;
 const OPTION_KEYS = Object.keys(OPTION_EXPECTS) as (keyof OdeintOptions)[];
 
@@ -272,6 +279,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new InvalidArgumentError(`${k} must be true or false, got ${describe(opts[k])}`);
   }
   checkStats(opts.stats);
+  checkProgress(opts.signal, opts.onStep);
   return {
     tableau, gradient, rtol, atol,
     adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol, 1),
@@ -285,6 +293,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     norm,
     outputs,
     reversible: isRev,
+    signal: opts.signal,
+    onStep: opts.onStep,
   };
 }
 

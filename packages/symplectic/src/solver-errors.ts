@@ -26,3 +26,6 @@ export class NonFiniteGradientError extends SympodeError {}
  * its value and the dtype's limit. An InvalidArgumentError too (it is a bad option, for this dtype).
  */
 export class ToleranceError extends InvalidArgumentError {}
+
+/** A solve or its backward was cancelled through odeint's `signal`; everything it held has been freed. */
+export class AbortError extends SympodeError {}

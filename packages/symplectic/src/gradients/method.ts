@@ -14,6 +14,7 @@ import type { GradientAccumulator } from './accumulator.js';
 import type { FunctionBytes, MemoryPrediction, SolveShape } from './memory-model.js';
 import type { Kept, Keeper } from './keepers.js';
 import type { AdjointNorm } from '../options.js';
+import type { AbortSignalLike, OnStep } from '../progress.js';
 
 /** What a backward pass gets. */
 export interface BackwardRun {
@@ -41,6 +42,10 @@ export interface BackwardRun {
   /** Counters of a backward solve (the continuous adjoint's steps). */
   stats: IntegrateStats;
   counter: EvalCounter;
+  /** odeint's `signal`: a backward checks it between steps (`backwardStep` does, with `onStep`). */
+  signal?: AbortSignalLike;
+  /** odeint's `onStep`, told of every backward step. */
+  onStep?: OnStep;
 }
 
 /** A gradient method of `odeint` (see the module comment; registry.ts lists the built-in ones). */

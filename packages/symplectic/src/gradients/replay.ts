@@ -23,7 +23,9 @@ export interface StepSpan {
  * The solution at `times` recomputed with a graph through the given accepted steps, from y0 (with its graph):
  * the states at step ends, and the outputs the forward interpolated inside a step from that step's stages.
  */
-export async function replayWithGraph(field: Field, tableau: Tableau, y0: Tensor, steps: readonly StepSpan[], times: readonly number[]): Promise<Tensor> {
+export async function replayWithGraph(
+  field: Field, tableau: Tableau, y0: Tensor, steps: readonly StepSpan[], times: readonly number[], onEachStep?: (t: number, h: number) => void,
+): Promise<Tensor> {
   const dev = field.device;
   const place = placeOutputs(tableau, times, steps.length, (i) => steps[i]);
   const outputs: (Tensor | null)[] = times.map(() => null);
@@ -34,6 +36,7 @@ export async function replayWithGraph(field: Field, tableau: Tableau, y0: Tensor
   try {
     for (let i = 0; i < steps.length; i++) {
       const { t, h } = steps[i];
+      onEachStep?.(t, h);
       const { y1, ks } = await stepWithGraph(field, tableau, t, y, h, k0);
       owned.add(y1);
       const d = place.dense[i];

@@ -15,6 +15,7 @@ import { baseStep, type ReversibleRkSpec } from '../reversible-rk.js';
 import { stepBackward } from './checkpoint.js';
 import type { BackwardRun } from './method.js';
 import { lin, outputCotangents } from './reversible-sweep.js';
+import { backwardStep } from '../progress.js';
 
 /** ∂L/∂y0 of a reversible RK solve; parameter gradients go into `run.acc`. */
 export async function reversibleRkBackward(run: BackwardRun, fin: { y: Tensor; aux: Tensor }, spec: ReversibleRkSpec): Promise<Tensor> {
@@ -33,6 +34,7 @@ export async function reversibleRkBackward(run: BackwardRun, fin: { y: Tensor; a
   try {
     for (let n = N - 1; n >= 0; n--) {
       const { t, h } = steps[n];
+      backwardStep(run, t, h);
       // The inverse step (y, z are y_{n+1}, z_{n+1}): z_n = z_{n+1} − y_{n+1} + R_{−h}(t_{n+1}, y_{n+1}),
       // y_n = (y_{n+1} + λ z_n − R_h(t_n, z_n)) / λ.
       const ry = await noGrad(() => baseStep(plain, t + h, y, -h));

@@ -1,0 +1,64 @@
+/**
+ * odeint's progress and cancellation hooks: `onStep` hears of every step attempted (forward, and in the
+ * backward of every graph-free method), `signal` cancels the solve or its backward between two steps with an
+ * AbortError, after which nothing the solve held is left.
+ */
+import { InvalidArgumentError } from '@sympode/tensor';
+import { describe } from './describe.js';
+import { AbortError } from './solver-errors.js';
+
+/** An AbortSignal as odeint reads it (the DOM's and Node's both fit). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+}
+
+/** What `onStep` hears of a step. */
+export interface StepInfo {
+  /** 'forward' (the solve) or 'backward' (a graph-free method's sweep or backward solve). */
+  readonly phase: 'forward' | 'backward';
+  /** The step's start time and size, in the caller's time (h < 0 for decreasing times or a backward sweep). */
+  readonly t: number;
+  readonly h: number;
+  /** False for a rejected adaptive step (it is retried smaller). */
+  readonly accepted: boolean;
+  /** Evaluations of f so far in this phase. */
+  readonly nfe: number;
+  /** The scaled error ratio of an adaptive step (≤ 1 accepts); NaN where none is measured. */
+  readonly error: number;
+}
+
+/** odeint's `onStep`. */
+export type OnStep = (info: StepInfo) => void;
+
+/** Throws AbortError when `signal` is aborted (its reason named and kept as the cause). */
+export function checkAbort(signal: AbortSignalLike | undefined, where: string): void {
+  if (!signal?.aborted) return;
+  const r = signal.reason;
+  const why = r instanceof Error ? `: ${r.message}` : r !== undefined ? `: ${String(r)}` : '';
+  throw new AbortError(`${where} was aborted${why}`, { cause: r });
+}
+
+/** odeint's `signal` and `onStep`, checked before anything runs. */
+export function checkProgress(signal: unknown, onStep: unknown): void {
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignalLike).aborted !== 'boolean')) {
+    throw new InvalidArgumentError(`signal must be an AbortSignal (an object with a boolean 'aborted'), got ${describe(signal)}`);
+  }
+  if (onStep !== undefined && typeof onStep !== 'function') throw new InvalidArgumentError(`onStep must be a function (info) => void, got ${describe(onStep)}`);
+}
+
+/** What a backward sweep's step reports and checks: the step [t, t + h] of the solver's time, walked back. */
+export function backwardStep(
+  run: { signal?: AbortSignalLike; onStep?: OnStep; dir: 1 | -1; counter: { nfe: number } }, t: number, h: number,
+): void {
+  checkAbort(run.signal, `the backward sweep at t = ${run.dir * (t + h)}`);
+  run.onStep?.({ phase: 'backward', t: run.dir * (t + h), h: -run.dir * h, accepted: true, nfe: run.counter.nfe, error: NaN });
+}
+
+/** What a backward's replay of the forward's steps (recompute) reports and checks: step [t, t + h], forward. */
+export function replayStep(
+  run: { signal?: AbortSignalLike; onStep?: OnStep; dir: 1 | -1; counter: { nfe: number } }, t: number, h: number,
+): void {
+  checkAbort(run.signal, `the backward's replay at t = ${run.dir * t}`);
+  run.onStep?.({ phase: 'backward', t: run.dir * t, h: run.dir * h, accepted: true, nfe: run.counter.nfe, error: NaN });
+}
