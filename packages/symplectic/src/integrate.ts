@@ -39,6 +39,10 @@ export interface IntegrateOptions {
   normPrefix?: number;
   /** Where the outputs come from (default 'step'). */
   outputs?: OutputMode;
+  /** Adaptive steps: the largest step size (odeint's `maxStep`). */
+  maxStep?: number;
+  /** Times every solve's steps must land on (increasing, solver time; odeint's `stepTimes`). */
+  stepTimes?: readonly number[];
   /** Cancels between two steps (AbortError). */
   signal?: AbortSignalLike;
   /** Hears of every step attempted, as `phase`. */
@@ -173,14 +177,18 @@ function stepsIn(span: number, stepSize: number | undefined): number {
  * The times steps are cut short at: every output time ('step'), or only the first and last ('interpolate';
  * a fixed-step method without `stepSize` takes one step per output interval either way).
  */
-export function segmentEnds(times: readonly number[], adaptive: boolean, opts: Pick<IntegrateOptions, 'outputs' | 'stepSize'>): readonly number[] {
+export function segmentEnds(times: readonly number[], adaptive: boolean, opts: Pick<IntegrateOptions, 'outputs' | 'stepSize' | 'stepTimes'>): readonly number[] {
   const through = opts.outputs === 'interpolate' && (adaptive || opts.stepSize !== undefined);
-  return through && times.length > 2 ? [times[0], times[times.length - 1]] : times;
+  const ends = through && times.length > 2 ? [times[0], times[times.length - 1]] : times;
+  // Step times strictly inside the span become segment ends too: steps land on them (no output there).
+  const t0 = times[0], t1 = times[times.length - 1];
+  const extra = (opts.stepTimes ?? []).filter((s) => s > t0 && s < t1 && !ends.includes(s));
+  return extra.length ? [...ends, ...extra].sort((a, b) => a - b) : ends;
 }
 
 /** The number of steps a fixed-step solve through `times` takes (known before it runs). */
-export function fixedStepCount(times: readonly number[], stepSize: number | undefined, outputs: OutputMode = 'step'): number {
-  const ends = segmentEnds(times, false, { outputs, stepSize });
+export function fixedStepCount(times: readonly number[], stepSize: number | undefined, outputs: OutputMode = 'step', stepTimes?: readonly number[]): number {
+  const ends = segmentEnds(times, false, { outputs, stepSize, stepTimes });
   let n = 0;
   for (let k = 1; k < ends.length; k++) n += stepsIn(ends[k] - ends[k - 1], stepSize);
   return n;
@@ -211,6 +219,7 @@ function planStep(t: number, h: number, tNext: number, lastFixed: boolean | null
   if (taken >= maxSteps) {
     throw new MaxStepsExceededError(`maxSteps (${maxSteps}) exceeded at t = ${user(opts, t)} (${stats.acceptedSteps} accepted, ${stats.rejectedSteps} rejected steps)`);
   }
+  if (lastFixed === null && opts.maxStep !== undefined && h > opts.maxStep) h = opts.maxStep;
   const clip = lastFixed ?? t + h > tNext;
   const hStep = clip ? tNext - t : h;
   const t1 = clip ? tNext : t + h;

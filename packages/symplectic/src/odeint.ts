@@ -72,6 +72,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   const iopts: IntegrateOptions = {
     rtol: o.rtol, atol: o.atol, stepSize: o.stepSize, firstStep: o.firstStep, maxSteps: o.maxSteps, controller: o.controller, norm: o.norm,
     outputs: o.outputs, sign: dir, signal: o.signal, onStep: o.onStep, phase: 'forward',
+    maxStep: o.maxStep, stepTimes: o.stepTimes?.map((v) => dir * v).sort((a, b) => a - b),
   };
   const recording = isGradEnabled();
   const finishForward = () => {
@@ -110,7 +111,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
     device: dev, y0, tableau: o.tableau, stepper, steps,
     budget: o.checkpoints,
     // A budget plans ahead when the number of steps is known beforehand (fixed steps).
-    fixedSteps: o.checkpoints !== undefined && !o.tableau.adaptive ? fixedStepCount(times, o.stepSize, o.outputs) : null,
+    fixedSteps: o.checkpoints !== undefined && !o.tableau.adaptive ? fixedStepCount(times, o.stepSize, o.outputs, iopts.stepTimes) : null,
     // stages 'keep': each kept step also stores its first m stage derivatives (none for a one-stage tableau).
     stageRows: o.stages === 'keep' && method.storedStageRows ? method.storedStageRows(o.tableau) : 0,
   });
@@ -181,7 +182,7 @@ function attachBackward(method: GradientMethod, o: ResolvedOptions, s: Solved): 
             checkFinite: o.checkBackward, dir, stats: bstats, counter, adjointNorm: o.adjointNorm, signal: o.signal, onStep: o.onStep,
             solve: {
               rtol: o.adjointRtol, atol: o.adjointAtol, maxSteps: o.maxSteps, stepSize: o.stepSize, controller: o.controller, sign: dir === 1 ? -1 : 1,
-              signal: o.signal, onStep: o.onStep, phase: 'backward',
+              signal: o.signal, onStep: o.onStep, phase: 'backward', maxStep: o.maxStep,
             },
           }),
         );

@@ -11,7 +11,7 @@ import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 import { checkTolerances, type Tolerances } from './precision.js';
-import { checkProgress, type AbortSignalLike, type OnStep } from './progress.js';
+import { checkProgress, checkStats, checkStepControl, type AbortSignalLike, type OnStep } from './progress.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
@@ -98,6 +98,10 @@ export interface OdeintOptions {
   stepSize?: number;
   /** Adaptive methods: first step (default: chosen as torchdiffeq does). */
   firstStep?: number;
+  /** Adaptive methods: the largest step (diffrax's dtmax); the continuous adjoint's backward solve too. */
+  maxStep?: number;
+  /** Times the forward's steps land on (no output there; diffrax's step_ts), e.g. where f has a kink. */
+  stepTimes?: readonly number[];
   /** Most steps (accepted + rejected) of one solve (default 100000). */
   maxSteps?: number;
   /** Gradient method: a registered name (default 'symplectic-adjoint') or your own GradientMethod object. */
@@ -181,6 +185,8 @@ export interface ResolvedOptions {
   reversible: boolean;
   signal?: AbortSignalLike;
   onStep?: OnStep;
+  maxStep?: number;
+  stepTimes?: readonly number[];
 }
 
 /**
@@ -192,7 +198,7 @@ const OPTION_EXPECTS = {
   coupling: 'a number in (0, 1] (default 0.999)', rtol: 'a positive number (default 1e-7)',
   atol: 'a positive number (default 1e-9)', controller: 'a StepSizeController (default: the integral controller)',
   norm: "'batch' (the default) or 'per-sample'", stepSize: 'a positive step size (default: one step per output interval)',
-  firstStep: 'a positive first step (default: chosen by the controller)', maxSteps: 'a positive integer (default 100000)',
+  firstStep: 'a positive first step (default: chosen by the controller)', maxStep: 'a positive largest step', stepTimes: 'an array of finite times', maxSteps: 'a positive integer (default 100000)',
   gradient: "a gradient method name such as 'symplectic-adjoint' (the default) or a GradientMethod",
   checkpoints: 'a positive integer budget (default: every step)', adjointRtol: 'a positive number (default: rtol)',
   adjointAtol: 'a positive number (default: atol)', adjointNorm: "'full' (the default) or 'seminorm'", params: 'an array of tensors or an nn.Module',
@@ -200,22 +206,6 @@ const OPTION_EXPECTS = {
   stages: "'recompute' (the default) or 'keep'", signal: 'an AbortSignal', onStep: 'a function (info) => void',
 } satisfies Record<keyof OdeintOptions, string>;
 const OPTION_KEYS = Object.keys(OPTION_EXPECTS) as (keyof OdeintOptions)[];
-
-/** `stats`: a plain object odeint can write its counters into (a frozen one would fail after the solve ran). */
-function checkStats(s: unknown): void {
-  if (s === undefined) return;
-  const proto = typeof s === 'object' && s !== null ? Object.getPrototypeOf(s) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`stats must be a plain object to fill in, got ${describe(s)}`);
-  const o = s as Record<string, unknown>;
-  const stuck = Object.keys({ method: 0, gradient: 0, acceptedSteps: 0, rejectedSteps: 0, nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: 0, recomputedSteps: 0, recomputedNfe: 0 } satisfies Record<keyof OdeintStats, 0>)
-    .find((k) => {
-      const d = Object.getOwnPropertyDescriptor(o, k);
-      return d ? !d.writable && !d.set : !Object.isExtensible(o);
-    });
-  if (stuck !== undefined) {
-    throw new InvalidArgumentError(`stats must be a writable object: its '${stuck}' cannot be written (frozen, sealed or read-only); pass a fresh {} to fill in`);
-  }
-}
 
 function positive(name: string, v: number | undefined, fallback: number, max = Infinity): number {
   const x = v ?? fallback;
@@ -280,6 +270,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   }
   checkStats(opts.stats);
   checkProgress(opts.signal, opts.onStep);
+  checkStepControl(opts.maxStep, opts.stepTimes, tableau);
   return {
     tableau, gradient, rtol, atol,
     adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol, 1),
@@ -295,6 +286,8 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     reversible: isRev,
     signal: opts.signal,
     onStep: opts.onStep,
+    maxStep: opts.maxStep,
+    stepTimes: opts.stepTimes ? [...opts.stepTimes] : undefined,
   };
 }
 

@@ -1,10 +1,13 @@
 /**
- * odeint's progress and cancellation hooks: `onStep` hears of every step attempted (forward, and in the
+ * odeint's progress and control options: `onStep` hears of every step attempted (forward, and in the
  * backward of every graph-free method), `signal` cancels the solve or its backward between two steps with an
- * AbortError, after which nothing the solve held is left.
+ * AbortError, after which nothing the solve held is left; `stats` is filled in; `maxStep` and `stepTimes`
+ * shape the steps. Here are their checks.
  */
 import { InvalidArgumentError } from '@sympode/tensor';
 import { describe } from './describe.js';
+import type { OdeintStats } from './options.js';
+import type { Tableau } from './tableaus.js';
 import { AbortError } from './solver-errors.js';
 
 /** An AbortSignal as odeint reads it (the DOM's and Node's both fit). */
@@ -61,4 +64,34 @@ export function replayStep(
 ): void {
   checkAbort(run.signal, `the backward's replay at t = ${run.dir * t}`);
   run.onStep?.({ phase: 'backward', t: run.dir * t, h: run.dir * h, accepted: true, nfe: run.counter.nfe, error: NaN });
+}
+
+/** `stats`: a plain object odeint can write its counters into (a frozen one would fail after the solve ran). */
+export function checkStats(s: unknown): void {
+  if (s === undefined) return;
+  const proto = typeof s === 'object' && s !== null ? Object.getPrototypeOf(s) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`stats must be a plain object to fill in, got ${describe(s)}`);
+  const o = s as Record<string, unknown>;
+  const stuck = Object.keys({ method: 0, gradient: 0, acceptedSteps: 0, rejectedSteps: 0, nfeForward: 0, nfeBackward: 0, backwardSteps: 0, stepEndTimes: 0, recomputedSteps: 0, recomputedNfe: 0 } satisfies Record<keyof OdeintStats, 0>)
+    .find((k) => {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      return d ? !d.writable && !d.set : !Object.isExtensible(o);
+    });
+  if (stuck !== undefined) {
+    throw new InvalidArgumentError(`stats must be a writable object: its '${stuck}' cannot be written (frozen, sealed or read-only); pass a fresh {} to fill in`);
+  }
+}
+
+/** `maxStep` (adaptive methods only) and `stepTimes` (finite numbers). */
+export function checkStepControl(maxStep: unknown, stepTimes: unknown, tableau: Tableau): void {
+  if (maxStep !== undefined) {
+    if (typeof maxStep !== 'number' || !(maxStep > 0) || !Number.isFinite(maxStep)) throw new InvalidArgumentError(`maxStep must be a positive finite number, got ${describe(maxStep)}`);
+    if (!tableau.adaptive) throw new InvalidArgumentError(`maxStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
+  }
+  if (stepTimes !== undefined) {
+    if (!Array.isArray(stepTimes)) throw new InvalidArgumentError(`stepTimes must be an array of times, got ${describe(stepTimes)}`);
+    stepTimes.forEach((v: unknown, i) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`stepTimes[${i}] is ${describe(v)}; step times must be finite numbers`);
+    });
+  }
 }
