@@ -79,15 +79,21 @@ export function linearWeightGradCpu(
   gz: Arr, x: Arr, gw: Arr, gb: Arr | null, m: number, n: number, k: number, mm: Gemm = gemm,
 ): void {
   mm(gz, 0, 1, n, x, 0, k, 1, gw, 0, n, k, m, null);
-  if (!gb) return;
-  // Row sums accumulated in float64 (as the reduce kernel's), in row order, rows read contiguously.
-  if (acc.length < n) acc = new Float64Array(n);
-  acc.fill(0, 0, n);
-  for (let r = 0; r < m; r++) {
-    const o = r * n;
-    for (let i = 0; i < n; i++) acc[i] += gz[o + i];
-  }
-  for (let i = 0; i < n; i++) gb[i] = acc[i];
+  if (gb) columnSums(gz, 0, m, n, gb, 0);
 }
 
 let acc = new Float64Array(64);
+
+/**
+ * out[oo + j] = Σ_r x[xo + r·cols + j], j < cols: each sum accumulated in float64 from 0 in row order, rows
+ * read contiguously (the bias gradient here, and the cpu backend's reduce over a leading axis).
+ */
+export function columnSums(x: Arr, xo: number, rows: number, cols: number, out: Arr, oo: number): void {
+  if (acc.length < cols) acc = new Float64Array(cols);
+  acc.fill(0, 0, cols);
+  for (let r = 0; r < rows; r++) {
+    const base = xo + r * cols;
+    for (let j = 0; j < cols; j++) acc[j] += x[base + j];
+  }
+  for (let j = 0; j < cols; j++) out[oo + j] = acc[j];
+}

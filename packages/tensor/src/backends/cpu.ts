@@ -5,7 +5,7 @@
  * each output summed in the same order as the JS loop (float64: the same bits).
  */
 import type { Backend, BackendCounters, BinaryOp, BufferKind, DType, LinearActivation, ReduceOp, UnaryOp, View } from './backend.js';
-import { activationGradCpu, linearCpu, linearWeightGradCpu, tanhInPlace } from './cpu-linear.js';
+import { activationGradCpu, columnSums, linearCpu, linearWeightGradCpu, tanhInPlace } from './cpu-linear.js';
 import { gemm, type Gemm } from './cpu-gemm.js';
 import type { Allocator } from '../memory/allocator.js';
 import { availableThreads, MAX_THREADS } from './wasm/threads.js';
@@ -117,8 +117,6 @@ export class CpuBackend implements Backend<CpuArray> {
   private readonly wasm: WasmGemm | null;
   /** The product every matmul and fused layer uses. */
   private readonly mm: Gemm;
-  /** Column sums of `reduce` (float64, as the one-column loop's accumulator). */
-  private acc = new Float64Array(64);
 
   constructor(readonly dtype: DType = 'float64', options: CpuBackendOptions = {}) {
     const threads = options.threads ?? availableThreads();
@@ -250,16 +248,7 @@ export class CpuBackend implements Backend<CpuArray> {
     if (op === 'sum' && inner > 1) {
       // Rows read contiguously (a column at a time walked the whole array once per column): each output is
       // still summed in row order from 0, in float64, so the same bits.
-      if (this.acc.length < inner) this.acc = new Float64Array(inner);
-      const acc = this.acc;
-      for (let o = 0; o < outer; o++) {
-        acc.fill(0, 0, inner);
-        for (let r = 0; r < n; r++) {
-          const base = (o * n + r) * inner;
-          for (let j = 0; j < inner; j++) acc[j] += x[base + j];
-        }
-        for (let j = 0; j < inner; j++) out[o * inner + j] = acc[j];
-      }
+      for (let o = 0; o < outer; o++) columnSums(x, o * n * inner, n, inner, out, o * inner);
       return;
     }
     for (let o = 0; o < outer; o++) {
