@@ -97,7 +97,7 @@ export class WasmGemm {
     off += threads * perThread;
     if (off > MAX_PAGES * PAGE) return false;
 
-    let block: Block;
+    let block: Block | null;
     try {
       block = this.acquire(off);
     } catch (e) {
@@ -132,7 +132,7 @@ export class WasmGemm {
       this.counters.wasmCopyBytes += (extA + extB + (bias ? n : 0) + m * n) * E;
       this.counters.wasmCopyMs += t1 - t0 + (performance.now() - t2);
     } finally {
-      this.allocator?.freeInternal(block);
+      if (block) this.allocator!.freeInternal(block);
     }
     return true;
   }
@@ -164,7 +164,7 @@ export class WasmGemm {
     if (!this.memory) {
       // The workers need the memory: make it (counted, then pooled as after a product).
       const block = this.acquire(CTRL_BYTES);
-      if (this.allocator) this.allocator.freeInternal(block);
+      if (block) this.allocator!.freeInternal(block);
     }
     this.runningThreads();
     if (this.pool && !(await this.pool.whenRunning(timeoutMs)) && !this.threadsNote) {
@@ -180,10 +180,11 @@ export class WasmGemm {
 
   /**
    * The memory, at least `bytes` long, counted live under `internal` until the call frees the block: the
-   * pooled block when the size is unchanged, else the memory grows and the old size's block is dropped.
-   * Throws RangeError, having changed nothing, when the runtime cannot make or grow the memory.
+   * pooled block when the size is unchanged, else the memory grows and the old size's block is dropped
+   * (null: no allocator attached, nothing counted). Throws RangeError, having changed nothing, when the
+   * runtime cannot make or grow the memory.
    */
-  private acquire(bytes: number): Block {
+  private acquire(bytes: number): Block | null {
     const alloc = this.allocator;
     if (!this.memory || this.memory.buffer.byteLength < bytes) {
       const stale = this.token && alloc ? alloc.allocInternal('wasm', this.token.bytes, 'wasm memory') : null;
@@ -195,7 +196,7 @@ export class WasmGemm {
       }
       if (stale) alloc!.freeInternal(stale, false);
     }
-    if (!alloc) return null as unknown as Block;
+    if (!alloc) return null;
     return alloc.allocInternal('wasm', this.memory!.buffer.byteLength, 'wasm memory');
   }
 

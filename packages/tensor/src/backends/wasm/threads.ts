@@ -104,9 +104,16 @@ const g = globalThis as Globals;
 /**
  * How this runtime starts workers that may block and share memory: Node's worker_threads (Node, Deno, Bun),
  * or Web Workers from inside a cross-origin isolated Web Worker (a page's main thread may not Atomics.wait,
- * and without isolation there is no shared memory); undefined elsewhere (one thread).
+ * and without isolation there is no shared memory); undefined elsewhere (one thread). Found once per process
+ * (every backend asks; a Web Worker's code is one object URL).
  */
+let found: { spawn: Spawn | undefined } | undefined;
 function spawner(): Spawn | undefined {
+  found ??= { spawn: findSpawner() };
+  return found.spawn;
+}
+
+function findSpawner(): Spawn | undefined {
   let wt: { Worker: new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker } | undefined;
   try {
     wt = g.process?.getBuiltinModule?.('node:worker_threads') as typeof wt;
