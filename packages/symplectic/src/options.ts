@@ -11,7 +11,7 @@ import type { OutputMode } from './integrate.js';
 import type { GradientMethod } from './gradients/method.js';
 import { GRADIENTS, type GradientMethodName } from './gradients/registry.js';
 import { checkTolerances, type Tolerances } from './precision.js';
-import { checkProgress, checkStats, checkStepControl, type AbortSignalLike, type OnStep } from './progress.js';
+import { checkProgress, checkStats, checkStepTimes, type AbortSignalLike, type OnStep } from './progress.js';
 
 /** Counters a solve reports through `options.stats`. */
 export interface OdeintStats {
@@ -252,6 +252,10 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
     positive('firstStep', opts.firstStep, 1);
     if (!tableau.adaptive) throw new InvalidArgumentError(`firstStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
   }
+  if (opts.maxStep !== undefined) {
+    positive('maxStep', opts.maxStep, 1);
+    if (!tableau.adaptive) throw new InvalidArgumentError(`maxStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
+  }
   if (opts.checkpoints !== undefined) checkBudget(opts.checkpoints, gradient);
   const stages = checkStages(opts.stages, gradient, opts.checkpoints);
   const adjointNorm = checkAdjointNorm(opts.adjointNorm, gradient, tableau);
@@ -270,7 +274,7 @@ export function resolveOptions(opts: OdeintOptions): ResolvedOptions {
   }
   checkStats(opts.stats);
   checkProgress(opts.signal, opts.onStep);
-  checkStepControl(opts.maxStep, opts.stepTimes, tableau);
+  checkStepTimes(opts.stepTimes);
   return {
     tableau, gradient, rtol, atol,
     adjointRtol: positive('adjointRtol', opts.adjointRtol, rtol, 1),

@@ -1,13 +1,12 @@
 /**
  * odeint's progress and control options: `onStep` hears of every step attempted (forward, and in the
  * backward of every graph-free method), `signal` cancels the solve or its backward between two steps with an
- * AbortError, after which nothing the solve held is left; `stats` is filled in; `maxStep` and `stepTimes`
- * shape the steps. Here are their checks.
+ * AbortError, after which nothing the solve held is left; `stats` is filled in; `stepTimes` shape the
+ * steps. Here are their checks.
  */
 import { InvalidArgumentError } from '@sympode/tensor';
 import { describe } from './describe.js';
 import type { OdeintStats } from './options.js';
-import type { Tableau } from './tableaus.js';
 import { AbortError } from './solver-errors.js';
 
 /** An AbortSignal as odeint reads it (the DOM's and Node's both fit). */
@@ -50,20 +49,16 @@ export function checkProgress(signal: unknown, onStep: unknown): void {
   if (onStep !== undefined && typeof onStep !== 'function') throw new InvalidArgumentError(`onStep must be a function (info) => void, got ${describe(onStep)}`);
 }
 
-/** What a backward sweep's step reports and checks: the step [t, t + h] of the solver's time, walked back. */
+/**
+ * A backward's step, checked against `signal` and told to `onStep`: from solver time `from` by `step` (a sweep
+ * walks a step [t, t + h] back: from t + h by −h; recompute's replay goes forward: from t by h).
+ */
 export function backwardStep(
-  run: { signal?: AbortSignalLike; onStep?: OnStep; dir: 1 | -1; counter: { nfe: number } }, t: number, h: number,
+  run: { signal?: AbortSignalLike; onStep?: OnStep; dir: 1 | -1; counter: { nfe: number } }, from: number, step: number,
+  what = 'the backward sweep',
 ): void {
-  checkAbort(run.signal, `the backward sweep at t = ${run.dir * (t + h)}`);
-  run.onStep?.({ phase: 'backward', t: run.dir * (t + h), h: -run.dir * h, accepted: true, nfe: run.counter.nfe, error: NaN });
-}
-
-/** What a backward's replay of the forward's steps (recompute) reports and checks: step [t, t + h], forward. */
-export function replayStep(
-  run: { signal?: AbortSignalLike; onStep?: OnStep; dir: 1 | -1; counter: { nfe: number } }, t: number, h: number,
-): void {
-  checkAbort(run.signal, `the backward's replay at t = ${run.dir * t}`);
-  run.onStep?.({ phase: 'backward', t: run.dir * t, h: run.dir * h, accepted: true, nfe: run.counter.nfe, error: NaN });
+  checkAbort(run.signal, `${what} at t = ${run.dir * from}`);
+  run.onStep?.({ phase: 'backward', t: run.dir * from, h: run.dir * step, accepted: true, nfe: run.counter.nfe, error: NaN });
 }
 
 /** `stats`: a plain object odeint can write its counters into (a frozen one would fail after the solve ran). */
@@ -82,16 +77,11 @@ export function checkStats(s: unknown): void {
   }
 }
 
-/** `maxStep` (adaptive methods only) and `stepTimes` (finite numbers). */
-export function checkStepControl(maxStep: unknown, stepTimes: unknown, tableau: Tableau): void {
-  if (maxStep !== undefined) {
-    if (typeof maxStep !== 'number' || !(maxStep > 0) || !Number.isFinite(maxStep)) throw new InvalidArgumentError(`maxStep must be a positive finite number, got ${describe(maxStep)}`);
-    if (!tableau.adaptive) throw new InvalidArgumentError(`maxStep is for adaptive methods; '${tableau.name}' takes fixed steps (use stepSize)`);
-  }
-  if (stepTimes !== undefined) {
-    if (!Array.isArray(stepTimes)) throw new InvalidArgumentError(`stepTimes must be an array of times, got ${describe(stepTimes)}`);
-    stepTimes.forEach((v: unknown, i) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`stepTimes[${i}] is ${describe(v)}; step times must be finite numbers`);
-    });
-  }
+/** `stepTimes`: an array of finite numbers. */
+export function checkStepTimes(stepTimes: unknown): void {
+  if (stepTimes === undefined) return;
+  if (!Array.isArray(stepTimes)) throw new InvalidArgumentError(`stepTimes must be an array of times, got ${describe(stepTimes)}`);
+  stepTimes.forEach((v: unknown, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`stepTimes[${i}] is ${describe(v)}; step times must be finite numbers`);
+  });
 }

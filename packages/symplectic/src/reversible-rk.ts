@@ -9,8 +9,7 @@
  * at the base tableau's order. Two base steps per step (2s evaluations of f). Fixed steps, or with an
  * adaptive base adaptive ones: the step's error is the sum of both base steps' embedded estimates (as diffrax's
  * `Reversible`), and a rejected step retries from the same z_n (its f(t_n, z_n) reused, as is f(t_0, y_0)
- * from `start`); the
- * accepted steps' (t, h) are what the backward replays. The integration loop drives it through the Stepper
+ * from `start`); the accepted steps' (t, h) are what the backward replays. The integration loop drives it through the Stepper
  * interface with a stand-in tableau (the base's order; adaptive when the base is and no stepSize is given);
  * `reversibleRk(tableau)` gives the base and λ of a stand-in.
  */
@@ -49,9 +48,8 @@ export function reversibleRk(tableau: Tableau): ReversibleRkSpec | undefined {
   return specs.get(tableau);
 }
 
-/** a·x + b·y + c·w (each term skipped when its tensor is null), recorded unless under noGrad. */
+/** x + Σ c_j t_j as one combineTerms op (one graph node), recorded unless under noGrad. */
 export function lin3(x: Tensor, terms: readonly [number, Tensor][]): Tensor {
-  // combineTerms(base, terms, coeffs, 1): base + Σ c_j t_j, one op (one graph node).
   return combineTerms(x, terms.map(([, t]) => t), terms.map(([c]) => c), 1);
 }
 

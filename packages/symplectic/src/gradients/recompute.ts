@@ -8,7 +8,7 @@ import { grad, type Tensor } from '@sympode/tensor';
 import type { GradientMethod } from './method.js';
 import { evalsPerStep, keptPerEval, pendingStageGrads } from './memory-model.js';
 import { replayWithGraph } from './replay.js';
-import { replayStep } from '../progress.js';
+import { backwardStep } from '../progress.js';
 import { keepInitial, keptAs } from './keepers.js';
 
 export const recompute: GradientMethod = {
@@ -25,7 +25,7 @@ export const recompute: GradientMethod = {
     leaf.requiresGrad = true;
     let ys: Tensor | null = null;
     try {
-      ys = await acc.traced(leaf, () => replayWithGraph(field, run.tableau, leaf, run.steps, run.times, (t, h) => replayStep(run, t, h)));
+      ys = await acc.traced(leaf, () => replayWithGraph(field, run.tableau, leaf, run.steps, run.times, (t, h) => backwardStep(run, t, h, "the backward's replay")));
       const [gy0, ...gp] = await dev.memory.scope('adjoint', () => grad(ys!, [leaf, ...acc.params], { gradOutput: run.g, allowUnused: true, stopAtInputs: true }));
       acc.add(gp);
       if (run.checkFinite) await acc.checkFinite();

@@ -31,7 +31,7 @@ export async function reverseSweep(run: BackwardRun, stepBackward: StepBackward)
   try {
     for (let i = states.count - 1; i >= 0; i--) {
       const { t, h } = states.step(i);
-      backwardStep(run, t, h);
+      backwardStep(run, t + h, -h);
       const step = { t, h, y: await dev.memory.phase(`restore state ${i}`, () => states.at(i)), stages: states.stages?.(i) };
       const d = place.dense[i];
       const dense = d ? { weights: d.weights, g: dev.memory.scope('adjoint', () => noGrad(() => g.narrow(0, d.first, d.weights.length))) } : null;

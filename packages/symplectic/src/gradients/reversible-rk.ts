@@ -34,7 +34,7 @@ export async function reversibleRkBackward(run: BackwardRun, fin: { y: Tensor; a
   try {
     for (let n = N - 1; n >= 0; n--) {
       const { t, h } = steps[n];
-      backwardStep(run, t, h);
+      backwardStep(run, t + h, -h);
       // The inverse step (y, z are y_{n+1}, z_{n+1}): z_n = z_{n+1} − y_{n+1} + R_{−h}(t_{n+1}, y_{n+1}),
       // y_n = (y_{n+1} + λ z_n − R_h(t_n, z_n)) / λ.
       const ry = await noGrad(() => baseStep(plain, t + h, y, -h));

@@ -53,7 +53,7 @@ export const reversible: GradientMethod = {
       cN.dispose();
       for (let n = N - 1; n >= 0; n--) {
         const { t, h } = steps[n];
-        backwardStep(run, t, h);
+        backwardStep(run, t + h, -h);
         const yhatN = lin(field, [[2, y], [-1, yhat], [-h, f]]);
         const gk = outAt.has(n) ? gRow(outAt.get(n)!) : null;
         const lamN = lin(field, [[1, lambda], [2, mu], [1, gk]]);
