@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevice, type CpuBackend } from '@sympode/tensor';
 import type { GradientMethodName } from '@sympode/symplectic';
+import { arg, args } from './lib/flags.js';
 import { matmulRows } from './lib/peer-matmul.js';
 import { ourMlp, tfjsMlp, type MlpSpec } from './lib/peer-mlp.js';
 import { beyondCounts } from './lib/unit-costs.js';
@@ -27,13 +28,11 @@ import { median } from './lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
-const args = process.argv.slice(2);
-const value = (name: string): string | undefined => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
-const iters = Number(value('iters') ?? 20);
-const reps = Number(value('reps') ?? 3);
-const rounds = Number(value('rounds') ?? 3);
+const iters = Number(arg('--iters', '20'));
+const reps = Number(arg('--reps', '3'));
+const rounds = Number(arg('--rounds', '3'));
 /** `--only spiral|mlp|matmul`: one part (quick checks; the written section then lacks the others). */
-const only = value('only');
+const only = arg('--only', '');
 /** Whether part `p` runs. */
 const runs = (p: 'spiral' | 'mlp' | 'matmul') => !only || only === p;
 const peersDir = resolve(process.env.SYMPODE_PEERS_DIR ?? join(root, '..', 'shared', 'peers'));
@@ -49,12 +48,12 @@ const parseSpec = (s: string): MlpSpec => {
   if (!m) throw new Error(`--wide expects D<n>,W<n>,B<n>, got ${s}`);
   return { D: +m[1], W: +m[2], B: +m[3] };
 };
-const MLP_ROWS: MlpSpec[] = [{ D: 2, W: 64, B: 256 }, parseSpec(value('wide') ?? 'D16,W256,B1024')];
+const MLP_ROWS: MlpSpec[] = [{ D: 2, W: 64, B: 256 }, parseSpec(arg('--wide', 'D16,W256,B1024'))];
 const STEPS = 20;
 const MATMUL_REPS = 7;
 /** `--threads 1,2`: the thread counts both sides run at (default 1 and the cores, when more than one). */
 const cores = (await import('node:os')).availableParallelism();
-const THREADS = (value('threads') ?? (cores > 1 ? `1,${cores}` : '1')).split(',').map(Number);
+const THREADS = arg('--threads', cores > 1 ? `1,${cores}` : '1').split(',').map(Number);
 
 /** Why the peer cannot run here, or null when it can. */
 function peerMissing(): string | null {

@@ -4,7 +4,7 @@
  * `window.sympode` for scripts (scripts/test-browser.mjs drives it). Query: ?backend=cpu forces the cpu backend,
  * ?gpu=device hands sympode a GPUDevice made by the page, ?autostart=0 waits for the Start button (or the hook).
  */
-import { CpuBackend, Device } from '@sympode/tensor';
+import { cpuProduct, sameBits } from './cpu-check.js';
 import { GRADIENT_METHODS, GRADIENTS, type GradientMethodName } from '@sympode/symplectic';
 import { barRows, COLORS, drawLoss, drawPhase, drawTimeline, formatBytes, LABEL_COLORS } from './charts.js';
 import { Trainer, type GradientCheck, type StepRecord } from './trainer.js';
@@ -190,17 +190,9 @@ window.sympode = {
   history: () => [],
   stop: () => undefined,
   async wasmCheck() {
-    const product = async (options: { wasm?: boolean }) => {
-      const backend = new CpuBackend('float64', options);
-      const dev = new Device(backend, 0);
-      const c = await dev.randn([300, 200], { seed: 1 }).matmul(dev.randn([200, 100], { seed: 2 })).data();
-      const out = { c, simd: backend.simd, threads: backend.threads, wasmCalls: backend.counters.wasmCalls };
-      dev.destroy();
-      return out;
-    };
-    const js = await product({ wasm: false });
-    const w = await product({});
-    return { simd: w.simd, threads: w.threads, wasmCalls: w.wasmCalls, sameBits: js.c.every((v, i) => Object.is(v, w.c[i])) };
+    const js = await cpuProduct({ wasm: false }, [300, 200, 100]);
+    const w = await cpuProduct({}, [300, 200, 100]);
+    return { simd: w.simd, threads: w.threads, wasmCalls: w.wasmCalls, sameBits: sameBits(js.c, w.c) };
   },
   threadsCheck() {
     const worker = new Worker(new URL('./cpu-threads-worker.ts', import.meta.url), { type: 'module' });
