@@ -107,7 +107,7 @@ export async function integrate(
       while (fixed ? j < fixed.length : t < tNext) {
         // The controller's `next` is checked when a step is about to use it (the last one's is never used).
         if (!fixed) checkStepSize('adapt() returned next =', h);
-        checkAbort(opts.signal, `the ${opts.phase ?? 'forward'} solve at t = ${user(opts, t)}`);
+        checkAbort(opts.signal, () => `the ${opts.phase ?? 'forward'} solve at t = ${user(opts, t)}`);
         const { hStep, t1 } = planStep(t, fixed ? fixed[j] : h, tNext, fixed ? j === fixed.length - 1 : null, stats, opts);
         const y1 = await y.device.memory.phase(`step ${stats.acceptedSteps}`, () => stepper.attempt(t, y, hStep));
         const ratio = tab.adaptive ? await stepper.errorRatio(y, y1, hStep, opts.rtol, opts.atol, opts.norm, opts.normPrefix) : 0;

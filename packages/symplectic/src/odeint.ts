@@ -48,7 +48,7 @@ export async function odeint(f: OdeFunc, y0: Tensor, t: readonly number[] | Arra
   // Every argument is checked before anything is allocated.
   if (typeof f !== 'function') throw new InvalidArgumentError(`f must be a function (t, y) => dy/dt, got ${f === null ? 'null' : typeof f}`);
   const o = resolveOptions(options);
-  checkAbort(o.signal, 'odeint');
+  checkAbort(o.signal, () => 'odeint');
   const dir = checkTimes(t);
   await checkInitialState(y0, o);
   const dev = y0.device;

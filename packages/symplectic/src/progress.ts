@@ -33,12 +33,15 @@ export interface StepInfo {
 /** odeint's `onStep`. */
 export type OnStep = (info: StepInfo) => void;
 
-/** Throws AbortError when `signal` is aborted (its reason named and kept as the cause). */
-export function checkAbort(signal: AbortSignalLike | undefined, where: string): void {
+/**
+ * Throws AbortError when `signal` is aborted (its reason named and kept as the cause). `where` is made only
+ * then: the integration loop asks before every step.
+ */
+export function checkAbort(signal: AbortSignalLike | undefined, where: () => string): void {
   if (!signal?.aborted) return;
   const r = signal.reason;
   const why = r instanceof Error ? `: ${r.message}` : r !== undefined ? `: ${String(r)}` : '';
-  throw new AbortError(`${where} was aborted${why}`, { cause: r });
+  throw new AbortError(`${where()} was aborted${why}`, { cause: r });
 }
 
 /** odeint's `signal` and `onStep`, checked before anything runs. */
@@ -57,7 +60,7 @@ export function backwardStep(
   run: { signal?: AbortSignalLike; onStep?: OnStep; dir: 1 | -1; counter: { nfe: number } }, from: number, step: number,
   what = 'the backward sweep',
 ): void {
-  checkAbort(run.signal, `${what} at t = ${run.dir * from}`);
+  checkAbort(run.signal, () => `${what} at t = ${run.dir * from}`);
   run.onStep?.({ phase: 'backward', t: run.dir * from, h: run.dir * step, accepted: true, nfe: run.counter.nfe, error: NaN });
 }
 
