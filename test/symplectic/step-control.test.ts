@@ -54,6 +54,20 @@ describe('stepTimes', () => {
     }
   });
 
+  it('a time given twice, or one that is also an output time, is one step end (fixed and adaptive)', async () => {
+    const dev = await createDevice({ backend: 'cpu' });
+    const y0 = dev.tensor([1], [1]);
+    const f = (_t: number, y: Tensor) => y.neg();
+    for (const opts of [{}, { method: 'rk4' }, { method: 'rk4', stepSize: 0.1 }] as OdeintOptions[]) {
+      const stats: { stepEndTimes?: number[] } = {};
+      const ys = await odeint(f, y0, [0, 0.5, 1], { ...opts, stepTimes: [0.25, 0.25, 0.5], stats });
+      expect(stats.stepEndTimes!.filter((t) => t === 0.25).length).toBe(1);
+      expect(stats.stepEndTimes!.filter((t) => t === 0.5).length).toBe(1);
+      ys.dispose();
+    }
+    dev.destroy();
+  });
+
   it('a kink of f at a step time costs fewer rejected steps than one inside a step', async () => {
     const dev = await createDevice({ backend: 'cpu' });
     // y' = −(1 + 20|t − 0.5|) y: f is continuous, its derivative in t jumps at 0.5 (a kink). (A jump of f

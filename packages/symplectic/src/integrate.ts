@@ -182,7 +182,8 @@ export function segmentEnds(times: readonly number[], adaptive: boolean, opts: P
   const ends = through && times.length > 2 ? [times[0], times[times.length - 1]] : times;
   // Step times strictly inside the span become segment ends too: steps land on them (no output there).
   const t0 = times[0], t1 = times[times.length - 1];
-  const extra = (opts.stepTimes ?? []).filter((s) => s > t0 && s < t1 && !ends.includes(s));
+  // Each time once: a repeated one would be a segment of length 0.
+  const extra = [...new Set(opts.stepTimes ?? [])].filter((s) => s > t0 && s < t1 && !ends.includes(s));
   return extra.length ? [...ends, ...extra].sort((a, b) => a - b) : ends;
 }
 
